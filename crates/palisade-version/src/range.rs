@@ -1,0 +1,403 @@
+//! OSV affected-range evaluation: does a version fall in an advisory's ranges?
+//!
+//! An OSV `affected` entry lists ranges of events (`introduced`, `fixed`,
+//! `last_affected`, `limit`) and optionally explicit `versions`. A version is
+//! affected when it is listed, or when some range has an `introduced` at or below
+//! it with no `fixed` between that introduction and the version (inclusive) and
+//! no `last_affected` below it. `SEMVER` ranges compare under SemVer whatever the
+//! ecosystem; `ECOSYSTEM` ranges under the ecosystem's rules; `GIT` ranges name
+//! commits and never match a package version.
+//!
+//! Evaluation does not sort the events, so it gives a defined answer for
+//! unsorted or overlapping events as well.
+//!
+//! ```
+//! use palisade_version::{Affected, Event, Range, RangeKind, Scheme};
+//!
+//! let affected = Affected {
+//!     ranges: vec![Range {
+//!         kind: RangeKind::Ecosystem,
+//!         events: vec![Event::Introduced("4.0".into()), Event::Fixed("4.3".into())],
+//!     }],
+//!     versions: vec![],
+//! };
+//! assert!(affected.affects(Scheme::Pep440, "4.2"));
+//! assert!(!affected.affects(Scheme::Pep440, "4.3"));
+//! ```
+
+use std::cmp::Ordering;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Scheme, Version};
+
+/// How a range's event versions are to be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RangeKind {
+    #[serde(rename = "SEMVER")]
+    Semver,
+    #[serde(rename = "ECOSYSTEM")]
+    Ecosystem,
+    #[serde(rename = "GIT")]
+    Git,
+}
+
+/// One event of an OSV range.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "RawEvent", into = "RawEvent")]
+pub enum Event {
+    Introduced(String),
+    Fixed(String),
+    LastAffected(String),
+    Limit(String),
+}
+
+impl Event {
+    /// The version the event names.
+    pub fn version(&self) -> &str {
+        match self {
+            Event::Introduced(v) | Event::Fixed(v) | Event::LastAffected(v) | Event::Limit(v) => v,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Default)]
+struct RawEvent {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    introduced: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fixed: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_affected: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    limit: Option<String>,
+}
+
+impl TryFrom<RawEvent> for Event {
+    type Error = String;
+
+    fn try_from(raw: RawEvent) -> Result<Self, Self::Error> {
+        match (raw.introduced, raw.fixed, raw.last_affected, raw.limit) {
+            (Some(v), None, None, None) => Ok(Event::Introduced(v)),
+            (None, Some(v), None, None) => Ok(Event::Fixed(v)),
+            (None, None, Some(v), None) => Ok(Event::LastAffected(v)),
+            (None, None, None, Some(v)) => Ok(Event::Limit(v)),
+            _ => Err(
+                "an event must have exactly one of introduced, fixed, last_affected, limit"
+                    .to_string(),
+            ),
+        }
+    }
+}
+
+impl From<Event> for RawEvent {
+    fn from(event: Event) -> Self {
+        let mut raw = RawEvent::default();
+        match event {
+            Event::Introduced(v) => raw.introduced = Some(v),
+            Event::Fixed(v) => raw.fixed = Some(v),
+            Event::LastAffected(v) => raw.last_affected = Some(v),
+            Event::Limit(v) => raw.limit = Some(v),
+        }
+        raw
+    }
+}
+
+/// An OSV range (`type` and `events`; the `repo` of GIT ranges is not needed here).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Range {
+    #[serde(rename = "type")]
+    pub kind: RangeKind,
+    pub events: Vec<Event>,
+}
+
+/// The version-matching part of an OSV `affected` entry.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Affected {
+    #[serde(default)]
+    pub ranges: Vec<Range>,
+    #[serde(default)]
+    pub versions: Vec<String>,
+}
+
+/// An event version parsed once; `introduced: "0"` means "from the beginning".
+enum Bound {
+    Start,
+    At(Version),
+}
+
+fn le(bound: &Bound, v: &Version) -> bool {
+    match bound {
+        Bound::Start => true,
+        Bound::At(b) => b.compare(v) != Ordering::Greater,
+    }
+}
+
+impl Range {
+    /// Whether `version` (already parsed under the right scheme) is in this range.
+    fn contains(&self, version: &Version) -> bool {
+        let scheme = version.scheme();
+        let parse = |s: &str| scheme.parse(s);
+        let mut limits = self
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Limit(l) if l != "*" => Some(parse(l)),
+                _ => None,
+            })
+            .peekable();
+        if limits.peek().is_some() && limits.all(|l| l.compare(version) != Ordering::Greater) {
+            return false;
+        }
+        let closers: Vec<(bool, Version)> = self
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Fixed(f) => Some((true, parse(f))),
+                Event::LastAffected(l) => Some((false, parse(l))),
+                _ => None,
+            })
+            .collect();
+        self.events.iter().any(|e| {
+            let Event::Introduced(intro) = e else {
+                return false;
+            };
+            let start = if intro == "0" {
+                Bound::Start
+            } else {
+                Bound::At(parse(intro))
+            };
+            if !le(&start, version) {
+                return false;
+            }
+            let closed = closers.iter().any(|(is_fixed, at)| {
+                if !le(&start, at) {
+                    return false;
+                }
+                let ord = at.compare(version);
+                if *is_fixed {
+                    ord != Ordering::Greater
+                } else {
+                    ord == Ordering::Less
+                }
+            });
+            !closed
+        })
+    }
+}
+
+impl Affected {
+    /// Whether `version` is affected, reading ECOSYSTEM ranges and listed versions
+    /// under `scheme`.
+    pub fn affects(&self, scheme: Scheme, version: &str) -> bool {
+        if self.versions.iter().any(|v| v == version) {
+            return true;
+        }
+        let in_scheme = scheme.parse(version);
+        let mut as_semver = None;
+        let in_ranges = self.ranges.iter().any(|range| match range.kind {
+            RangeKind::Git => false,
+            RangeKind::Ecosystem => range.contains(&in_scheme),
+            RangeKind::Semver => {
+                range.contains(as_semver.get_or_insert_with(|| Scheme::SemVer.parse(version)))
+            }
+        });
+        in_ranges
+            || self
+                .versions
+                .iter()
+                .any(|v| scheme.parse(v).compare(&in_scheme) == Ordering::Equal)
+    }
+
+    /// Versions named by `fixed` events of the non-GIT ranges, in event order,
+    /// without duplicates.
+    pub fn fixed_versions(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for range in self.ranges.iter().filter(|r| r.kind != RangeKind::Git) {
+            for event in &range.events {
+                if let Event::Fixed(v) = event
+                    && !out.contains(&v.as_str())
+                {
+                    out.push(v);
+                }
+            }
+        }
+        out
+    }
+
+    /// Versions named by `last_affected` events of the non-GIT ranges.
+    pub fn last_affected_versions(&self) -> Vec<&str> {
+        self.ranges
+            .iter()
+            .filter(|r| r.kind != RangeKind::Git)
+            .flat_map(|r| &r.events)
+            .filter_map(|e| match e {
+                Event::LastAffected(v) => Some(v.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(kind: RangeKind, events: &[(&str, &str)]) -> Range {
+        Range {
+            kind,
+            events: events
+                .iter()
+                .map(|(k, v)| match *k {
+                    "introduced" => Event::Introduced(v.to_string()),
+                    "fixed" => Event::Fixed(v.to_string()),
+                    "last_affected" => Event::LastAffected(v.to_string()),
+                    _ => Event::Limit(v.to_string()),
+                })
+                .collect(),
+        }
+    }
+
+    fn affected(ranges: Vec<Range>, versions: &[&str]) -> Affected {
+        Affected {
+            ranges,
+            versions: versions.iter().map(|v| v.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn introduced_and_fixed_bound_the_range() {
+        let a = affected(
+            vec![range(
+                RangeKind::Ecosystem,
+                &[
+                    ("introduced", "4.0"),
+                    ("fixed", "4.3"),
+                    ("introduced", "5.0"),
+                    ("fixed", "5.2"),
+                ],
+            )],
+            &[],
+        );
+        let s = Scheme::Pep440;
+        assert!(!a.affects(s, "3.9"));
+        assert!(a.affects(s, "4.0"));
+        assert!(a.affects(s, "4.2.post1"));
+        assert!(!a.affects(s, "4.3"));
+        assert!(!a.affects(s, "4.9"));
+        assert!(a.affects(s, "5.1"));
+        assert!(!a.affects(s, "5.2"));
+    }
+
+    #[test]
+    fn last_affected_is_inclusive() {
+        let a = affected(
+            vec![range(
+                RangeKind::Semver,
+                &[("introduced", "0"), ("last_affected", "1.2.3")],
+            )],
+            &[],
+        );
+        assert!(a.affects(Scheme::SemVer, "1.2.3"));
+        assert!(!a.affects(Scheme::SemVer, "1.2.4-0"));
+    }
+
+    #[test]
+    fn introduced_zero_covers_prereleases_of_zero() {
+        let a = affected(vec![range(RangeKind::Semver, &[("introduced", "0")])], &[]);
+        assert!(a.affects(Scheme::SemVer, "0.0.0-alpha"));
+    }
+
+    #[test]
+    fn unsorted_events_give_the_same_answer() {
+        let sorted = affected(
+            vec![range(
+                RangeKind::Semver,
+                &[
+                    ("introduced", "1.0.0"),
+                    ("fixed", "1.5.0"),
+                    ("introduced", "2.0.0"),
+                    ("fixed", "2.5.0"),
+                ],
+            )],
+            &[],
+        );
+        let shuffled = affected(
+            vec![range(
+                RangeKind::Semver,
+                &[
+                    ("fixed", "2.5.0"),
+                    ("introduced", "2.0.0"),
+                    ("fixed", "1.5.0"),
+                    ("introduced", "1.0.0"),
+                ],
+            )],
+            &[],
+        );
+        for v in [
+            "0.9.0", "1.0.0", "1.4.9", "1.5.0", "1.9.9", "2.0.0", "2.4.0", "2.5.0", "3.0.0",
+        ] {
+            assert_eq!(
+                sorted.affects(Scheme::SemVer, v),
+                shuffled.affects(Scheme::SemVer, v),
+                "{v}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_empty_range_affects_nothing() {
+        let a = affected(
+            vec![range(
+                RangeKind::Semver,
+                &[("introduced", "0.23.0"), ("fixed", "0.23.0")],
+            )],
+            &[],
+        );
+        assert!(!a.affects(Scheme::SemVer, "0.23.0"));
+        assert!(!a.affects(Scheme::SemVer, "0.23.5"));
+    }
+
+    #[test]
+    fn listed_versions_match_by_equality_under_the_scheme() {
+        let a = affected(vec![], &["1.0", "2.0.0rc1"]);
+        assert!(a.affects(Scheme::Pep440, "1.0.0"));
+        assert!(a.affects(Scheme::Pep440, "2.0.0-RC1"));
+        assert!(!a.affects(Scheme::Pep440, "1.0.1"));
+    }
+
+    #[test]
+    fn git_ranges_never_match_versions() {
+        let a = affected(
+            vec![range(
+                RangeKind::Git,
+                &[("introduced", "0"), ("fixed", "abc")],
+            )],
+            &[],
+        );
+        assert!(!a.affects(Scheme::Pep440, "1.0"));
+    }
+
+    #[test]
+    fn a_limit_caps_the_range() {
+        let a = affected(
+            vec![range(
+                RangeKind::Semver,
+                &[("introduced", "1.0.0"), ("limit", "2.0.0")],
+            )],
+            &[],
+        );
+        assert!(a.affects(Scheme::SemVer, "1.5.0"));
+        assert!(!a.affects(Scheme::SemVer, "2.0.0"));
+    }
+
+    #[test]
+    fn events_round_trip_through_osv_json() {
+        let json = r#"{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.6.0"}]}"#;
+        let r: Range = serde_json::from_str(json).expect("valid range");
+        assert_eq!(r.events[1], Event::Fixed("1.6.0".into()));
+        assert_eq!(serde_json::to_string(&r).expect("serializes"), json);
+        let bad = r#"{"type":"SEMVER","events":[{"introduced":"0","fixed":"1"}]}"#;
+        assert!(serde_json::from_str::<Range>(bad).is_err());
+    }
+}
