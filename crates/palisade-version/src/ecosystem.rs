@@ -127,7 +127,7 @@ impl Ecosystem {
         Some(match base.as_str() {
             "node" | "nodejs" | "javascript" | "yarn" | "pnpm" => Ecosystem::Npm,
             "python" | "pip" | "pypa" => Ecosystem::PyPI,
-            "cargo" | "crates" | "rust" | "crate" => Ecosystem::CratesIo,
+            "cargo" | "crates" | "crate" => Ecosystem::CratesIo,
             "golang" => Ecosystem::Go,
             "java" | "gradle" => Ecosystem::Maven,
             "gem" | "gems" | "ruby" | "rubygem" => Ecosystem::RubyGems,

@@ -133,6 +133,26 @@ impl Scheme {
     }
 }
 
+/// Sorts version strings ascending under `scheme`, stable for equal versions.
+///
+/// Insertion sort on purpose: it gives a defined result even on the few inputs
+/// where a reference order is not transitive (see the crate docs), where the
+/// standard library's sorts may panic. Lists of versions of one advisory or one
+/// package are short.
+pub fn sort_versions(scheme: Scheme, versions: &mut [String]) {
+    let parsed: Vec<Version> = versions.iter().map(|v| scheme.parse(v)).collect();
+    let mut order: Vec<usize> = Vec::with_capacity(parsed.len());
+    for i in 0..parsed.len() {
+        let mut at = order.len();
+        while at > 0 && parsed[order[at - 1]].compare(&parsed[i]) == Ordering::Greater {
+            at -= 1;
+        }
+        order.insert(at, i);
+    }
+    let sorted: Vec<String> = order.iter().map(|&i| versions[i].clone()).collect();
+    versions.clone_from_slice(&sorted);
+}
+
 fn truncate(input: &str) -> &str {
     if input.len() <= MAX_VERSION_LEN {
         return input;
@@ -272,6 +292,20 @@ mod tests {
         let s = "é".repeat(MAX_VERSION_LEN);
         let v = Scheme::Generic.parse(&s);
         assert!(v.as_str().len() <= MAX_VERSION_LEN);
+    }
+
+    #[test]
+    fn sorting_follows_the_scheme_and_keeps_ties_in_order() {
+        let mut v: Vec<String> = ["1.10", "1.9", "1.0", "1", "1.0rc1"]
+            .map(String::from)
+            .to_vec();
+        sort_versions(Scheme::Pep440, &mut v);
+        assert_eq!(v, ["1.0rc1", "1.0", "1", "1.9", "1.10"]);
+        let mut garbage: Vec<String> = ["1.#", "1.1", "1.2", "1.#.a", "1"]
+            .map(String::from)
+            .to_vec();
+        sort_versions(Scheme::Composer, &mut garbage);
+        assert_eq!(garbage.len(), 5);
     }
 
     #[test]

@@ -1,0 +1,124 @@
+//! Command-line arguments (the CLI contract in DESIGN.md).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "palisade",
+    version,
+    about = "Application security for serverless APIs: know the threats, review dependencies, validate events",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    /// The advisory database [default: $PALISADE_DB, else the platform data dir]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    /// Print only errors
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more about what is happening (repeat for more)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// When to color output
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+    /// Print records as JSON
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// The offline advisory database: update, import, inspect, query
+    #[command(subcommand)]
+    Db(DbCommand),
+    /// Version ordering of package ecosystems
+    #[command(subcommand)]
+    Version(VersionCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DbCommand {
+    /// Download ecosystems' OSV archives and bring the database up to date
+    Update(UpdateArgs),
+    /// Import OSV (JSON/YAML) and RustSec advisory files, directories and zips
+    Import(ImportArgs),
+    /// Counts by ecosystem, source and kind; update history; file size
+    Stats,
+    /// One advisory, by id or alias
+    Show {
+        /// An advisory id (RUSTSEC-2021-0003) or alias (CVE-2021-25900)
+        id: String,
+    },
+    /// The advisories affecting one version of a package
+    Query {
+        /// OSV ecosystem name or a common alias (npm, PyPI, crates.io, Go, Maven, Debian:12, ...)
+        ecosystem: String,
+        /// Package name (Maven: group:artifact)
+        name: String,
+        /// The package version
+        #[arg(value_name = "VERSION")]
+        package_version: String,
+    },
+    /// Full-text search over ids, aliases, summaries and details
+    Search {
+        /// Words that must all appear; end a word with * to match a prefix
+        #[arg(required = true)]
+        query: Vec<String>,
+        /// Most results shown
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct UpdateArgs {
+    /// Ecosystems to update [default: the ones updated before, plus npm, PyPI,
+    /// crates.io, Go, Maven, RubyGems, NuGet, Packagist, Hex and Pub]
+    #[arg(long = "ecosystem", short = 'e', value_name = "NAME")]
+    pub ecosystems: Vec<String>,
+    /// Base URL of the OSV archive mirror
+    #[arg(long, env = "PALISADE_MIRROR", value_name = "URL")]
+    pub mirror: Option<String>,
+    /// Retries of a failed download
+    #[arg(long, default_value_t = 4)]
+    pub retries: u32,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// Files (.json, .yaml, RustSec .md), directories or .zip archives
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Skip records that do not parse (each is reported) instead of importing nothing
+    #[arg(long)]
+    pub skip_invalid: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum VersionCommand {
+    /// Compare two versions: prints "A < B", "A = B" or "A > B"
+    Compare {
+        /// OSV ecosystem name or a common alias
+        ecosystem: String,
+        a: String,
+        b: String,
+    },
+}

@@ -1,0 +1,99 @@
+//! The `palisade` command: argument parsing and wiring of the library crates.
+//! Exit codes: 0 success, 1 findings at or above the threshold, 2 usage, input
+//! or runtime errors (explained on stderr).
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod cli;
+mod cmd;
+mod output;
+mod paths;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::output::Out;
+
+/// An error for a person: what failed, and what to do about it.
+#[derive(Debug)]
+pub struct Failure {
+    pub message: String,
+    pub causes: Vec<String>,
+    pub hint: Option<String>,
+}
+
+impl Failure {
+    pub fn new(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            causes: Vec::new(),
+            hint: None,
+        }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Failure {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl From<palisade_vulndb::Error> for Failure {
+    fn from(e: palisade_vulndb::Error) -> Failure {
+        let mut causes = Vec::new();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            let text = s.to_string();
+            if !e.to_string().contains(&text) {
+                causes.push(text);
+            }
+            source = s.source();
+        }
+        let hint = match &e {
+            palisade_vulndb::Error::Syntax { .. }
+            | palisade_vulndb::Error::Invalid { .. }
+            | palisade_vulndb::Error::TooLarge { .. }
+            | palisade_vulndb::Error::Archive { .. } => {
+                Some("nothing was imported; fix or remove the record, or pass --skip-invalid".to_string())
+            }
+            palisade_vulndb::Error::Download { .. } => Some(
+                "check the network or the mirror (--mirror URL, $PALISADE_MIRROR); the database is unchanged"
+                    .to_string(),
+            ),
+            palisade_vulndb::Error::SchemaTooNew { .. } => {
+                Some("upgrade palisade, or point --db at another file".to_string())
+            }
+            _ => None,
+        };
+        Failure {
+            message: e.to_string(),
+            causes,
+            hint,
+        }
+    }
+}
+
+pub type CmdResult = Result<ExitCode, Failure>;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = Out::new(&cli.global);
+    let result = match &cli.command {
+        Command::Db(command) => cmd::db::run(&cli.global, &out, command),
+        Command::Version(command) => cmd::version::run(&out, command),
+    };
+    match result {
+        Ok(code) => code,
+        Err(failure) => {
+            eprintln!("{} {}", out.paint("1;31", "error:"), failure.message);
+            for cause in &failure.causes {
+                eprintln!("  caused by: {cause}");
+            }
+            if let Some(hint) = &failure.hint {
+                eprintln!("  {} {hint}", out.paint("1;36", "hint:"));
+            }
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Presentation: colors, numbers, progress bars, JSON.
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use palisade_vulndb::Rating;
+
+use crate::cli::{ColorChoice, Global};
+
+/// How to write for this run.
+#[derive(Clone, Debug)]
+pub struct Out {
+    pub color: bool,
+    pub quiet: bool,
+    pub verbose: u8,
+    pub json: bool,
+    /// Progress bars only when a person is watching stderr.
+    pub progress: bool,
+}
+
+impl Out {
+    pub fn new(global: &Global) -> Out {
+        let color = match global.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
+        };
+        Out {
+            color,
+            quiet: global.quiet,
+            verbose: global.verbose,
+            json: global.json,
+            progress: std::io::stderr().is_terminal() && !global.quiet && !global.json,
+        }
+    }
+
+    pub fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    pub fn bold(&self, text: &str) -> String {
+        self.paint("1", text)
+    }
+
+    pub fn dim(&self, text: &str) -> String {
+        self.paint("2", text)
+    }
+
+    pub fn rating(&self, rating: Rating) -> String {
+        let code = match rating {
+            Rating::Critical => "1;35",
+            Rating::High => "1;31",
+            Rating::Medium => "33",
+            Rating::Low => "36",
+            Rating::None => "2",
+        };
+        self.paint(code, rating.as_str())
+    }
+
+    /// A line on stdout. Write errors (a closed pipe) end the program quietly.
+    pub fn line(&self, text: &str) {
+        let mut stdout = std::io::stdout().lock();
+        if writeln!(stdout, "{text}").is_err() {
+            std::process::exit(0);
+        }
+    }
+
+    /// A note on stderr, unless quiet.
+    pub fn note(&self, text: &str) {
+        if !self.quiet {
+            let _ = writeln!(std::io::stderr(), "{text}");
+        }
+    }
+
+    /// A note on stderr at `-v` and above.
+    pub fn verbose(&self, text: &str) {
+        if self.verbose > 0 && !self.quiet {
+            let _ = writeln!(std::io::stderr(), "{text}");
+        }
+    }
+
+    pub fn json<T: serde::Serialize>(&self, value: &T) {
+        match serde_json::to_string_pretty(value) {
+            Ok(text) => self.line(&text),
+            Err(e) => self.note(&format!("error: cannot render JSON: {e}")),
+        }
+    }
+
+    /// A spinner or bar on stderr, hidden unless a person is watching.
+    pub fn progress(&self, total: Option<u64>, template: &str) -> ProgressBar {
+        let bar = match total {
+            Some(t) => ProgressBar::new(t),
+            None => ProgressBar::new_spinner(),
+        };
+        if !self.progress {
+            bar.set_draw_target(ProgressDrawTarget::hidden());
+            return bar;
+        }
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    }
+}
+
+/// `1234567` -> `1,234,567`
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Bytes for people: `12.3 MB`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_grouped() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(1234), "1,234");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(bytes(999), "999 B");
+        assert_eq!(bytes(12_345_678), "12.3 MB");
+    }
+}

@@ -1,0 +1,41 @@
+//! palisade's advisory database: every public advisory in one local SQLite
+//! file, answering "what affects package P at version V" offline.
+//!
+//! Records come from OSV JSON and YAML files, directories and zip archives of
+//! them (OSV's per-ecosystem `all.zip`), and RustSec's Markdown advisories; a
+//! [`Mirror`] keeps ecosystems up to date from OSV's bucket. Records of one
+//! vulnerability under several ids (GHSA, CVE, PYSEC, RUSTSEC) are merged when
+//! queried.
+//!
+//! ```no_run
+//! use palisade_vulndb::{ImportOptions, Store};
+//!
+//! let mut store = Store::open("advisories.db".as_ref())?;
+//! store.import(&["advisory-db/".into()], &ImportOptions::default(), &mut |_| {})?;
+//! for m in store.query("crates.io", "smallvec", "1.6.0")? {
+//!     println!("{} {:?} fixed in {:?}", m.id, m.summary, m.fixed);
+//! }
+//! # Ok::<(), palisade_vulndb::Error>(())
+//! ```
+
+mod error;
+mod names;
+mod osv;
+mod rustsec;
+mod severity;
+mod source;
+mod store;
+mod update;
+
+pub use error::{Error, Location, Result};
+pub use names::{canonical_ecosystem, normalize_name, split_ecosystem};
+pub use osv::{Advisory, AffectedPackage, Kind, SourceRank, display_time};
+pub use severity::{Rating, Severity};
+pub use source::{Format, Input, MAX_RECORD_BYTES, discover, parse_record};
+pub use store::{
+    AdvisoryRecord, ImportOptions, ImportProgress, ImportReport, Match, MirrorState, SearchHit,
+    Skipped, Stats, Store,
+};
+pub use update::{
+    DEFAULT_ECOSYSTEMS, DEFAULT_MIRROR, EcosystemUpdate, Mirror, UpdateEvent, UpdateOutcome,
+};
