@@ -114,6 +114,21 @@ impl Error {
         }
     }
 
+    /// Renames the input an error points at: `from` (a temporary file) becomes
+    /// `to` (the URL it was downloaded from), keeping any `!member` suffix.
+    #[must_use]
+    pub fn relocated(mut self, from: &str, to: &str) -> Error {
+        if let Error::Syntax { location, .. }
+        | Error::Invalid { location, .. }
+        | Error::TooLarge { location, .. }
+        | Error::Archive { location, .. } = &mut self
+            && let Some(rest) = location.origin.strip_prefix(from)
+        {
+            location.origin = format!("{to}{rest}");
+        }
+        self
+    }
+
     /// The input location, for errors about an input.
     pub fn location(&self) -> Option<&Location> {
         match self {

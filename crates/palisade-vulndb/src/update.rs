@@ -170,6 +170,7 @@ impl Mirror {
                 last_modified,
             } => {
                 let origin = format!("osv:{ecosystem}");
+                let temp = file.path().display().to_string();
                 let report = store.replace_from_zip(
                     file.path(),
                     &origin,
@@ -190,7 +191,8 @@ impl Mirror {
                         )?;
                         Ok(())
                     },
-                )?;
+                );
+                let report = report.map_err(|e| e.relocated(&temp, &url))?;
                 UpdateOutcome::Updated { bytes, report }
             }
         };
