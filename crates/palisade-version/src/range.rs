@@ -239,6 +239,48 @@ impl Affected {
     }
 }
 
+/// The numeric components of a plain `1.2.3` version (at most three, no
+/// leading zeros), or `None`.
+fn plain_components(s: &str) -> Option<usize> {
+    let mut count = 0;
+    for part in s.split('.') {
+        let digits = !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+        if !digits || (part.len() > 1 && part.starts_with('0')) {
+            return None;
+        }
+        count += 1;
+    }
+    (count <= 3).then_some(count)
+}
+
+/// The value of the leading run of digits, when the version starts with one.
+fn leading_number(s: &str) -> Option<&str> {
+    let s = s.strip_prefix(['v', 'V', '=']).unwrap_or(s);
+    let end = s.bytes().take_while(u8::is_ascii_digit).count();
+    (end > 0).then(|| s[..end].trim_start_matches('0'))
+}
+
+/// True when two version strings cannot be equal under any scheme, so the
+/// listed-versions check can skip parsing them: plain versions such as `1.2.3`
+/// without trailing zero components are equal only when identical, and versions
+/// without an epoch that start with different numbers differ.
+fn certainly_different(a: &str, b: &str) -> bool {
+    if a == b {
+        return false;
+    }
+    let no_trailing_zero = |s: &str, n: usize| n == 1 || !s.ends_with(".0");
+    if let (Some(na), Some(nb)) = (plain_components(a), plain_components(b))
+        && no_trailing_zero(a, na)
+        && no_trailing_zero(b, nb)
+    {
+        return true;
+    }
+    if a.contains([':', '!']) || b.contains([':', '!']) {
+        return false;
+    }
+    matches!((leading_number(a), leading_number(b)), (Some(x), Some(y)) if x != y)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -364,6 +406,17 @@ mod tests {
         assert!(a.affects(Scheme::Pep440, "1.0.0"));
         assert!(a.affects(Scheme::Pep440, "2.0.0-RC1"));
         assert!(!a.affects(Scheme::Pep440, "1.0.1"));
+    }
+
+    #[test]
+    fn the_listed_versions_shortcut_never_hides_an_equal_version() {
+        for (a, b) in [("1.2", "1.2.0"), ("0:1.0", "1.0"), ("1!1.0", "1.0"), ("01", "1"), ("v1.0", "1.0.0")] {
+            assert!(!certainly_different(a, b), "{a} {b}");
+        }
+        for (a, b) in [("1.2.3", "1.2.4"), ("2.0", "3.0"), ("1.2", "1.20")] {
+            assert!(certainly_different(a, b), "{a} {b}");
+        }
+        assert!(!certainly_different("1.2.3.4", "1.2.3.5"), "SemVer ignores a fourth component");
     }
 
     #[test]

@@ -190,15 +190,24 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>> {
 /// advisory files (by name) are skipped; a member's failure stops the walk.
 pub fn for_each_zip_record(
     path: &Path,
+    f: impl FnMut(String, Format, Vec<u8>) -> Result<()>,
+) -> Result<()> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    for_each_zip_record_in(&path.display().to_string(), std::io::BufReader::new(file), f)
+}
+
+/// [`for_each_zip_record`] over any seekable reader; `display` names the
+/// archive in errors.
+pub fn for_each_zip_record_in<R: Read + std::io::Seek>(
+    display: &str,
+    reader: R,
     mut f: impl FnMut(String, Format, Vec<u8>) -> Result<()>,
 ) -> Result<()> {
-    let display = path.display().to_string();
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut archive =
-        zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|e| Error::Archive {
-            location: Location::new(display.clone()),
-            message: e.to_string(),
-        })?;
+    let display = display.to_string();
+    let mut archive = zip::ZipArchive::new(reader).map_err(|e| Error::Archive {
+        location: Location::new(display.clone()),
+        message: e.to_string(),
+    })?;
     if archive.len() > MAX_ZIP_ENTRIES {
         return Err(Error::TooLarge {
             location: Location::new(display),

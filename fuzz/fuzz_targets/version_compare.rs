@@ -1,0 +1,40 @@
+//! Every scheme parses and compares any pair of strings without panicking, and
+//! swapping the arguments reverses the answer.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use palisade_version::{Affected, Event, Range, RangeKind, Scheme};
+
+const SCHEMES: [Scheme; 13] = [
+    Scheme::SemVer,
+    Scheme::Pep440,
+    Scheme::Maven,
+    Scheme::RubyGems,
+    Scheme::NuGet,
+    Scheme::Composer,
+    Scheme::Pub,
+    Scheme::Dpkg,
+    Scheme::Apk,
+    Scheme::Rpm,
+    Scheme::Cran,
+    Scheme::Hackage,
+    Scheme::Generic,
+];
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let (a, b) = text.split_once('\n').unwrap_or((text, ""));
+    for scheme in SCHEMES {
+        assert_eq!(scheme.compare(a, b), scheme.compare(b, a).reverse());
+        let affected = Affected {
+            ranges: vec![Range {
+                kind: RangeKind::Ecosystem,
+                events: vec![Event::Introduced(a.to_string()), Event::Fixed(b.to_string())],
+            }],
+            versions: vec![b.to_string()],
+        };
+        let _ = affected.affects(scheme, a);
+        let mut list = vec![a.to_string(), b.to_string(), text.to_string()];
+        palisade_version::sort_versions(scheme, &mut list);
+    }
+});
