@@ -203,10 +203,10 @@ impl Affected {
             }
         });
         in_ranges
-            || self
-                .versions
-                .iter()
-                .any(|v| scheme.parse(v).compare(&in_scheme) == Ordering::Equal)
+            || self.versions.iter().any(|v| {
+                !certainly_different(v, version)
+                    && scheme.parse(v).compare(&in_scheme) == Ordering::Equal
+            })
     }
 
     /// Versions named by `fixed` events of the non-GIT ranges, in event order,
@@ -410,13 +410,22 @@ mod tests {
 
     #[test]
     fn the_listed_versions_shortcut_never_hides_an_equal_version() {
-        for (a, b) in [("1.2", "1.2.0"), ("0:1.0", "1.0"), ("1!1.0", "1.0"), ("01", "1"), ("v1.0", "1.0.0")] {
+        for (a, b) in [
+            ("1.2", "1.2.0"),
+            ("0:1.0", "1.0"),
+            ("1!1.0", "1.0"),
+            ("01", "1"),
+            ("v1.0", "1.0.0"),
+        ] {
             assert!(!certainly_different(a, b), "{a} {b}");
         }
         for (a, b) in [("1.2.3", "1.2.4"), ("2.0", "3.0"), ("1.2", "1.20")] {
             assert!(certainly_different(a, b), "{a} {b}");
         }
-        assert!(!certainly_different("1.2.3.4", "1.2.3.5"), "SemVer ignores a fourth component");
+        assert!(
+            !certainly_different("1.2.3.4", "1.2.3.5"),
+            "SemVer ignores a fourth component"
+        );
     }
 
     #[test]

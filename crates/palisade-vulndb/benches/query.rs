@@ -18,26 +18,40 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         self.0 >> 33
     }
 }
 
 fn build_store(dir: &tempfile::TempDir) -> Option<Store> {
-    let sets: Vec<PathBuf> = ["advisories/rustsec", "advisories/pypa", "advisories/go-vulndb"]
-        .iter()
-        .map(|s| palisade_testkit::data_dir(s))
-        .collect::<Option<_>>()?;
+    let sets: Vec<PathBuf> = [
+        "advisories/rustsec",
+        "advisories/pypa",
+        "advisories/go-vulndb",
+    ]
+    .iter()
+    .map(|s| palisade_testkit::data_dir(s))
+    .collect::<Option<_>>()?;
     let mut store = Store::open(&dir.path().join("bench.db")).unwrap();
-    store.import(&sets, &ImportOptions::default(), &mut |_| {}).unwrap();
+    store
+        .import(&sets, &ImportOptions::default(), &mut |_| {})
+        .unwrap();
     Some(store)
 }
 
 /// (ecosystem, name) of every indexed package.
 fn packages(db: &std::path::Path) -> Vec<(String, String)> {
     let conn = rusqlite::Connection::open(db).unwrap();
-    let mut stmt = conn.prepare("SELECT DISTINCT ecosystem, package FROM affected ORDER BY 1, 2").unwrap();
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().collect::<rusqlite::Result<_>>().unwrap()
+    let mut stmt = conn
+        .prepare("SELECT DISTINCT ecosystem, package FROM affected ORDER BY 1, 2")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
 }
 
 fn random_queries(packages: &[(String, String)], n: usize) -> Vec<(String, String, String)> {
@@ -46,7 +60,11 @@ fn random_queries(packages: &[(String, String)], n: usize) -> Vec<(String, Strin
         .map(|_| {
             let (eco, name) = &packages[(rng.next() as usize) % packages.len()];
             let version = format!("{}.{}.{}", rng.next() % 5, rng.next() % 30, rng.next() % 20);
-            let version = if eco == "Go" { format!("v{version}") } else { version };
+            let version = if eco == "Go" {
+                format!("v{version}")
+            } else {
+                version
+            };
             (eco.clone(), name.clone(), version)
         })
         .collect()
@@ -54,7 +72,9 @@ fn random_queries(packages: &[(String, String)], n: usize) -> Vec<(String, Strin
 
 fn main() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(store) = build_store(&dir) else { return };
+    let Some(store) = build_store(&dir) else {
+        return;
+    };
     let packages = packages(store.path());
     let queries = random_queries(&packages, 10_000);
 
@@ -82,17 +102,28 @@ fn main() {
         pct(0.99).as_secs_f64() * 1e6,
         pct(1.0).as_secs_f64() * 1e6,
     );
-    println!("10000 random queries: {:.3} s ({found} advisories matched)", total.as_secs_f64());
+    println!(
+        "10000 random queries: {:.3} s ({found} advisories matched)",
+        total.as_secs_f64()
+    );
 
     let mut c = Criterion::default().configure_from_args();
     c.bench_function("query/smallvec-affected", |b| {
-        b.iter(|| store.query("crates.io", "smallvec", black_box("1.6.0")).unwrap())
+        b.iter(|| {
+            store
+                .query("crates.io", "smallvec", black_box("1.6.0"))
+                .unwrap()
+        })
     });
     c.bench_function("query/django-many-advisories", |b| {
         b.iter(|| store.query("PyPI", "django", black_box("3.2.0")).unwrap())
     });
     c.bench_function("query/unknown-package", |b| {
-        b.iter(|| store.query("npm", "no-such-package", black_box("1.0.0")).unwrap())
+        b.iter(|| {
+            store
+                .query("npm", "no-such-package", black_box("1.0.0"))
+                .unwrap()
+        })
     });
     c.final_summary();
 }

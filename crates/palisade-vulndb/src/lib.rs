@@ -32,7 +32,8 @@ pub use names::{canonical_ecosystem, normalize_name, split_ecosystem};
 pub use osv::{Advisory, AffectedPackage, Kind, SourceRank, display_time};
 pub use severity::{Rating, Severity};
 pub use source::{
-    Format, Input, MAX_RECORD_BYTES, discover, for_each_zip_record, for_each_zip_record_in, parse_record,
+    Format, Input, MAX_RECORD_BYTES, discover, for_each_zip_record, for_each_zip_record_in,
+    parse_record,
 };
 pub use store::{
     AdvisoryRecord, ImportOptions, ImportProgress, ImportReport, Match, MirrorState, SearchHit,

@@ -234,7 +234,38 @@ fn to_event(location: &Location, raw: RawEvent) -> Result<Event> {
     }
 }
 
+/// Longest headline derived from details.
+const HEADLINE_CHARS: usize = 120;
+
 impl Advisory {
+    /// A one-line description: the summary, or else the first sentence of the
+    /// details (PyPA records have no summary), cut at 120 characters.
+    pub fn headline(&self) -> Option<String> {
+        if let Some(summary) = &self.summary {
+            return Some(summary.trim().to_string());
+        }
+        let details = self
+            .details
+            .as_deref()?
+            .trim()
+            .trim_start_matches('#')
+            .trim();
+        let first_line = details.lines().next().unwrap_or("");
+        let sentence = match first_line.find(". ") {
+            Some(end) => &first_line[..=end],
+            None => first_line,
+        };
+        let sentence = sentence.trim();
+        if sentence.is_empty() {
+            return None;
+        }
+        if sentence.chars().count() <= HEADLINE_CHARS {
+            return Some(sentence.to_string());
+        }
+        let cut: String = sentence.chars().take(HEADLINE_CHARS - 1).collect();
+        Some(format!("{}…", cut.trim_end()))
+    }
+
     /// Builds an advisory from an OSV record already read into a JSON value.
     pub fn from_value(location: &Location, value: &Value, rank: SourceRank) -> Result<Advisory> {
         let raw = RawRecord::deserialize(value)
@@ -516,6 +547,24 @@ mod tests {
         let affected = &a.affected[0].versions;
         assert_eq!(affected.versions, ["1.0", "1.1"]);
         assert!(affected.affects(palisade_version::Scheme::Pep440, "1.4"));
+    }
+
+    #[test]
+    fn a_headline_comes_from_the_summary_or_the_first_sentence() {
+        let mut a = parse_json(
+            "h.json",
+            br#"{"id": "X-1", "modified": "2024-01-01T00:00:00Z",
+            "details": "Django before 3.2.5 allows SQL injection. More text follows."}"#,
+        )
+        .expect("valid");
+        assert_eq!(
+            a.headline().as_deref(),
+            Some("Django before 3.2.5 allows SQL injection.")
+        );
+        a.details = Some("x".repeat(300));
+        assert_eq!(a.headline().map(|h| h.chars().count()), Some(120));
+        a.summary = Some("Short".into());
+        assert_eq!(a.headline().as_deref(), Some("Short"));
     }
 
     #[test]

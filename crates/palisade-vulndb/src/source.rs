@@ -193,7 +193,11 @@ pub fn for_each_zip_record(
     f: impl FnMut(String, Format, Vec<u8>) -> Result<()>,
 ) -> Result<()> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    for_each_zip_record_in(&path.display().to_string(), std::io::BufReader::new(file), f)
+    for_each_zip_record_in(
+        &path.display().to_string(),
+        std::io::BufReader::new(file),
+        f,
+    )
 }
 
 /// [`for_each_zip_record`] over any seekable reader; `display` names the

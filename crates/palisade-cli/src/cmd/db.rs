@@ -389,15 +389,12 @@ fn query(out: &Out, db: &Path, ecosystem: &str, name: &str, version: &str) -> Cm
         ));
         return Ok(ExitCode::SUCCESS);
     }
-    out.line(&format!(
-        "{} {} affect {name} {version} ({ecosystem}):",
-        matches.len(),
-        if matches.len() == 1 {
-            "advisory"
-        } else {
-            "advisories"
-        }
-    ));
+    let count = if matches.len() == 1 {
+        "1 advisory affects".to_string()
+    } else {
+        format!("{} advisories affect", matches.len())
+    };
+    out.line(&format!("{count} {name} {version} ({ecosystem}):"));
     for m in &matches {
         let severity = m.severity.as_ref().map_or_else(
             || out.dim("unknown"),
