@@ -49,7 +49,7 @@ use std::cmp::Ordering;
 use std::fmt;
 
 pub use ecosystem::{ALL as ALL_ECOSYSTEMS, Ecosystem};
-pub use range::{Affected, Event, Range, RangeKind};
+pub use range::{Affected, Event, Range, RangeKind, Target};
 
 use scheme::apk::Apk;
 use scheme::composer::Composer;
@@ -275,6 +275,22 @@ impl fmt::Display for Version {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    pub(crate) const ALL_SCHEMES: [Scheme; 13] = [
+        Scheme::SemVer,
+        Scheme::Pep440,
+        Scheme::Maven,
+        Scheme::RubyGems,
+        Scheme::NuGet,
+        Scheme::Composer,
+        Scheme::Pub,
+        Scheme::Dpkg,
+        Scheme::Apk,
+        Scheme::Rpm,
+        Scheme::Cran,
+        Scheme::Hackage,
+        Scheme::Generic,
+    ];
 
     #[test]
     fn hostile_lengths_are_cut_not_rejected() {

@@ -186,27 +186,52 @@ impl Range {
     }
 }
 
+/// A version prepared once for checking against many affected entries: parsed
+/// under the ecosystem's scheme and under SemVer (for `SEMVER` ranges).
+#[derive(Clone, Debug)]
+pub struct Target {
+    text: String,
+    scheme: Scheme,
+    own: Version,
+    semver: Version,
+}
+
+impl Target {
+    pub fn new(scheme: Scheme, version: &str) -> Target {
+        Target {
+            text: version.to_string(),
+            scheme,
+            own: scheme.parse(version),
+            semver: Scheme::SemVer.parse(version),
+        }
+    }
+
+    /// Whether this version is in any of `ranges` or equal to one of `versions`
+    /// (the two parts of an OSV `affected` entry).
+    pub fn is_affected_by<S: AsRef<str>>(&self, ranges: &[Range], versions: &[S]) -> bool {
+        if versions.iter().any(|v| v.as_ref() == self.text) {
+            return true;
+        }
+        let in_ranges = ranges.iter().any(|range| match range.kind {
+            RangeKind::Git => false,
+            RangeKind::Ecosystem => range.contains(&self.own),
+            RangeKind::Semver => range.contains(&self.semver),
+        });
+        let target_shape = Shape::of(&self.text);
+        in_ranges
+            || versions.iter().any(|v| {
+                let v = v.as_ref();
+                !certainly_different(v, Shape::of(v), &self.text, target_shape)
+                    && self.scheme.parse(v).compare(&self.own) == Ordering::Equal
+            })
+    }
+}
+
 impl Affected {
     /// Whether `version` is affected, reading ECOSYSTEM ranges and listed versions
     /// under `scheme`.
     pub fn affects(&self, scheme: Scheme, version: &str) -> bool {
-        if self.versions.iter().any(|v| v == version) {
-            return true;
-        }
-        let in_scheme = scheme.parse(version);
-        let mut as_semver = None;
-        let in_ranges = self.ranges.iter().any(|range| match range.kind {
-            RangeKind::Git => false,
-            RangeKind::Ecosystem => range.contains(&in_scheme),
-            RangeKind::Semver => {
-                range.contains(as_semver.get_or_insert_with(|| Scheme::SemVer.parse(version)))
-            }
-        });
-        in_ranges
-            || self.versions.iter().any(|v| {
-                !certainly_different(v, version)
-                    && scheme.parse(v).compare(&in_scheme) == Ordering::Equal
-            })
+        Target::new(scheme, version).is_affected_by(&self.ranges, &self.versions)
     }
 
     /// Versions named by `fixed` events of the non-GIT ranges, in event order,
@@ -239,46 +264,79 @@ impl Affected {
     }
 }
 
-/// The numeric components of a plain `1.2.3` version (at most three, no
-/// leading zeros), or `None`.
-fn plain_components(s: &str) -> Option<usize> {
-    let mut count = 0;
-    for part in s.split('.') {
-        let digits = !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
-        if !digits || (part.len() > 1 && part.starts_with('0')) {
-            return None;
-        }
-        count += 1;
-    }
-    (count <= 3).then_some(count)
+/// What the listed-versions shortcut needs to know about a version string,
+/// found in one pass.
+#[derive(Clone, Copy, Debug)]
+struct Shape<'a> {
+    /// `1`, `1.2` or `1.2.3` without leading zeros or a trailing `.0`: equal to
+    /// another such version under every scheme only when identical.
+    plain: bool,
+    /// An epoch (`1:`, `1!`) may make versions with different numbers equal.
+    epoch: bool,
+    /// The leading number without leading zeros (after a `v` or `=`).
+    leading: Option<&'a str>,
 }
 
-/// The value of the leading run of digits, when the version starts with one.
-fn leading_number(s: &str) -> Option<&str> {
-    let s = s.strip_prefix(['v', 'V', '=']).unwrap_or(s);
-    let end = s.bytes().take_while(u8::is_ascii_digit).count();
-    (end > 0).then(|| s[..end].trim_start_matches('0'))
+impl<'a> Shape<'a> {
+    fn of(s: &'a str) -> Shape<'a> {
+        let bytes = s.as_bytes();
+        let mut plain = !bytes.is_empty();
+        let mut components = 1;
+        let mut part_start = 0;
+        let mut epoch = false;
+        for (i, &b) in bytes.iter().enumerate() {
+            match b {
+                b'0'..=b'9' => {
+                    if b == b'0'
+                        && i == part_start
+                        && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)
+                    {
+                        plain = false;
+                    }
+                }
+                b'.' => {
+                    if i == part_start {
+                        plain = false;
+                    }
+                    components += 1;
+                    part_start = i + 1;
+                }
+                b':' | b'!' => {
+                    epoch = true;
+                    plain = false;
+                }
+                _ => plain = false,
+            }
+        }
+        if part_start == bytes.len() || components > 3 || (components > 1 && s.ends_with(".0")) {
+            plain = false;
+        }
+        let rest = s.strip_prefix(['v', 'V', '=']).unwrap_or(s);
+        let end = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let leading = (end > 0).then(|| rest[..end].trim_start_matches('0'));
+        Shape {
+            plain,
+            epoch,
+            leading,
+        }
+    }
 }
 
 /// True when two version strings cannot be equal under any scheme, so the
 /// listed-versions check can skip parsing them: plain versions such as `1.2.3`
-/// without trailing zero components are equal only when identical, and versions
-/// without an epoch that start with different numbers differ.
-fn certainly_different(a: &str, b: &str) -> bool {
+/// (see [`Shape`]) are equal only when identical, and versions without an
+/// epoch that start with different numbers differ.
+fn certainly_different(a: &str, sa: Shape<'_>, b: &str, sb: Shape<'_>) -> bool {
     if a == b {
         return false;
     }
-    let no_trailing_zero = |s: &str, n: usize| n == 1 || !s.ends_with(".0");
-    if let (Some(na), Some(nb)) = (plain_components(a), plain_components(b))
-        && no_trailing_zero(a, na)
-        && no_trailing_zero(b, nb)
-    {
+    if sa.plain && sb.plain {
         return true;
     }
-    if a.contains([':', '!']) || b.contains([':', '!']) {
+    if sa.epoch || sb.epoch {
         return false;
     }
-    matches!((leading_number(a), leading_number(b)), (Some(x), Some(y)) if x != y)
+    matches!((sa.leading, sb.leading), (Some(x), Some(y)) if x != y)
 }
 
 #[cfg(test)]
@@ -417,15 +475,40 @@ mod tests {
             ("01", "1"),
             ("v1.0", "1.0.0"),
         ] {
-            assert!(!certainly_different(a, b), "{a} {b}");
+            assert!(
+                !certainly_different(a, Shape::of(a), b, Shape::of(b)),
+                "{a} {b}"
+            );
         }
         for (a, b) in [("1.2.3", "1.2.4"), ("2.0", "3.0"), ("1.2", "1.20")] {
-            assert!(certainly_different(a, b), "{a} {b}");
+            assert!(
+                certainly_different(a, Shape::of(a), b, Shape::of(b)),
+                "{a} {b}"
+            );
         }
         assert!(
-            !certainly_different("1.2.3.4", "1.2.3.5"),
+            !certainly_different(
+                "1.2.3.4",
+                Shape::of("1.2.3.4"),
+                "1.2.3.5",
+                Shape::of("1.2.3.5")
+            ),
             "SemVer ignores a fourth component"
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_shortcut_only_skips_versions_no_scheme_calls_equal(
+            a in "[v=]?(0|1|01|10)([.:!-]?(0|1|2|10|a|rc)){0,4}",
+            b in "[v=]?(0|1|01|10)([.:!-]?(0|1|2|10|a|rc)){0,4}",
+        ) {
+            if certainly_different(&a, Shape::of(&a), &b, Shape::of(&b)) {
+                for scheme in crate::tests::ALL_SCHEMES {
+                    proptest::prop_assert_ne!(scheme.compare(&a, &b), Ordering::Equal, "{:?}", scheme);
+                }
+            }
+        }
     }
 
     #[test]

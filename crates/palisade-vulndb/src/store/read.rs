@@ -3,9 +3,21 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use palisade_version::{Affected, Scheme};
+use std::borrow::Cow;
+
+use palisade_version::{Affected, Range, Scheme, Target};
 use rusqlite::{OptionalExtension, Row, params};
+use serde::Deserialize;
 use serde::Serialize;
+
+/// The stored `versions` column, read without copying the listed versions.
+#[derive(Deserialize)]
+struct StoredAffected<'a> {
+    #[serde(default)]
+    ranges: Vec<Range>,
+    #[serde(default, borrow)]
+    versions: Vec<Cow<'a, str>>,
+}
 
 use super::Store;
 use crate::error::Result;
@@ -155,56 +167,87 @@ impl Store {
         let (base, release) = split_ecosystem(&canonical);
         let scheme = Scheme::for_ecosystem(base);
         let key = normalize_name(base, name);
-        let mut stmt = self
+        let target = Target::new(scheme, version);
+        // Two simple statements rather than a join: SQLite re-prepares this
+        // join on every execution, which costs more than the lookups.
+        let mut affected_rows = self
             .conn
             .prepare_cached(
-                "SELECT a.pk, a.id, a.aliases, a.kind, a.summary, a.severity_rating, a.severity_score,
-                        a.severity_vector, a.published, a.modified, af.release, af.versions
-                 FROM affected af JOIN advisory a ON a.pk = af.advisory
-                 WHERE af.ecosystem = ?1 AND af.name = ?2 AND a.withdrawn IS NULL",
+                "SELECT advisory, release, versions FROM affected WHERE ecosystem = ?1 AND name = ?2",
             )
             .map_err(|e| self.db_err(e))?;
-        let mut rows = stmt.query(params![base, key]).map_err(|e| self.db_err(e))?;
+        let mut advisory_row = self
+            .conn
+            .prepare_cached(
+                "SELECT id, aliases, kind, summary, severity_rating, severity_score, severity_vector,
+                        published, modified, withdrawn
+                 FROM advisory WHERE pk = ?1",
+            )
+            .map_err(|e| self.db_err(e))?;
+        let mut rows = affected_rows
+            .query(params![base, key])
+            .map_err(|e| self.db_err(e))?;
         let mut hits: Vec<Hit> = Vec::new();
-        let mut by_pk: HashMap<i64, usize> = HashMap::new();
+        // Advisory key -> index in `hits`, or `None` for a withdrawn advisory.
+        let mut by_pk: HashMap<i64, Option<usize>> = HashMap::new();
         while let Some(row) = rows.next().map_err(|e| self.db_err(e))? {
-            let row_release: Option<String> = row.get(10).map_err(|e| self.db_err(e))?;
+            let row_release: Option<String> = row.get(1).map_err(|e| self.db_err(e))?;
             if let (Some(want), Some(have)) = (release, row_release.as_deref())
                 && want != have
             {
                 continue;
             }
-            let versions: String = row.get(11).map_err(|e| self.db_err(e))?;
-            let Ok(affected) = serde_json::from_str::<Affected>(&versions) else {
+            let versions = row.get_ref(2).map_err(|e| self.db_err(e))?;
+            let Ok(text) = versions.as_str() else {
                 continue;
             };
-            if !affected.affects(scheme, version) {
+            let Ok(stored) = serde_json::from_str::<StoredAffected<'_>>(text) else {
+                continue;
+            };
+            if !target.is_affected_by(&stored.ranges, &stored.versions) {
                 continue;
             }
+            let affected = Affected {
+                ranges: stored.ranges,
+                versions: Vec::new(),
+            };
             let pk: i64 = row.get(0).map_err(|e| self.db_err(e))?;
             let index = match by_pk.get(&pk) {
-                Some(&i) => i,
+                Some(index) => *index,
                 None => {
-                    let read = |row: &Row<'_>| -> rusqlite::Result<Hit> {
-                        let aliases: String = row.get(2)?;
-                        let kind: String = row.get(3)?;
-                        Ok(Hit {
-                            id: row.get(1)?,
+                    let read = |row: &Row<'_>| -> rusqlite::Result<Option<Hit>> {
+                        let withdrawn: Option<String> = row.get(9)?;
+                        if withdrawn.is_some() {
+                            return Ok(None);
+                        }
+                        let aliases: String = row.get(1)?;
+                        let kind: String = row.get(2)?;
+                        Ok(Some(Hit {
+                            id: row.get(0)?,
                             aliases: serde_json::from_str(&aliases).unwrap_or_default(),
                             kind: kind_from(&kind),
-                            summary: row.get(4)?,
-                            severity: severity_from_row(row, 5)?,
-                            published: tidy(row.get(8)?),
-                            modified: tidy(row.get(9)?).unwrap_or_default(),
+                            summary: row.get(3)?,
+                            severity: severity_from_row(row, 4)?,
+                            published: tidy(row.get(7)?),
+                            modified: tidy(row.get(8)?).unwrap_or_default(),
                             fixed: Vec::new(),
                             last_affected: Vec::new(),
-                        })
+                        }))
                     };
-                    hits.push(read(row).map_err(|e| self.db_err(e))?);
-                    by_pk.insert(pk, hits.len() - 1);
-                    hits.len() - 1
+                    let hit = advisory_row
+                        .query_row([pk], read)
+                        .optional()
+                        .map_err(|e| self.db_err(e))?
+                        .flatten();
+                    let index = hit.map(|hit| {
+                        hits.push(hit);
+                        hits.len() - 1
+                    });
+                    by_pk.insert(pk, index);
+                    index
                 }
             };
+            let Some(index) = index else { continue };
             let hit = &mut hits[index];
             for v in affected.fixed_versions() {
                 if !hit.fixed.iter().any(|f| f == v) {
