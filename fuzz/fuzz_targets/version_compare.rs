@@ -5,26 +5,11 @@
 use libfuzzer_sys::fuzz_target;
 use palisade_version::{Affected, Event, Range, RangeKind, Scheme};
 
-const SCHEMES: [Scheme; 13] = [
-    Scheme::SemVer,
-    Scheme::Pep440,
-    Scheme::Maven,
-    Scheme::RubyGems,
-    Scheme::NuGet,
-    Scheme::Composer,
-    Scheme::Pub,
-    Scheme::Dpkg,
-    Scheme::Apk,
-    Scheme::Rpm,
-    Scheme::Cran,
-    Scheme::Hackage,
-    Scheme::Generic,
-];
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let (a, b) = text.split_once('\n').unwrap_or((text, ""));
-    for scheme in SCHEMES {
+    for scheme in Scheme::ALL {
         assert_eq!(scheme.compare(a, b), scheme.compare(b, a).reverse());
         let affected = Affected {
             ranges: vec![Range {

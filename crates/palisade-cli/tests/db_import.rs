@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::collections::BTreeSet;
-
 use common::*;
 
 #[test]
@@ -15,17 +13,11 @@ fn stats_json_counts_every_distinct_id_once_and_reimport_changes_nothing() {
     ) else {
         return;
     };
-    let mut ids = BTreeSet::new();
-    let mut withdrawn = BTreeSet::new();
-    for (dir, ext) in [
+    let (ids, withdrawn) = palisade_testkit::advisory_ids_of(&[
         (rustsec.join("advisories"), "md"),
         (rustsec.join("osv"), "json"),
         (pypa.join("vulns"), "yaml"),
-    ] {
-        let (found, gone) = palisade_testkit::advisory_ids(&dir, ext);
-        ids.extend(found);
-        withdrawn.extend(gone);
-    }
+    ]);
     let (_dir, db) = temp_db();
     let report = json(&db, &["db", "import", path_str(&rustsec), path_str(&pypa)]);
     assert_eq!(report["added"], ids.len());

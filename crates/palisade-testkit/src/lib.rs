@@ -91,6 +91,18 @@ pub fn advisory_ids(dir: &Path, ext: &str) -> (BTreeSet<String>, BTreeSet<String
     (ids, withdrawn)
 }
 
+/// [`advisory_ids`] over several `(folder, extension)` sets, united.
+pub fn advisory_ids_of(sets: &[(PathBuf, &str)]) -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut ids = BTreeSet::new();
+    let mut withdrawn = BTreeSet::new();
+    for (dir, ext) in sets {
+        let (found, gone) = advisory_ids(dir, ext);
+        ids.extend(found);
+        withdrawn.extend(gone);
+    }
+    (ids, withdrawn)
+}
+
 /// A zip archive (deflated members) of the given name/content pairs.
 pub fn zip_bytes(entries: &[(&str, &[u8])]) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());

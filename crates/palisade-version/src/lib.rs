@@ -97,6 +97,23 @@ pub enum Scheme {
 }
 
 impl Scheme {
+    /// Every scheme.
+    pub const ALL: [Scheme; 13] = [
+        Scheme::SemVer,
+        Scheme::Pep440,
+        Scheme::Maven,
+        Scheme::RubyGems,
+        Scheme::NuGet,
+        Scheme::Composer,
+        Scheme::Pub,
+        Scheme::Dpkg,
+        Scheme::Apk,
+        Scheme::Rpm,
+        Scheme::Cran,
+        Scheme::Hackage,
+        Scheme::Generic,
+    ];
+
     /// The scheme for an OSV ecosystem name; [`Scheme::Generic`] when unknown.
     pub fn for_ecosystem(name: &str) -> Scheme {
         Ecosystem::from_osv(name).map_or(Scheme::Generic, Ecosystem::scheme)
@@ -275,22 +292,6 @@ impl fmt::Display for Version {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    pub(crate) const ALL_SCHEMES: [Scheme; 13] = [
-        Scheme::SemVer,
-        Scheme::Pep440,
-        Scheme::Maven,
-        Scheme::RubyGems,
-        Scheme::NuGet,
-        Scheme::Composer,
-        Scheme::Pub,
-        Scheme::Dpkg,
-        Scheme::Apk,
-        Scheme::Rpm,
-        Scheme::Cran,
-        Scheme::Hackage,
-        Scheme::Generic,
-    ];
 
     #[test]
     fn hostile_lengths_are_cut_not_rejected() {

@@ -504,7 +504,7 @@ mod tests {
             b in "[v=]?(0|1|01|10)([.:!-]?(0|1|2|10|a|rc)){0,4}",
         ) {
             if certainly_different(&a, Shape::of(&a), &b, Shape::of(&b)) {
-                for scheme in crate::tests::ALL_SCHEMES {
+                for scheme in Scheme::ALL {
                     proptest::prop_assert_ne!(scheme.compare(&a, &b), Ordering::Equal, "{:?}", scheme);
                 }
             }

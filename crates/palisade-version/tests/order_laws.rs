@@ -112,28 +112,12 @@ fn assert_antisymmetric(scheme: Scheme, versions: &[String]) -> Result<(), TestC
     Ok(())
 }
 
-const ALL_SCHEMES: [Scheme; 13] = [
-    Scheme::SemVer,
-    Scheme::Pep440,
-    Scheme::Maven,
-    Scheme::RubyGems,
-    Scheme::NuGet,
-    Scheme::Composer,
-    Scheme::Pub,
-    Scheme::Dpkg,
-    Scheme::Apk,
-    Scheme::Rpm,
-    Scheme::Cran,
-    Scheme::Hackage,
-    Scheme::Generic,
-];
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
 
     #[test]
     fn every_scheme_is_antisymmetric_on_any_text(vs in set_of("\\PC{0,12}")) {
-        for scheme in ALL_SCHEMES {
+        for scheme in Scheme::ALL {
             assert_antisymmetric(scheme, &vs)?;
         }
     }

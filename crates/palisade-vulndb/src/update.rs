@@ -414,17 +414,7 @@ impl Store {
                 "SELECT ecosystem, url, etag, last_modified, checked_at, updated_at, advisories
                  FROM mirror_state WHERE ecosystem = ?1",
                 [ecosystem],
-                |r| {
-                    Ok(MirrorState {
-                        ecosystem: r.get(0)?,
-                        url: r.get(1)?,
-                        etag: r.get(2)?,
-                        last_modified: r.get(3)?,
-                        checked_at: r.get(4)?,
-                        updated_at: r.get(5)?,
-                        advisories: r.get::<_, i64>(6)? as u64,
-                    })
-                },
+                MirrorState::from_row,
             )
             .optional()
             .map_err(|e| self.db_err(e))

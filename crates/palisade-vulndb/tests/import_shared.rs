@@ -1,16 +1,9 @@
 //! Importing the shared advisory sets: one advisory per distinct id, merges of
 //! the RustSec Markdown and OSV copies, idempotent re-imports.
 
-use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use palisade_vulndb::{ImportOptions, ImportReport, Store};
-
-fn ids_in(dir: &Path, ext: &str, ids: &mut BTreeSet<String>, withdrawn: &mut BTreeSet<String>) {
-    let (found, gone) = palisade_testkit::advisory_ids(dir, ext);
-    ids.extend(found);
-    withdrawn.extend(gone);
-}
 
 fn import(store: &mut Store, paths: &[PathBuf]) -> ImportReport {
     store
@@ -26,11 +19,11 @@ fn rustsec_and_pypa_give_one_advisory_per_distinct_id() {
     ) else {
         return;
     };
-    let mut ids = BTreeSet::new();
-    let mut withdrawn = BTreeSet::new();
-    ids_in(&rustsec.join("advisories"), "md", &mut ids, &mut withdrawn);
-    ids_in(&rustsec.join("osv"), "json", &mut ids, &mut withdrawn);
-    ids_in(&pypa.join("vulns"), "yaml", &mut ids, &mut withdrawn);
+    let (ids, withdrawn) = palisade_testkit::advisory_ids_of(&[
+        (rustsec.join("advisories"), "md"),
+        (rustsec.join("osv"), "json"),
+        (pypa.join("vulns"), "yaml"),
+    ]);
 
     let dir = tempfile::tempdir().expect("temp dir");
     let mut store = Store::open(&dir.path().join("db.sqlite")).expect("open");
@@ -56,9 +49,7 @@ fn go_vulndb_imports_one_advisory_per_file() {
     let Some(go) = palisade_testkit::data_dir("advisories/go-vulndb") else {
         return;
     };
-    let mut ids = BTreeSet::new();
-    let mut withdrawn = BTreeSet::new();
-    ids_in(&go, "json", &mut ids, &mut withdrawn);
+    let (ids, withdrawn) = palisade_testkit::advisory_ids(&go, "json");
     let dir = tempfile::tempdir().expect("temp dir");
     let mut store = Store::open(&dir.path().join("db.sqlite")).expect("open");
     let report = import(&mut store, std::slice::from_ref(&go));

@@ -83,6 +83,21 @@ pub struct MirrorState {
     pub advisories: u64,
 }
 
+impl MirrorState {
+    /// Reads `ecosystem, url, etag, last_modified, checked_at, updated_at, advisories`.
+    pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<MirrorState> {
+        Ok(MirrorState {
+            ecosystem: r.get(0)?,
+            url: r.get(1)?,
+            etag: r.get(2)?,
+            last_modified: r.get(3)?,
+            checked_at: r.get(4)?,
+            updated_at: r.get(5)?,
+            advisories: r.get::<_, i64>(6)? as u64,
+        })
+    }
+}
+
 /// What the database holds.
 #[derive(Clone, Debug, Serialize)]
 pub struct Stats {
@@ -375,20 +390,10 @@ impl Store {
                      FROM mirror_state ORDER BY ecosystem",
                 )
                 .map_err(db)?;
-            stmt.query_map([], |r| {
-                Ok(MirrorState {
-                    ecosystem: r.get(0)?,
-                    url: r.get(1)?,
-                    etag: r.get(2)?,
-                    last_modified: r.get(3)?,
-                    checked_at: r.get(4)?,
-                    updated_at: r.get(5)?,
-                    advisories: r.get::<_, i64>(6)? as u64,
-                })
-            })
-            .map_err(db)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(db)?
+            stmt.query_map([], MirrorState::from_row)
+                .map_err(db)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(db)?
         };
         let last_update = mirrors.iter().filter_map(|m| m.updated_at.clone()).max();
         let file_size = ["", "-wal"]

@@ -130,22 +130,7 @@ impl<'t> Writer<'t> {
                              severity_vector = ?9, aliases = ?10, rank = ?11, digest = ?12, json = ?13
                          WHERE pk = ?14",
                     )?
-                    .execute(params![
-                        a.id,
-                        modified,
-                        a.published.as_ref().map(format_time),
-                        a.withdrawn.as_ref().map(format_time),
-                        a.kind.as_str(),
-                        a.headline(),
-                        severity.map(|s| s.rating.as_str()),
-                        severity.and_then(|s| s.score),
-                        severity.and_then(|s| s.vector.clone()),
-                        serde_json::to_string(&a.aliases).unwrap_or_else(|_| "[]".to_string()),
-                        rank,
-                        json_digest,
-                        a.json,
-                        pk
-                    ])?;
+                    .execute(&[values, &[&pk as &dyn rusqlite::ToSql]].concat()[..])?;
                 for sql in [
                     "DELETE FROM alias WHERE advisory = ?1",
                     "DELETE FROM affected WHERE advisory = ?1",
