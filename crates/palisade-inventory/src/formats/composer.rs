@@ -1,0 +1,78 @@
+//! PHP: `composer.lock`. `packages` are needed at run time, `packages-dev` only
+//! for development; `require` names dependencies (platform requirements such as
+//! `php` and `ext-*` are not packages).
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Deserialize;
+
+use super::{Builder, json, json_field, json_key};
+use crate::Result;
+use crate::model::{Inventory, Scope};
+
+#[derive(Deserialize)]
+struct Lock {
+    #[serde(default)]
+    packages: Vec<Entry>,
+    #[serde(rename = "packages-dev", default)]
+    packages_dev: Vec<Entry>,
+}
+
+#[derive(Deserialize)]
+struct Entry {
+    name: String,
+    version: String,
+    #[serde(default)]
+    source: Option<Source>,
+    #[serde(default)]
+    require: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct Source {
+    #[serde(default)]
+    reference: Option<String>,
+}
+
+fn is_platform(name: &str) -> bool {
+    name == "php"
+        || name.starts_with("ext-")
+        || name.starts_with("lib-")
+        || name == "composer-plugin-api"
+}
+
+pub(crate) fn parse(origin: &str, text: &str) -> Result<Inventory> {
+    let lock: Lock = json(origin, text)?;
+    let mut b = Builder::new(origin, "Packagist", "composer.lock");
+    let mut by_name: HashMap<String, usize> = HashMap::new();
+    let mut all = Vec::new();
+    for (section, entries, dev) in [
+        ("packages", &lock.packages, false),
+        ("packages-dev", &lock.packages_dev, true),
+    ] {
+        let mut cursor = json_key(text, 0, section).map_or(0, |(_, after)| after);
+        for entry in entries {
+            let found = json_field(text, cursor, "name", &entry.name);
+            if let Some((_, after)) = found {
+                cursor = after;
+            }
+            let i = b.add(&entry.name, &entry.version, found.map(|(l, _)| l));
+            let p = b.pkg(i);
+            p.commit = entry.source.as_ref().and_then(|s| s.reference.clone());
+            if dev {
+                p.scope = Scope::Dev;
+                p.groups = vec!["dev".to_string()];
+            }
+            by_name.insert(entry.name.to_lowercase(), i);
+            all.push((i, entry));
+        }
+    }
+    for (from, entry) in all {
+        for dep in entry.require.keys().filter(|d| !is_platform(d)) {
+            if let Some(&to) = by_name.get(&dep.to_lowercase()) {
+                b.depends(Some(from), to);
+            }
+        }
+    }
+    Ok(b.finish())
+}

@@ -1,0 +1,60 @@
+//! .NET: NuGet's `packages.lock.json`, per target framework. `Direct` entries
+//! are the project's dependencies; `Project` entries are other projects of the
+//! solution, not packages.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Deserialize;
+
+use super::{Builder, json, json_key};
+use crate::Result;
+use crate::model::{Inventory, Scope};
+
+#[derive(Deserialize)]
+struct Lock {
+    #[serde(default)]
+    dependencies: BTreeMap<String, BTreeMap<String, Entry>>,
+}
+
+#[derive(Deserialize)]
+struct Entry {
+    #[serde(rename = "type", default)]
+    kind: String,
+    #[serde(default)]
+    resolved: Option<String>,
+    #[serde(default)]
+    dependencies: BTreeMap<String, String>,
+}
+
+pub(crate) fn parse(origin: &str, text: &str) -> Result<Inventory> {
+    let lock: Lock = json(origin, text)?;
+    let mut b = Builder::new(origin, "NuGet", "packages.lock.json");
+    for (framework, entries) in &lock.dependencies {
+        let start = json_key(text, 0, framework).map_or(0, |(_, after)| after);
+        let mut by_name: HashMap<String, usize> = HashMap::new();
+        let mut nodes = Vec::new();
+        for (name, entry) in entries {
+            let Some(version) = &entry.resolved else {
+                continue;
+            };
+            if entry.kind == "Project" {
+                continue;
+            }
+            let line = json_key(text, start, name).map(|(l, _)| l);
+            let i = b.add(name, version, line);
+            if entry.kind == "Direct" {
+                b.direct(i, Scope::Prod);
+            }
+            by_name.insert(name.to_lowercase(), i);
+            nodes.push((i, entry));
+        }
+        for (from, entry) in nodes {
+            for dep in entry.dependencies.keys() {
+                if let Some(&to) = by_name.get(&dep.to_lowercase()) {
+                    b.depends(Some(from), to);
+                }
+            }
+        }
+    }
+    Ok(b.finish())
+}

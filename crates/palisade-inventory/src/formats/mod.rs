@@ -1,0 +1,286 @@
+//! One module per file format. Each parser turns one file's text into an
+//! [`Inventory`] of that file, through [`Builder`].
+
+pub(crate) mod cargo;
+pub(crate) mod composer;
+pub(crate) mod dotnet;
+pub(crate) mod gomod;
+pub(crate) mod gradle;
+pub(crate) mod npm;
+pub(crate) mod pnpm;
+pub(crate) mod pom;
+pub(crate) mod python;
+pub(crate) mod ruby;
+pub(crate) mod yarn;
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+
+use crate::model::{Graph, Inventory, Node, Package, Root, Scope, Source, VersionStatus, Warning};
+use crate::purl::purl;
+
+/// Collects the packages and edges of one file.
+pub(crate) struct Builder {
+    origin: String,
+    ecosystem: &'static str,
+    packages: Vec<Package>,
+    index: HashMap<(String, String), usize>,
+    edges: BTreeSet<(Option<usize>, usize)>,
+    /// Scope of each direct dependency, for formats that only label those.
+    root_scopes: HashMap<usize, Scope>,
+    root_name: String,
+    warnings: Vec<Warning>,
+}
+
+impl Builder {
+    pub(crate) fn new(origin: &str, ecosystem: &'static str, root_name: &str) -> Builder {
+        Builder {
+            origin: origin.to_string(),
+            ecosystem,
+            packages: Vec::new(),
+            index: HashMap::new(),
+            edges: BTreeSet::new(),
+            root_scopes: HashMap::new(),
+            root_name: root_name.to_string(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Adds a package (or finds the one with the same name and version).
+    pub(crate) fn add(&mut self, name: &str, version: &str, line: Option<usize>) -> usize {
+        let key = (name.to_string(), version.to_string());
+        if let Some(&i) = self.index.get(&key) {
+            return i;
+        }
+        self.packages.push(Package {
+            ecosystem: self.ecosystem.to_string(),
+            name: name.to_string(),
+            version: version.to_string(),
+            status: VersionStatus::Exact,
+            purl: purl(self.ecosystem, name, version, &[]),
+            scope: Scope::Prod,
+            groups: Vec::new(),
+            direct: false,
+            source: Source {
+                file: self.origin.clone(),
+                line,
+            },
+            commit: None,
+        });
+        self.index.insert(key, self.packages.len() - 1);
+        self.packages.len() - 1
+    }
+
+    /// The file new packages are attributed to.
+    pub(crate) fn origin_name(&self) -> &str {
+        &self.origin
+    }
+
+    /// Attributes the next packages to another file (an included one).
+    pub(crate) fn set_origin(&mut self, origin: &str) {
+        self.origin = origin.to_string();
+    }
+
+    pub(crate) fn find(&self, name: &str, version: &str) -> Option<usize> {
+        self.index
+            .get(&(name.to_string(), version.to_string()))
+            .copied()
+    }
+
+    pub(crate) fn pkg(&mut self, i: usize) -> &mut Package {
+        &mut self.packages[i]
+    }
+
+    /// Records that `from` (a package, or the project for `None`) depends on `to`.
+    pub(crate) fn depends(&mut self, from: Option<usize>, to: usize) {
+        if from != Some(to) {
+            self.edges.insert((from, to));
+        }
+    }
+
+    /// A direct dependency of the project in the given scope.
+    pub(crate) fn direct(&mut self, to: usize, scope: Scope) {
+        self.depends(None, to);
+        let entry = self.root_scopes.entry(to).or_insert(scope);
+        if scope_rank(scope) < scope_rank(*entry) {
+            *entry = scope;
+        }
+    }
+
+    pub(crate) fn warn(&mut self, message: impl Into<String>) {
+        self.warnings.push(Warning {
+            origin: self.origin.clone(),
+            message: message.into(),
+        });
+    }
+
+    /// Gives every package the best scope by which the project reaches it,
+    /// for formats that only say how direct dependencies are used. Packages
+    /// the project does not reach keep their scope.
+    pub(crate) fn propagate_scopes(&mut self) {
+        let mut children: HashMap<usize, Vec<usize>> = HashMap::new();
+        for &(from, to) in &self.edges {
+            if let Some(from) = from {
+                children.entry(from).or_default().push(to);
+            }
+        }
+        let mut best: HashMap<usize, Scope> = HashMap::new();
+        let mut queue: VecDeque<(usize, Scope)> =
+            self.root_scopes.iter().map(|(&i, &s)| (i, s)).collect();
+        while let Some((i, scope)) = queue.pop_front() {
+            if best
+                .get(&i)
+                .is_some_and(|&b| scope_rank(b) <= scope_rank(scope))
+            {
+                continue;
+            }
+            best.insert(i, scope);
+            for &child in children.get(&i).map(Vec::as_slice).unwrap_or(&[]) {
+                queue.push_back((child, scope));
+            }
+        }
+        for (i, scope) in best {
+            self.packages[i].scope = scope;
+        }
+    }
+
+    pub(crate) fn finish(mut self) -> Inventory {
+        for &(from, to) in &self.edges {
+            if from.is_none() {
+                self.packages[to].direct = true;
+            }
+        }
+        let roots = vec![Root {
+            name: self.root_name.clone(),
+            file: self.origin.clone(),
+        }];
+        let edges = self
+            .edges
+            .iter()
+            .map(|&(from, to)| (from.map_or(Node::Root(0), Node::Package), to))
+            .collect();
+        Inventory {
+            packages: self.packages,
+            graph: Graph { roots, edges },
+            warnings: self.warnings,
+            files: vec![self.origin],
+        }
+    }
+}
+
+/// Precedence when a package is reached several ways: needed at run time
+/// beats optional, which beats peer, which beats development only.
+fn scope_rank(scope: Scope) -> u8 {
+    match scope {
+        Scope::Prod => 0,
+        Scope::Optional => 1,
+        Scope::Peer => 2,
+        Scope::Dev => 3,
+    }
+}
+
+/// The 1-based line at byte offset `at`.
+pub(crate) fn line_at(text: &str, at: usize) -> usize {
+    text.as_bytes()[..at.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// The line of a JSON object key `"key":` found after byte `from`, and the
+/// offset just past it. Lockfiles write keys one per line, so a textual search
+/// from the enclosing key finds the right one.
+pub(crate) fn json_key(text: &str, from: usize, key: &str) -> Option<(usize, usize)> {
+    let needle = serde_json::to_string(key).ok()?;
+    let mut start = from.min(text.len());
+    while let Some(pos) = text[start..].find(&needle) {
+        let at = start + pos;
+        let after = at + needle.len();
+        if text[after..].trim_start().starts_with(':') {
+            return Some((line_at(text, at), after));
+        }
+        start = after;
+    }
+    None
+}
+
+/// The line of a `"field": "value"` pair found after byte `from`.
+pub(crate) fn json_field(
+    text: &str,
+    from: usize,
+    field: &str,
+    value: &str,
+) -> Option<(usize, usize)> {
+    let key = serde_json::to_string(field).ok()?;
+    let val = serde_json::to_string(value).ok()?;
+    let mut start = from.min(text.len());
+    while let Some(pos) = text[start..].find(&val) {
+        let at = start + pos;
+        let before = text[..at].trim_end();
+        if let Some(before) = before.strip_suffix(':')
+            && before.trim_end().ends_with(&key)
+        {
+            return Some((line_at(text, at), at + val.len()));
+        }
+        start = at + val.len();
+    }
+    None
+}
+
+/// The line of a YAML mapping key at the start of a line (any indentation,
+/// quoted or not), searched after byte `from`.
+pub(crate) fn yaml_key(text: &str, from: usize, key: &str) -> Option<(usize, usize)> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        if start < from {
+            continue;
+        }
+        let trimmed = line.trim_start();
+        let candidates = [
+            format!("{key}:"),
+            format!("\"{key}\":"),
+            format!("'{key}':"),
+        ];
+        if candidates.iter().any(|c| trimmed.starts_with(c.as_str())) {
+            return Some((line_at(text, start), offset));
+        }
+    }
+    None
+}
+
+/// Parses JSON, with the error located.
+pub(crate) fn json<T: serde::de::DeserializeOwned>(origin: &str, text: &str) -> crate::Result<T> {
+    serde_json::from_str(text).map_err(|e| {
+        let message = e.to_string();
+        let position = format!(" at line {} column {}", e.line(), e.column());
+        crate::Error::parse(
+            origin,
+            (e.line() > 0).then_some(e.line()),
+            message.strip_suffix(&position).unwrap_or(&message),
+        )
+    })
+}
+
+/// Parses YAML, with the error located.
+pub(crate) fn yaml<T: serde::de::DeserializeOwned>(origin: &str, text: &str) -> crate::Result<T> {
+    serde_yaml_ng::from_str(text).map_err(|e| {
+        crate::Error::parse(
+            origin,
+            e.location().map(|l| l.line()),
+            format!("invalid YAML: {e}"),
+        )
+    })
+}
+
+/// Parses TOML, with the error located.
+pub(crate) fn toml_doc<T: serde::de::DeserializeOwned>(
+    origin: &str,
+    text: &str,
+) -> crate::Result<T> {
+    toml::from_str(text).map_err(|e| {
+        let line = e.span().map(|s| line_at(text, s.start));
+        crate::Error::parse(origin, line, format!("invalid TOML: {}", e.message()))
+    })
+}

@@ -1,0 +1,347 @@
+//! npm: `package-lock.json` (lockfileVersion 1, 2 and 3) and `npm-shrinkwrap.json`.
+//!
+//! Version 2 and 3 files list every installed path under `packages`
+//! (`node_modules/a/node_modules/b`); dependencies are resolved the way Node
+//! does, from the package's own `node_modules` upwards. Version 1 files nest
+//! `dependencies` and name what each package `requires`. Workspace members and
+//! `link` entries are projects, not packages: their dependencies are direct.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Deserialize;
+
+use super::{Builder, json};
+use crate::Result;
+use crate::model::{Inventory, Scope};
+
+#[derive(Deserialize)]
+struct Lock {
+    #[serde(rename = "lockfileVersion", default)]
+    lockfile_version: Option<u64>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    packages: BTreeMap<String, Entry>,
+    #[serde(default)]
+    dependencies: BTreeMap<String, V1Entry>,
+}
+
+#[derive(Deserialize, Default)]
+struct Entry {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    version: Option<String>,
+    #[serde(default)]
+    resolved: Option<String>,
+    #[serde(default)]
+    dev: bool,
+    #[serde(default)]
+    optional: bool,
+    #[serde(rename = "devOptional", default)]
+    dev_optional: bool,
+    #[serde(default)]
+    peer: bool,
+    #[serde(rename = "inBundle", default)]
+    in_bundle: bool,
+    #[serde(default)]
+    link: bool,
+    #[serde(default)]
+    dependencies: BTreeMap<String, String>,
+    #[serde(rename = "devDependencies", default)]
+    dev_dependencies: BTreeMap<String, String>,
+    #[serde(rename = "optionalDependencies", default)]
+    optional_dependencies: BTreeMap<String, String>,
+    #[serde(rename = "peerDependencies", default)]
+    peer_dependencies: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct V1Entry {
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    dev: bool,
+    #[serde(default)]
+    optional: bool,
+    #[serde(default)]
+    bundled: bool,
+    #[serde(default)]
+    requires: BTreeMap<String, String>,
+    #[serde(default)]
+    dependencies: BTreeMap<String, V1Entry>,
+}
+
+/// The package name installed at a `node_modules` path.
+fn name_at(path: &str) -> &str {
+    path.rsplit_once("node_modules/").map_or(path, |(_, t)| t)
+}
+
+/// The directory a `node_modules/...` path is installed under ("" at the top).
+fn parent_of(path: &str) -> Option<&str> {
+    if path.is_empty() {
+        return None;
+    }
+    let (before, _) = path.rsplit_once("node_modules/")?;
+    Some(before.trim_end_matches('/'))
+}
+
+/// Finds what `dep` resolves to from `from`, walking up as Node does.
+fn resolve(paths: &HashMap<&str, usize>, from: &str, dep: &str) -> Option<usize> {
+    let mut dir = Some(from);
+    while let Some(d) = dir {
+        let candidate = if d.is_empty() {
+            format!("node_modules/{dep}")
+        } else {
+            format!("{d}/node_modules/{dep}")
+        };
+        if let Some(&i) = paths.get(candidate.as_str()) {
+            return Some(i);
+        }
+        dir = if d.is_empty() {
+            None
+        } else {
+            parent_of(d).or(Some(""))
+        };
+    }
+    None
+}
+
+/// Splits an `npm:` alias version: `npm:real-name@1.2.3` -> ("real-name", "1.2.3").
+fn alias(version: &str) -> Option<(&str, &str)> {
+    let rest = version.strip_prefix("npm:")?;
+    let at = rest[1..].find('@')? + 1;
+    Some((&rest[..at], &rest[at + 1..]))
+}
+
+/// The git commit of a `git+...#sha` version or resolved URL.
+fn commit_of(text: &str) -> Option<String> {
+    if !(text.starts_with("git") || text.contains(".git#") || text.starts_with("github:")) {
+        return None;
+    }
+    let (_, fragment) = text.rsplit_once('#')?;
+    (fragment.len() >= 7 && fragment.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| fragment.to_string())
+}
+
+fn groups_of(e: &Entry) -> (Vec<String>, Scope) {
+    let mut groups = Vec::new();
+    if e.in_bundle {
+        groups.push("bundled".to_string());
+    }
+    if e.dev || e.dev_optional {
+        groups.push("dev".to_string());
+    }
+    if e.optional || e.dev_optional {
+        groups.push("optional".to_string());
+    }
+    if e.peer {
+        groups.push("peer".to_string());
+    }
+    let scope = if e.dev || e.dev_optional {
+        Scope::Dev
+    } else if e.optional {
+        Scope::Optional
+    } else if e.peer {
+        Scope::Peer
+    } else {
+        Scope::Prod
+    };
+    (groups, scope)
+}
+
+/// Line of each `"node_modules/...": {` key, from one pass over the text.
+fn key_lines(text: &str) -> HashMap<&str, usize> {
+    let mut lines = HashMap::new();
+    for (n, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if let Some(key) = t.strip_prefix('"').and_then(|t| t.strip_suffix("\": {"))
+            && (key.is_empty() || key.contains("node_modules/") || !key.contains('"'))
+        {
+            lines.entry(key).or_insert(n + 1);
+        }
+    }
+    lines
+}
+
+pub(crate) fn parse(origin: &str, text: &str) -> Result<Inventory> {
+    let lock: Lock = json(origin, text)?;
+    let root_name = lock
+        .name
+        .clone()
+        .unwrap_or_else(|| "package-lock.json".to_string());
+    let mut b = Builder::new(origin, "npm", &root_name);
+    if lock.lockfile_version.unwrap_or(1) >= 2 || !lock.packages.is_empty() {
+        parse_v2(&mut b, &lock, text);
+    } else {
+        parse_v1(&mut b, &lock);
+    }
+    Ok(b.finish())
+}
+
+fn parse_v2(b: &mut Builder, lock: &Lock, text: &str) {
+    let lines = key_lines(text);
+    let mut paths: HashMap<&str, usize> = HashMap::new();
+    for (path, entry) in &lock.packages {
+        if path.is_empty() || !path.contains("node_modules/") {
+            continue;
+        }
+        if entry.link {
+            // A link to a workspace member, listed again under its own path.
+            continue;
+        }
+        let mut name = entry
+            .name
+            .clone()
+            .unwrap_or_else(|| name_at(path).to_string());
+        let mut version = entry.version.clone().unwrap_or_default();
+        if let Some((real, v)) = alias(&version) {
+            name = real.to_string();
+            version = v.to_string();
+        }
+        let (groups, scope) = groups_of(entry);
+        let known = b.find(&name, &version).is_some();
+        let i = b.add(&name, &version, lines.get(path.as_str()).copied());
+        let p = b.pkg(i);
+        if known {
+            p.groups.retain(|g| groups.contains(g));
+            if scope == Scope::Prod {
+                p.scope = Scope::Prod;
+            }
+        } else {
+            p.groups = groups;
+            p.scope = scope;
+            p.commit =
+                commit_of(&version).or_else(|| entry.resolved.as_deref().and_then(commit_of));
+        }
+        paths.insert(path, i);
+    }
+    for (path, entry) in &lock.packages {
+        let from = paths.get(path.as_str()).copied();
+        let is_project =
+            from.is_none() && !entry.link && (path.is_empty() || !path.contains("node_modules/"));
+        if from.is_none() && !is_project {
+            continue;
+        }
+        let mut deps: Vec<(&String, Scope)> = Vec::new();
+        deps.extend(entry.dependencies.keys().map(|k| (k, Scope::Prod)));
+        deps.extend(
+            entry
+                .optional_dependencies
+                .keys()
+                .map(|k| (k, Scope::Optional)),
+        );
+        deps.extend(entry.peer_dependencies.keys().map(|k| (k, Scope::Peer)));
+        if is_project {
+            deps.extend(entry.dev_dependencies.keys().map(|k| (k, Scope::Dev)));
+        }
+        for (dep, scope) in deps {
+            if let Some(to) = resolve(&paths, path, dep) {
+                if is_project {
+                    b.direct(to, scope);
+                } else {
+                    b.depends(from, to);
+                }
+            }
+        }
+    }
+}
+
+fn parse_v1(b: &mut Builder, lock: &Lock) {
+    // Nodes in walk order with their parent, to resolve `requires` upwards.
+    struct Node<'a> {
+        parent: Option<usize>,
+        entry: &'a V1Entry,
+        index: usize,
+        children: HashMap<&'a str, usize>,
+    }
+    let mut nodes: Vec<Node<'_>> = Vec::new();
+    let mut top: HashMap<&str, usize> = HashMap::new();
+    let mut stack: Vec<(Option<usize>, &String, &V1Entry)> = lock
+        .dependencies
+        .iter()
+        .rev()
+        .map(|(k, v)| (None, k, v))
+        .collect();
+    while let Some((parent, key, entry)) = stack.pop() {
+        let (name, version) = match alias(&entry.version) {
+            Some((real, v)) => (real.to_string(), v.to_string()),
+            None => (key.clone(), entry.version.clone()),
+        };
+        let known = b.find(&name, &version).is_some();
+        let i = b.add(&name, &version, None);
+        let mut groups = Vec::new();
+        if entry.bundled {
+            groups.push("bundled".to_string());
+        }
+        if entry.dev {
+            groups.push("dev".to_string());
+        }
+        if entry.optional {
+            groups.push("optional".to_string());
+        }
+        let scope = if entry.dev {
+            Scope::Dev
+        } else if entry.optional {
+            Scope::Optional
+        } else {
+            Scope::Prod
+        };
+        let p = b.pkg(i);
+        if known {
+            p.groups.retain(|g| groups.contains(g));
+            if scope == Scope::Prod {
+                p.scope = Scope::Prod;
+            }
+        } else {
+            p.groups = groups;
+            p.scope = scope;
+            p.commit = commit_of(&entry.version);
+        }
+        let node = nodes.len();
+        nodes.push(Node {
+            parent,
+            entry,
+            index: i,
+            children: HashMap::new(),
+        });
+        match parent {
+            Some(p) => {
+                nodes[p].children.insert(key.as_str(), node);
+            }
+            None => {
+                top.insert(key.as_str(), node);
+            }
+        }
+        for (k, v) in entry.dependencies.iter().rev() {
+            stack.push((Some(node), k, v));
+        }
+    }
+    let mut required = vec![false; nodes.len()];
+    for n in 0..nodes.len() {
+        for dep in nodes[n].entry.requires.keys() {
+            let mut at = Some(n);
+            let mut found = None;
+            while let Some(a) = at {
+                if let Some(&c) = nodes[a].children.get(dep.as_str()) {
+                    found = Some(c);
+                    break;
+                }
+                at = nodes[a].parent;
+            }
+            if let Some(c) = found.or_else(|| top.get(dep.as_str()).copied()) {
+                required[c] = true;
+                let (from, to) = (nodes[n].index, nodes[c].index);
+                b.depends(Some(from), to);
+            }
+        }
+    }
+    // Version 1 files do not name the project's own dependencies: the top-level
+    // entries nothing else requires are taken as direct.
+    for (&_, &n) in &top {
+        if !required[n] {
+            let scope = b.pkg(nodes[n].index).scope;
+            b.direct(nodes[n].index, scope);
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! The inventory model: packages, where they are declared, and the graph of
+//! what depends on what.
+
+use serde::Serialize;
+
+/// Why a package is installed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// Needed at run time.
+    Prod,
+    /// Only for development, tests or builds.
+    Dev,
+    /// An optional dependency or extra.
+    Optional,
+    /// A peer dependency the host project is expected to provide.
+    Peer,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Prod => "prod",
+            Scope::Dev => "dev",
+            Scope::Optional => "optional",
+            Scope::Peer => "peer",
+        }
+    }
+}
+
+/// How firmly the version is known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VersionStatus {
+    /// An exact version, as locked or installed.
+    Exact,
+    /// A requirement without a pin (`requirements.txt`: `flask>=2`); never guessed.
+    Unpinned,
+    /// A version that could not be resolved offline (a Maven `${property}` from a parent).
+    Unresolved,
+}
+
+/// Where a package is declared.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Source {
+    /// A file path, or `archive!member` inside zips, jars and images.
+    pub file: String,
+    /// 1-based line, where the format makes it known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+}
+
+/// One package of an inventory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Package {
+    /// OSV ecosystem name: `npm`, `PyPI`, `crates.io`, `Go`, `Maven`, `RubyGems`,
+    /// `Packagist`, `NuGet`, `Debian`, `Alpine`, ...
+    pub ecosystem: String,
+    pub name: String,
+    /// The version; for unpinned or unresolved ones, the requirement as written.
+    pub version: String,
+    pub status: VersionStatus,
+    pub purl: String,
+    pub scope: Scope,
+    /// The format's own groups (`dev`, `test`, an extra's name, `bundled`, ...).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+    /// Declared by the project itself rather than pulled in by another package.
+    pub direct: bool,
+    pub source: Source,
+    /// The VCS commit a package was locked to, when it comes from a repository.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+}
+
+/// A root of the graph: a project (manifest or lockfile) or an installed system.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Root {
+    pub name: String,
+    pub file: String,
+}
+
+/// A node of the dependency graph.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(tag = "kind", content = "index", rename_all = "lowercase")]
+pub enum Node {
+    Root(usize),
+    Package(usize),
+}
+
+/// What depends on what: edges from roots to their direct dependencies and
+/// from packages to theirs, wherever the format records them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Graph {
+    pub roots: Vec<Root>,
+    pub edges: Vec<(Node, usize)>,
+}
+
+/// Something read with a problem that did not stop the inventory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    pub origin: String,
+    pub message: String,
+}
+
+/// Every package found, the graph between them, and what was skipped.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Inventory {
+    pub packages: Vec<Package>,
+    pub graph: Graph,
+    pub warnings: Vec<Warning>,
+    /// The files a package list was read from, in order.
+    pub files: Vec<String>,
+}
+
+impl Inventory {
+    /// Appends another inventory, renumbering its graph.
+    pub fn extend(&mut self, other: Inventory) {
+        let offset = self.packages.len();
+        let root_offset = self.graph.roots.len();
+        self.packages.extend(other.packages);
+        self.graph.roots.extend(other.graph.roots);
+        self.graph
+            .edges
+            .extend(other.graph.edges.into_iter().map(|(from, to)| {
+                let from = match from {
+                    Node::Root(r) => Node::Root(r + root_offset),
+                    Node::Package(p) => Node::Package(p + offset),
+                };
+                (from, to + offset)
+            }));
+        self.warnings.extend(other.warnings);
+        self.files.extend(other.files);
+    }
+}
