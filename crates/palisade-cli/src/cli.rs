@@ -49,9 +49,51 @@ pub enum Command {
     /// The offline advisory database: update, import, inspect, query
     #[command(subcommand)]
     Db(DbCommand),
+    /// A software bill of materials (CycloneDX 1.6 or SPDX 2.3 JSON) of projects, packages or images
+    Sbom(SbomArgs),
+    /// The dependency graph, or why a package is there (--why)
+    Graph(GraphArgs),
     /// Version ordering of package ecosystems
     #[command(subcommand)]
     Version(VersionCommand),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SbomFormat {
+    Cyclonedx,
+    Spdx,
+}
+
+#[derive(Args, Debug)]
+pub struct SbomArgs {
+    /// Lockfiles, manifests or directories [default: .]
+    pub paths: Vec<PathBuf>,
+    /// An unpacked root filesystem to inventory (installed OS and language packages)
+    #[arg(long, value_name = "DIR")]
+    pub rootfs: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = SbomFormat::Cyclonedx)]
+    pub format: SbomFormat,
+    /// Write to FILE instead of standard output
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GraphFormat {
+    Tree,
+    Dot,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct GraphArgs {
+    /// A lockfile, manifest or directory [default: .]
+    pub path: Option<PathBuf>,
+    /// Print every shortest path from a project to this package
+    #[arg(long, value_name = "PACKAGE")]
+    pub why: Option<String>,
+    #[arg(long, value_enum, default_value_t = GraphFormat::Tree)]
+    pub format: GraphFormat,
 }
 
 #[derive(Subcommand, Debug)]

@@ -39,6 +39,22 @@ impl Failure {
     }
 }
 
+impl From<palisade_inventory::Error> for Failure {
+    fn from(e: palisade_inventory::Error) -> Failure {
+        let hint = match &e {
+            palisade_inventory::Error::Unsupported { .. } => {
+                Some("palisade reads lockfiles and manifests (package-lock.json, yarn.lock, poetry.lock, go.mod, ...), directories, and --rootfs DIR".to_string())
+            }
+            _ => None,
+        };
+        Failure {
+            message: e.to_string(),
+            causes: Vec::new(),
+            hint,
+        }
+    }
+}
+
 impl From<palisade_vulndb::Error> for Failure {
     fn from(e: palisade_vulndb::Error) -> Failure {
         let mut causes = Vec::new();
@@ -82,6 +98,8 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Db(command) => cmd::db::run(&cli.global, &out, command),
         Command::Version(command) => cmd::version::run(&out, command),
+        Command::Sbom(args) => cmd::inventory::sbom(&out, args),
+        Command::Graph(args) => cmd::inventory::graph(&out, args),
     };
     match result {
         Ok(code) => code,

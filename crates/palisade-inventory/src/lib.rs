@@ -16,15 +16,27 @@
 //! ```
 
 mod detect;
+mod discover;
 mod error;
 mod formats;
+mod image;
+pub mod installed;
+mod manifest;
 mod model;
+pub mod os;
 mod purl;
+pub mod query;
 pub mod read;
+pub mod sbom;
+mod tree;
 
 use std::path::Path;
 
+pub use discover::{inventory, inventory_of, rootfs};
+pub use image::image;
+
 pub use error::{Error, Result};
+
 pub use model::{Graph, Inventory, Node, Package, Root, Scope, Source, VersionStatus, Warning};
 pub use purl::purl;
 
@@ -54,18 +66,18 @@ pub enum Format {
 pub fn parse(format: Format, origin: &str, text: &str, path: Option<&Path>) -> Result<Inventory> {
     use formats::*;
     match format {
-        Format::NpmLock => npm::parse(origin, text),
-        Format::YarnLock => yarn::parse(origin, text),
+        Format::NpmLock => npm::parse(origin, text, path),
+        Format::YarnLock => yarn::parse(origin, text, path),
         Format::PnpmLock => pnpm::parse(origin, text),
         Format::CargoLock => cargo::parse(origin, text),
-        Format::PoetryLock => python::parse_poetry(origin, text),
-        Format::PipfileLock => python::parse_pipfile(origin, text),
+        Format::PoetryLock => python::parse_poetry(origin, text, path),
+        Format::PipfileLock => python::parse_pipfile(origin, text, path),
         Format::UvLock => python::parse_uv(origin, text),
-        Format::PdmLock => python::parse_pdm(origin, text),
+        Format::PdmLock => python::parse_pdm(origin, text, path),
         Format::Requirements => python::parse_requirements(origin, text, path),
         Format::GoMod => gomod::parse(origin, text),
         Format::GemfileLock => ruby::parse(origin, text),
-        Format::ComposerLock => composer::parse(origin, text),
+        Format::ComposerLock => composer::parse(origin, text, path),
         Format::PomXml => pom::parse(origin, text),
         Format::GradleLockfile => gradle::parse(origin, text),
         Format::NuGetLock => dotnet::parse(origin, text),

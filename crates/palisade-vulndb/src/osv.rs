@@ -441,9 +441,46 @@ pub fn parse_json(origin: &str, bytes: &[u8]) -> Result<Advisory> {
     Advisory::from_value(&Location::new(origin), &value, SourceRank::Osv)
 }
 
+/// Deepest nesting of YAML flow collections accepted before parsing: the YAML
+/// parser takes tens of seconds to reject a document nested 100,000 deep.
+const MAX_YAML_NESTING: usize = 128;
+
+/// The line where `[`/`{` nesting (outside quotes and comments) first passes
+/// [`MAX_YAML_NESTING`].
+fn yaml_too_deep(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (n, line) in text.lines().enumerate() {
+        let mut quote: Option<char> = None;
+        for c in line.chars() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '#') => break,
+                (None, '[' | '{') => {
+                    depth += 1;
+                    if depth > MAX_YAML_NESTING {
+                        return Some(n + 1);
+                    }
+                }
+                (None, ']' | '}') => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
 /// Parses an OSV record written as YAML (the PyPA advisory database format).
 pub fn parse_yaml(origin: &str, bytes: &[u8]) -> Result<Advisory> {
     let text = utf8(origin, bytes)?;
+    if let Some(line) = yaml_too_deep(text) {
+        return Err(Error::TooLarge {
+            location: Location::at(origin, line, 0),
+            message: format!("nested deeper than {MAX_YAML_NESTING} levels"),
+        });
+    }
+
     let value: Value = serde_yaml_ng::from_str(text).map_err(|e| {
         let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
         Error::Syntax {

@@ -3,11 +3,13 @@
 //! `php` and `ext-*` are not packages).
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 
 use serde::Deserialize;
 
 use super::{Builder, json, json_field, json_key};
 use crate::Result;
+use crate::manifest::composer_json;
 use crate::model::{Inventory, Scope};
 
 #[derive(Deserialize)]
@@ -41,7 +43,7 @@ fn is_platform(name: &str) -> bool {
         || name == "composer-plugin-api"
 }
 
-pub(crate) fn parse(origin: &str, text: &str) -> Result<Inventory> {
+pub(crate) fn parse(origin: &str, text: &str, path: Option<&Path>) -> Result<Inventory> {
     let lock: Lock = json(origin, text)?;
     let mut b = Builder::new(origin, "Packagist", "composer.lock");
     let mut by_name: HashMap<String, usize> = HashMap::new();
@@ -71,6 +73,13 @@ pub(crate) fn parse(origin: &str, text: &str) -> Result<Inventory> {
         for dep in entry.require.keys().filter(|d| !is_platform(d)) {
             if let Some(&to) = by_name.get(&dep.to_lowercase()) {
                 b.depends(Some(from), to);
+            }
+        }
+    }
+    if let Some(manifest) = composer_json(path) {
+        for (name, _, scope) in &manifest.dependencies {
+            if let Some(&to) = by_name.get(&name.to_lowercase()) {
+                b.direct(to, *scope);
             }
         }
     }

@@ -80,6 +80,12 @@ impl Builder {
         self.origin = origin.to_string();
     }
 
+    /// Files the next packages under another ecosystem (installed metadata
+    /// of one folder can mix them).
+    pub(crate) fn set_ecosystem(&mut self, ecosystem: &'static str) {
+        self.ecosystem = ecosystem;
+    }
+
     pub(crate) fn find(&self, name: &str, version: &str) -> Option<usize> {
         self.index
             .get(&(name.to_string(), version.to_string()))
@@ -263,8 +269,51 @@ pub(crate) fn json<T: serde::de::DeserializeOwned>(origin: &str, text: &str) -> 
     })
 }
 
+/// Deepest nesting of YAML or TOML collections accepted. Checked before the
+/// parser runs: a YAML document nested 100,000 deep otherwise takes the parser
+/// tens of seconds to reject.
+pub(crate) const MAX_NESTING: usize = 128;
+
+/// Finds the first place where flow collections (`[`, `{`) or block
+/// indentation nest deeper than [`MAX_NESTING`], ignoring quoted text and
+/// comments; returns its line.
+pub(crate) fn too_deep(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (n, line) in text.lines().enumerate() {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        if indent / 2 > MAX_NESTING {
+            return Some(n + 1);
+        }
+        let mut quote: Option<char> = None;
+        for c in line.chars() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '#') => break,
+                (None, '[' | '{') => {
+                    depth += 1;
+                    if depth > MAX_NESTING {
+                        return Some(n + 1);
+                    }
+                }
+                (None, ']' | '}') => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
 /// Parses YAML, with the error located.
 pub(crate) fn yaml<T: serde::de::DeserializeOwned>(origin: &str, text: &str) -> crate::Result<T> {
+    if let Some(line) = too_deep(text) {
+        return Err(crate::Error::TooLarge {
+            origin: format!("{origin}:{line}"),
+            message: format!("nested deeper than {MAX_NESTING} levels"),
+        });
+    }
+
     serde_yaml_ng::from_str(text).map_err(|e| {
         crate::Error::parse(
             origin,
@@ -279,6 +328,13 @@ pub(crate) fn toml_doc<T: serde::de::DeserializeOwned>(
     origin: &str,
     text: &str,
 ) -> crate::Result<T> {
+    if let Some(line) = too_deep(text) {
+        return Err(crate::Error::TooLarge {
+            origin: format!("{origin}:{line}"),
+            message: format!("nested deeper than {MAX_NESTING} levels"),
+        });
+    }
+
     toml::from_str(text).map_err(|e| {
         let line = e.span().map(|s| line_at(text, s.start));
         crate::Error::parse(origin, line, format!("invalid TOML: {}", e.message()))

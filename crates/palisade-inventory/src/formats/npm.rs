@@ -7,11 +7,13 @@
 //! `link` entries are projects, not packages: their dependencies are direct.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 
 use serde::Deserialize;
 
 use super::{Builder, json};
 use crate::Result;
+use crate::manifest::{Declared, package_json};
 use crate::model::{Inventory, Scope};
 
 #[derive(Deserialize)]
@@ -164,17 +166,19 @@ fn key_lines(text: &str) -> HashMap<&str, usize> {
     lines
 }
 
-pub(crate) fn parse(origin: &str, text: &str) -> Result<Inventory> {
+pub(crate) fn parse(origin: &str, text: &str, path: Option<&Path>) -> Result<Inventory> {
     let lock: Lock = json(origin, text)?;
+    let manifest = package_json(path);
     let root_name = lock
         .name
         .clone()
+        .or_else(|| manifest.as_ref().and_then(|m| m.name.clone()))
         .unwrap_or_else(|| "package-lock.json".to_string());
     let mut b = Builder::new(origin, "npm", &root_name);
     if lock.lockfile_version.unwrap_or(1) >= 2 || !lock.packages.is_empty() {
         parse_v2(&mut b, &lock, text);
     } else {
-        parse_v1(&mut b, &lock);
+        parse_v1(&mut b, &lock, manifest.as_ref());
     }
     Ok(b.finish())
 }
@@ -247,7 +251,7 @@ fn parse_v2(b: &mut Builder, lock: &Lock, text: &str) {
     }
 }
 
-fn parse_v1(b: &mut Builder, lock: &Lock) {
+fn parse_v1(b: &mut Builder, lock: &Lock, manifest: Option<&Declared>) {
     // Nodes in walk order with their parent, to resolve `requires` upwards.
     struct Node<'a> {
         parent: Option<usize>,
@@ -336,12 +340,24 @@ fn parse_v1(b: &mut Builder, lock: &Lock) {
             }
         }
     }
-    // Version 1 files do not name the project's own dependencies: the top-level
-    // entries nothing else requires are taken as direct.
-    for (&_, &n) in &top {
-        if !required[n] {
-            let scope = b.pkg(nodes[n].index).scope;
-            b.direct(nodes[n].index, scope);
+    // Version 1 files do not name the project's own dependencies: they come
+    // from package.json when it is there, else the top-level entries nothing
+    // else requires are taken as direct.
+    match manifest {
+        Some(m) => {
+            for (name, _, scope) in &m.dependencies {
+                if let Some(&n) = top.get(name.as_str()) {
+                    b.direct(nodes[n].index, *scope);
+                }
+            }
+        }
+        None => {
+            for &n in top.values() {
+                if !required[n] {
+                    let scope = b.pkg(nodes[n].index).scope;
+                    b.direct(nodes[n].index, scope);
+                }
+            }
         }
     }
 }

@@ -146,6 +146,7 @@ pub(crate) fn parse(origin: &str, text: &str) -> Result<Inventory> {
         .cloned()
         .unwrap_or_else(|| "pom.xml".to_string());
     let mut b = Builder::new(origin, "Maven", &name);
+    let mut unresolved: Vec<String> = Vec::new();
     for dep in dependencies {
         let group = interpolate(&dep.group, &properties).unwrap_or(dep.group.clone());
         let artifact = interpolate(&dep.artifact, &properties).unwrap_or(dep.artifact.clone());
@@ -167,11 +168,7 @@ pub(crate) fn parse(origin: &str, text: &str) -> Result<Inventory> {
         let (version, status) = match resolved {
             Some(v) => (v, VersionStatus::Exact),
             None => {
-                b.warn(format!(
-                    "line {}: the version of {coordinates} ({}) comes from a parent POM or BOM that is not read offline",
-                    dep.line,
-                    if declared.is_empty() { "not declared".to_string() } else { declared.clone() }
-                ));
+                unresolved.push(format!("{coordinates} (line {})", dep.line));
                 (declared, VersionStatus::Unresolved)
             }
         };
@@ -188,6 +185,13 @@ pub(crate) fn parse(origin: &str, text: &str) -> Result<Inventory> {
             p.groups = vec![dep.scope.clone()];
         }
         b.direct(i, scope);
+    }
+    if !unresolved.is_empty() {
+        b.warn(format!(
+            "{} dependency versions come from a parent POM or BOM, which is not read offline; reported as unresolved: {}",
+            unresolved.len(),
+            unresolved.join(", ")
+        ));
     }
     Ok(b.finish())
 }

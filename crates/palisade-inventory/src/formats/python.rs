@@ -13,6 +13,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{Builder, json, json_key, line_at, toml_doc};
+use crate::manifest::{Declared, pep508_name, pipfile, pyproject};
 use crate::model::{Inventory, Scope, VersionStatus};
 use crate::{Error, Result};
 
@@ -32,14 +33,6 @@ fn normalize(name: &str) -> String {
         }
     }
     out
-}
-
-/// The name at the start of a PEP 508 requirement (`requests[socks]>=2 ; ...`).
-fn requirement_name(req: &str) -> &str {
-    let end = req
-        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-        .unwrap_or(req.len());
-    &req[..end]
 }
 
 // ---- poetry.lock -------------------------------------------------------------
@@ -74,45 +67,137 @@ struct PoetrySource {
     resolved_reference: Option<String>,
 }
 
-pub(crate) fn parse_poetry(origin: &str, text: &str) -> Result<Inventory> {
-    let lock: PoetryLock = toml_doc(origin, text)?;
+/// One `[[package]]` of a poetry.lock, however it was read.
+struct PoetryEntry {
+    name: String,
+    line: usize,
+    version: String,
+    optional: bool,
+    groups: Vec<String>,
+    dependencies: Vec<String>,
+    commit: Option<String>,
+}
+
+fn poetry_entries(lock: PoetryLock, text: &str) -> Vec<PoetryEntry> {
+    lock.package
+        .into_iter()
+        .map(|p| PoetryEntry {
+            line: line_at(text, p.name.span().start),
+            name: p.name.into_inner(),
+            version: p.version,
+            optional: p.optional,
+            groups: match (p.groups, p.category) {
+                (Some(groups), _) => groups,
+                (None, Some(category)) => vec![category],
+                (None, None) => vec!["main".to_string()],
+            },
+            dependencies: p.dependencies.into_keys().collect(),
+            commit: p
+                .source
+                .filter(|s| s.kind.as_deref() == Some("git"))
+                .and_then(|s| s.resolved_reference),
+        })
+        .collect()
+}
+
+/// Reads the `[[package]]` tables line by line, for lock files Poetry wrote
+/// with a table twice (which strict TOML rejects).
+fn poetry_entries_lenient(text: &str) -> Vec<PoetryEntry> {
+    let mut entries: Vec<PoetryEntry> = Vec::new();
+    let mut table = String::new();
+    let value = |line: &str| {
+        line.split_once('=')
+            .map(|(_, v)| v.trim().trim_matches('"').to_string())
+    };
+    for (n, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.starts_with('[') {
+            table = line.to_string();
+            if line == "[[package]]" {
+                entries.push(PoetryEntry {
+                    name: String::new(),
+                    line: n + 1,
+                    version: String::new(),
+                    optional: false,
+                    groups: vec!["main".to_string()],
+                    dependencies: Vec::new(),
+                    commit: None,
+                });
+            }
+            continue;
+        }
+        let Some(entry) = entries.last_mut() else {
+            continue;
+        };
+        let key = line.split('=').next().unwrap_or("").trim();
+        match table.as_str() {
+            "[[package]]" => match key {
+                "name" => {
+                    entry.name = value(line).unwrap_or_default();
+                    entry.line = n + 1;
+                }
+                "version" => entry.version = value(line).unwrap_or_default(),
+                "optional" => entry.optional = value(line).as_deref() == Some("true"),
+                "category" => entry.groups = vec![value(line).unwrap_or_default()],
+                "groups" => {
+                    let list = value(line).unwrap_or_default();
+                    entry.groups = list
+                        .trim_matches(|c| c == '[' || c == ']')
+                        .split(',')
+                        .map(|g| g.trim().trim_matches('"').to_string())
+                        .filter(|g| !g.is_empty())
+                        .collect();
+                }
+                _ => {}
+            },
+            "[package.dependencies]" if !key.is_empty() => {
+                let dep = key.trim_matches('"').to_string();
+                if !entry.dependencies.contains(&dep) {
+                    entry.dependencies.push(dep);
+                }
+            }
+            "[package.source]" if key == "resolved_reference" => entry.commit = value(line),
+            _ => {}
+        }
+    }
+    entries.retain(|e| !e.name.is_empty());
+    entries
+}
+
+pub(crate) fn parse_poetry(origin: &str, text: &str, path: Option<&Path>) -> Result<Inventory> {
+    let mut warning = None;
+    let entries = match toml_doc::<PoetryLock>(origin, text) {
+        Ok(lock) => poetry_entries(lock, text),
+        Err(e) if text.contains("[[package]]") && e.to_string().contains("duplicate key") => {
+            warning = Some(format!("not valid TOML ({e}); read table by table"));
+            poetry_entries_lenient(text)
+        }
+        Err(e) => return Err(e),
+    };
     let mut b = Builder::new(origin, "PyPI", "poetry.lock");
+    if let Some(w) = warning {
+        b.warn(w);
+    }
     let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
     let mut indices = Vec::new();
-    for p in &lock.package {
-        let i = b.add(
-            p.name.get_ref(),
-            &p.version,
-            Some(line_at(text, p.name.span().start)),
-        );
-        let groups: Vec<String> = match (&p.groups, &p.category) {
-            (Some(groups), _) => groups.clone(),
-            (None, Some(category)) => vec![category.clone()],
-            (None, None) => vec!["main".to_string()],
-        };
-        let prod = groups.iter().any(|g| g == "main");
+    for p in &entries {
+        let i = b.add(&p.name, &p.version, Some(p.line));
+        let prod = p.groups.iter().any(|g| g == "main");
         let pkg = b.pkg(i);
         if p.optional {
             pkg.groups.push("optional".to_string());
             pkg.scope = Scope::Optional;
         }
         if !prod {
-            pkg.groups.extend(groups);
+            pkg.groups.extend(p.groups.iter().cloned());
             pkg.scope = Scope::Dev;
         }
-        if let Some(source) = &p.source
-            && source.kind.as_deref() == Some("git")
-        {
-            pkg.commit = source.resolved_reference.clone();
-        }
-        by_name
-            .entry(normalize(p.name.get_ref()))
-            .or_default()
-            .push(i);
+        pkg.commit = p.commit.clone();
+        by_name.entry(normalize(&p.name)).or_default().push(i);
         indices.push(i);
     }
-    for (p, &from) in lock.package.iter().zip(&indices) {
-        for dep in p.dependencies.keys() {
+    for (p, &from) in entries.iter().zip(&indices) {
+        for dep in &p.dependencies {
             for &to in by_name
                 .get(&normalize(dep))
                 .map(Vec::as_slice)
@@ -122,7 +207,26 @@ pub(crate) fn parse_poetry(origin: &str, text: &str) -> Result<Inventory> {
             }
         }
     }
+    mark_direct(&mut b, &by_name, pyproject(path).as_ref());
     Ok(b.finish())
+}
+
+/// Marks the packages a manifest declares as direct dependencies.
+fn mark_direct(
+    b: &mut Builder,
+    by_name: &HashMap<String, Vec<usize>>,
+    manifest: Option<&Declared>,
+) {
+    let Some(manifest) = manifest else { return };
+    for (name, _, scope) in &manifest.dependencies {
+        for &to in by_name
+            .get(&normalize(name))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
+            b.direct(to, *scope);
+        }
+    }
 }
 
 // ---- Pipfile.lock ------------------------------------------------------------
@@ -145,9 +249,10 @@ struct PipfileLock {
     develop: BTreeMap<String, PipfileEntry>,
 }
 
-pub(crate) fn parse_pipfile(origin: &str, text: &str) -> Result<Inventory> {
+pub(crate) fn parse_pipfile(origin: &str, text: &str, path: Option<&Path>) -> Result<Inventory> {
     let lock: PipfileLock = json(origin, text)?;
     let mut b = Builder::new(origin, "PyPI", "Pipfile.lock");
+    let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
     for (section, entries, dev) in [
         ("default", &lock.default, false),
         ("develop", &lock.develop, true),
@@ -179,8 +284,10 @@ pub(crate) fn parse_pipfile(origin: &str, text: &str) -> Result<Inventory> {
                 p.scope = Scope::Prod;
                 p.groups.clear();
             }
+            by_name.entry(normalize(name)).or_default().push(i);
         }
     }
+    mark_direct(&mut b, &by_name, pipfile(path).as_ref());
     Ok(b.finish())
 }
 
@@ -313,7 +420,7 @@ struct PdmPackage {
     revision: Option<String>,
 }
 
-pub(crate) fn parse_pdm(origin: &str, text: &str) -> Result<Inventory> {
+pub(crate) fn parse_pdm(origin: &str, text: &str, path: Option<&Path>) -> Result<Inventory> {
     let lock: PdmLock = toml_doc(origin, text)?;
     let mut b = Builder::new(origin, "PyPI", "pdm.lock");
     let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
@@ -339,7 +446,7 @@ pub(crate) fn parse_pdm(origin: &str, text: &str) -> Result<Inventory> {
     for (p, &from) in lock.package.iter().zip(&indices) {
         for dep in &p.dependencies {
             for &to in by_name
-                .get(&normalize(requirement_name(dep)))
+                .get(&normalize(pep508_name(dep)))
                 .map(Vec::as_slice)
                 .unwrap_or(&[])
             {
@@ -347,6 +454,7 @@ pub(crate) fn parse_pdm(origin: &str, text: &str) -> Result<Inventory> {
             }
         }
     }
+    mark_direct(&mut b, &by_name, pyproject(path).as_ref());
     Ok(b.finish())
 }
 
@@ -465,7 +573,7 @@ fn read_requirements(
         }
         let spec = req.split(" --").next().unwrap_or(&req);
         let spec = spec.split(';').next().unwrap_or(spec).trim();
-        let name = requirement_name(spec);
+        let name = pep508_name(spec);
         if name.is_empty() {
             b.warn(format!("line {line}: not a requirement: {req}"));
             continue;

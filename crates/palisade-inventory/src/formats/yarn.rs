@@ -7,10 +7,12 @@
 //! Workspace entries of Yarn 2+ are projects: their dependencies are direct.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 
 use serde::Deserialize;
 
 use super::{Builder, yaml};
+use crate::manifest::package_json;
 use crate::model::{Inventory, Scope};
 use crate::{Error, Result};
 
@@ -82,11 +84,11 @@ fn header_lines(text: &str) -> HashMap<String, usize> {
     lines
 }
 
-pub(crate) fn parse(origin: &str, text: &str) -> Result<Inventory> {
+pub(crate) fn parse(origin: &str, text: &str, path: Option<&Path>) -> Result<Inventory> {
     if text.lines().any(|l| l.starts_with("__metadata:")) {
         parse_berry(origin, text)
     } else {
-        parse_v1(origin, text)
+        parse_v1(origin, text, path)
     }
 }
 
@@ -103,7 +105,7 @@ fn unquote(s: &str) -> String {
     s.trim().trim_matches('"').to_string()
 }
 
-fn parse_v1(origin: &str, text: &str) -> Result<Inventory> {
+fn parse_v1(origin: &str, text: &str, path: Option<&Path>) -> Result<Inventory> {
     let mut entries: Vec<V1Entry> = Vec::new();
     let mut section: Option<Scope> = None;
     for (n, raw) in text.lines().enumerate() {
@@ -182,6 +184,14 @@ fn parse_v1(origin: &str, text: &str) -> Result<Inventory> {
                 b.depends(Some(from), to);
             }
         }
+    }
+    if let Some(manifest) = package_json(path) {
+        for (name, range, scope) in &manifest.dependencies {
+            if let Some(&to) = by_spec.get(&format!("{name}@{range}")) {
+                b.direct(to, *scope);
+            }
+        }
+        b.propagate_scopes();
     }
     Ok(b.finish())
 }
@@ -314,7 +324,7 @@ mod tests {
     #[test]
     fn a_v1_lockfile_gives_packages_edges_and_lines() {
         let text = "# yarn lockfile v1\n\n\"@scope/a@^1.0.0\", \"@scope/a@^1.1.0\":\n  version \"1.2.0\"\n  dependencies:\n    b \"^2\"\n\nb@^2:\n  version \"2.0.1\"\n  resolved \"https://codeload.github.com/x/b/tar.gz#0123456789abcdef\"\n";
-        let inv = parse("yarn.lock", text).expect("valid");
+        let inv = parse("yarn.lock", text, None).expect("valid");
         assert_eq!(inv.packages.len(), 2);
         assert_eq!(
             (inv.packages[0].name.as_str(), inv.packages[0].source.line),

@@ -1,0 +1,148 @@
+//! Questions about the graph: why is a package here?
+
+use std::collections::{HashMap, VecDeque};
+
+use crate::model::{Inventory, Node};
+
+/// Most paths returned by [`why`], so a package reachable in millions of ways
+/// cannot exhaust memory.
+pub const MAX_PATHS: usize = 1000;
+
+/// Every shortest path from a root to each package named `name` (any version,
+/// case-insensitive): each path is the root followed by package indices.
+pub fn why(inventory: &Inventory, name: &str) -> Vec<(usize, Vec<usize>)> {
+    let targets: Vec<usize> = inventory
+        .packages
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.name.eq_ignore_ascii_case(name))
+        .map(|(i, _)| i)
+        .collect();
+    if targets.is_empty() {
+        return Vec::new();
+    }
+    // Breadth-first from all roots at once, remembering every predecessor on a
+    // shortest path.
+    let mut children: HashMap<Node, Vec<usize>> = HashMap::new();
+    for &(from, to) in &inventory.graph.edges {
+        children.entry(from).or_default().push(to);
+    }
+    let mut dist: HashMap<usize, usize> = HashMap::new();
+    let mut preds: HashMap<usize, Vec<Node>> = HashMap::new();
+    let mut queue: VecDeque<usize> = VecDeque::new();
+    for r in 0..inventory.graph.roots.len() {
+        for &to in children
+            .get(&Node::Root(r))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
+            if let std::collections::hash_map::Entry::Vacant(slot) = dist.entry(to) {
+                slot.insert(1);
+                queue.push_back(to);
+            }
+            if dist[&to] == 1 && !preds.entry(to).or_default().contains(&Node::Root(r)) {
+                preds.entry(to).or_default().push(Node::Root(r));
+            }
+        }
+    }
+    while let Some(p) = queue.pop_front() {
+        let d = dist[&p];
+        for &to in children
+            .get(&Node::Package(p))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
+            match dist.get(&to) {
+                None => {
+                    dist.insert(to, d + 1);
+                    preds.entry(to).or_default().push(Node::Package(p));
+                    queue.push_back(to);
+                }
+                Some(&existing) if existing == d + 1 => {
+                    preds.entry(to).or_default().push(Node::Package(p))
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut paths = Vec::new();
+    for target in targets {
+        // Walk predecessors back to roots, depth-first.
+        let mut stack: Vec<(Node, Vec<usize>)> = vec![(Node::Package(target), vec![target])];
+        while let Some((node, suffix)) = stack.pop() {
+            if paths.len() >= MAX_PATHS {
+                return paths;
+            }
+            let Node::Package(p) = node else { continue };
+            for &pred in preds.get(&p).map(Vec::as_slice).unwrap_or(&[]) {
+                match pred {
+                    Node::Root(r) => paths.push((r, suffix.clone())),
+                    Node::Package(q) => {
+                        let mut longer = vec![q];
+                        longer.extend(&suffix);
+                        stack.push((Node::Package(q), longer));
+                    }
+                }
+            }
+        }
+    }
+    paths.sort();
+    paths
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Graph, Package, Root, Scope, Source, VersionStatus};
+
+    fn pkg(name: &str) -> Package {
+        Package {
+            ecosystem: "npm".into(),
+            name: name.into(),
+            version: "1.0.0".into(),
+            status: VersionStatus::Exact,
+            purl: format!("pkg:npm/{name}@1.0.0"),
+            scope: Scope::Prod,
+            groups: vec![],
+            direct: false,
+            source: Source {
+                file: "x".into(),
+                line: None,
+            },
+            commit: None,
+        }
+    }
+
+    #[test]
+    fn every_shortest_path_is_found_and_longer_ones_are_not() {
+        // root -> a -> c -> t ; root -> b -> t ; root -> d -> e -> f -> t
+        // root -> b2 -> t (a second shortest path)
+        let names = ["a", "b", "c", "t", "d", "e", "f", "b2"];
+        let inv = Inventory {
+            packages: names.iter().map(|n| pkg(n)).collect(),
+            graph: Graph {
+                roots: vec![Root {
+                    name: "app".into(),
+                    file: "x".into(),
+                }],
+                edges: vec![
+                    (Node::Root(0), 0),
+                    (Node::Root(0), 1),
+                    (Node::Root(0), 4),
+                    (Node::Root(0), 7),
+                    (Node::Package(0), 2),
+                    (Node::Package(2), 3),
+                    (Node::Package(1), 3),
+                    (Node::Package(4), 5),
+                    (Node::Package(5), 6),
+                    (Node::Package(6), 3),
+                    (Node::Package(7), 3),
+                ],
+            },
+            ..Inventory::default()
+        };
+        let paths = why(&inv, "t");
+        assert_eq!(paths, vec![(0, vec![1, 3]), (0, vec![7, 3])]);
+        assert!(why(&inv, "nothing").is_empty());
+    }
+}
