@@ -263,7 +263,10 @@ pub fn apk(origin: &str, text: &str, distro: &Distro) -> Inventory {
         }
         let mut chars = line.chars();
         if let (Some(key), Some(':')) = (chars.next(), chars.next()) {
-            record.entry(key).or_default().push(&line[2..]);
+            record
+                .entry(key)
+                .or_default()
+                .push(&line[key.len_utf8() + 1..]);
         }
     }
     flush(&mut record, start, &mut b);
@@ -307,6 +310,12 @@ mod tests {
         );
         assert!(inv.packages[0].direct && !inv.packages[1].direct);
         assert_eq!(inv.graph.edges.len(), 2, "a -> c, and the root -> a");
+    }
+
+    #[test]
+    fn a_multibyte_field_letter_is_not_a_crash() {
+        let inv = apk("installed", "\u{fffd}:x\nP:a\nV:1\n", &Distro::default());
+        assert_eq!(inv.packages.len(), 1);
     }
 
     #[test]

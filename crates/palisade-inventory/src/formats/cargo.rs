@@ -73,3 +73,26 @@ pub(crate) fn parse(origin: &str, text: &str) -> Result<Inventory> {
     }
     Ok(b.finish())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_are_roots_and_versioned_dependencies_resolve() {
+        let lock = "version = 4\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"rand 0.8.5\", \"rand 0.7.3\"]\n\n[[package]]\nname = \"rand\"\nversion = \"0.7.3\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n[[package]]\nname = \"rand\"\nversion = \"0.8.5\"\nsource = \"git+https://github.com/rust-random/rand#abcdef1\"\n";
+        let inv = parse("Cargo.lock", lock).expect("valid");
+        assert_eq!(inv.packages.len(), 3);
+        assert!(inv.packages.iter().all(|p| p.direct));
+        assert_eq!(inv.packages[2].commit.as_deref(), Some("abcdef1"));
+        assert_eq!(inv.packages[1].source.line, Some(9));
+        assert_eq!(
+            inv.graph
+                .edges
+                .iter()
+                .filter(|(f, _)| *f == crate::model::Node::Package(0))
+                .count(),
+            2
+        );
+    }
+}

@@ -85,3 +85,25 @@ pub(crate) fn parse(origin: &str, text: &str, path: Option<&Path>) -> Result<Inv
     }
     Ok(b.finish())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dev_packages_and_platform_requirements() {
+        let text = r#"{"packages": [{"name": "monolog/monolog", "version": "3.5.0", "require": {"php": ">=8.1", "psr/log": "^3"}},
+            {"name": "psr/log", "version": "3.0.0"}],
+          "packages-dev": [{"name": "phpunit/phpunit", "version": "10.5.0", "source": {"type": "git", "reference": "abc123"}}]}"#;
+        let inv = parse("composer.lock", text, None).expect("valid");
+        assert_eq!(inv.packages.len(), 3);
+        assert_eq!(
+            inv.graph.edges.len(),
+            1,
+            "monolog -> psr/log; php is a platform requirement"
+        );
+        assert_eq!(inv.packages[2].scope, Scope::Dev);
+        assert_eq!(inv.packages[2].commit.as_deref(), Some("abc123"));
+        assert_eq!(inv.packages[0].purl, "pkg:composer/monolog/monolog@3.5.0");
+    }
+}

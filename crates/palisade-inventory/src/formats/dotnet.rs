@@ -58,3 +58,20 @@ pub(crate) fn parse(origin: &str, text: &str) -> Result<Inventory> {
     }
     Ok(b.finish())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn direct_transitive_and_project_entries() {
+        let text = r#"{"version": 1, "dependencies": {"net8.0": {
+            "Newtonsoft.Json": {"type": "Direct", "requested": "[13.0.3, )", "resolved": "13.0.3", "dependencies": {"System.Memory": "4.5.5"}},
+            "System.Memory": {"type": "Transitive", "resolved": "4.5.5"},
+            "MyLib": {"type": "Project"}}}}"#;
+        let inv = parse("packages.lock.json", text).expect("valid");
+        assert_eq!(inv.packages.len(), 2);
+        assert!(inv.packages[0].direct && !inv.packages[1].direct);
+        assert_eq!(inv.graph.edges.len(), 2);
+    }
+}

@@ -150,3 +150,29 @@ pub(crate) fn parse(origin: &str, text: &str) -> Result<Inventory> {
     }
     Ok(b.finish())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn require_replace_exclude_and_indirect() {
+        let text = "module example.com/app\n\ngo 1.22.1\n\nrequire (\n\tgithub.com/a/b v1.2.3\n\tgithub.com/c/d v0.1.0 // indirect\n\tgithub.com/e/f v2.0.0+incompatible\n\tgithub.com/x/y v1.0.0\n)\n\nreplace github.com/a/b => github.com/fork/b v1.2.4\nreplace github.com/x/y => ../local/y\nexclude github.com/e/f v2.0.0+incompatible\n";
+        let inv = parse("go.mod", text).expect("valid");
+        let got: Vec<(&str, &str, bool)> = inv
+            .packages
+            .iter()
+            .map(|p| (p.name.as_str(), p.version.as_str(), p.direct))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("github.com/fork/b", "1.2.4", true),
+                ("github.com/c/d", "0.1.0", false),
+                ("stdlib", "1.22.1", true)
+            ]
+        );
+        assert_eq!(inv.warnings.len(), 1, "the local replacement is reported");
+        assert_eq!(inv.packages[0].purl, "pkg:golang/github.com/fork/b@v1.2.4");
+    }
+}

@@ -44,3 +44,21 @@ pub(crate) fn parse(origin: &str, text: &str) -> Result<Inventory> {
     }
     Ok(b.finish())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_and_test_only_configurations() {
+        let text = "# comment\ncom.google.guava:guava:32.1.3-jre=compileClasspath,runtimeClasspath\njunit:junit:4.13.2=testCompileClasspath,testRuntimeClasspath\nempty=annotationProcessor\n";
+        let inv = parse("gradle.lockfile", text).expect("valid");
+        assert_eq!(inv.packages.len(), 2);
+        assert_eq!(
+            (inv.packages[0].scope, inv.packages[0].source.line),
+            (Scope::Prod, Some(2))
+        );
+        assert_eq!(inv.packages[1].scope, Scope::Dev);
+        assert!(parse("gradle.lockfile", "not-a-coordinate=x\n").is_err());
+    }
+}

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{Builder, json};
+use super::{Builder, Pairs, json};
 use crate::Result;
 use crate::manifest::{Declared, package_json};
 use crate::model::{Inventory, Scope};
@@ -23,7 +23,7 @@ struct Lock {
     #[serde(default)]
     name: Option<String>,
     #[serde(default)]
-    packages: BTreeMap<String, Entry>,
+    packages: Pairs<String, Entry>,
     #[serde(default)]
     dependencies: BTreeMap<String, V1Entry>,
 }
@@ -49,13 +49,13 @@ struct Entry {
     #[serde(default)]
     link: bool,
     #[serde(default)]
-    dependencies: BTreeMap<String, String>,
+    dependencies: Pairs<String, serde::de::IgnoredAny>,
     #[serde(rename = "devDependencies", default)]
-    dev_dependencies: BTreeMap<String, String>,
+    dev_dependencies: Pairs<String, serde::de::IgnoredAny>,
     #[serde(rename = "optionalDependencies", default)]
-    optional_dependencies: BTreeMap<String, String>,
+    optional_dependencies: Pairs<String, serde::de::IgnoredAny>,
     #[serde(rename = "peerDependencies", default)]
-    peer_dependencies: BTreeMap<String, String>,
+    peer_dependencies: Pairs<String, serde::de::IgnoredAny>,
 }
 
 #[derive(Deserialize)]
@@ -89,15 +89,17 @@ fn parent_of(path: &str) -> Option<&str> {
 }
 
 /// Finds what `dep` resolves to from `from`, walking up as Node does.
-fn resolve(paths: &HashMap<&str, usize>, from: &str, dep: &str) -> Option<usize> {
+fn resolve(paths: &HashMap<&str, usize>, from: &str, dep: &str, buf: &mut String) -> Option<usize> {
     let mut dir = Some(from);
     while let Some(d) = dir {
-        let candidate = if d.is_empty() {
-            format!("node_modules/{dep}")
-        } else {
-            format!("{d}/node_modules/{dep}")
-        };
-        if let Some(&i) = paths.get(candidate.as_str()) {
+        buf.clear();
+        if !d.is_empty() {
+            buf.push_str(d);
+            buf.push('/');
+        }
+        buf.push_str("node_modules/");
+        buf.push_str(dep);
+        if let Some(&i) = paths.get(buf.as_str()) {
             return Some(i);
         }
         dir = if d.is_empty() {
@@ -112,7 +114,9 @@ fn resolve(paths: &HashMap<&str, usize>, from: &str, dep: &str) -> Option<usize>
 /// Splits an `npm:` alias version: `npm:real-name@1.2.3` -> ("real-name", "1.2.3").
 fn alias(version: &str) -> Option<(&str, &str)> {
     let rest = version.strip_prefix("npm:")?;
-    let at = rest[1..].find('@')? + 1;
+    // Skip the first character: a scoped name starts with `@`.
+    let (at, _) = rest.char_indices().skip(1).find(|&(_, c)| c == '@')?;
+
     Some((&rest[..at], &rest[at + 1..]))
 }
 
@@ -186,7 +190,7 @@ pub(crate) fn parse(origin: &str, text: &str, path: Option<&Path>) -> Result<Inv
 fn parse_v2(b: &mut Builder, lock: &Lock, text: &str) {
     let lines = key_lines(text);
     let mut paths: HashMap<&str, usize> = HashMap::new();
-    for (path, entry) in &lock.packages {
+    for (path, entry) in lock.packages.iter() {
         if path.is_empty() || !path.contains("node_modules/") {
             continue;
         }
@@ -220,7 +224,8 @@ fn parse_v2(b: &mut Builder, lock: &Lock, text: &str) {
         }
         paths.insert(path, i);
     }
-    for (path, entry) in &lock.packages {
+    let mut buf = String::new();
+    for (path, entry) in lock.packages.iter() {
         let from = paths.get(path.as_str()).copied();
         let is_project =
             from.is_none() && !entry.link && (path.is_empty() || !path.contains("node_modules/"));
@@ -240,7 +245,7 @@ fn parse_v2(b: &mut Builder, lock: &Lock, text: &str) {
             deps.extend(entry.dev_dependencies.keys().map(|k| (k, Scope::Dev)));
         }
         for (dep, scope) in deps {
-            if let Some(to) = resolve(&paths, path, dep) {
+            if let Some(to) = resolve(&paths, path, dep, &mut buf) {
                 if is_project {
                     b.direct(to, scope);
                 } else {
@@ -359,5 +364,89 @@ fn parse_v1(b: &mut Builder, lock: &Lock, manifest: Option<&Declared>) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Node;
+
+    fn names(inv: &Inventory) -> Vec<String> {
+        let mut v: Vec<String> = inv
+            .packages
+            .iter()
+            .map(|p| format!("{}@{}", p.name, p.version))
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn v3_paths_resolve_like_node_and_aliases_use_the_real_name() {
+        let lock = r#"{
+          "name": "app", "lockfileVersion": 3,
+          "packages": {
+            "": {"dependencies": {"a": "^1", "b-alias": "npm:b@^2"}, "devDependencies": {"t": "^1"}},
+            "node_modules/a": {"version": "1.0.0", "dependencies": {"c": "^1"}},
+            "node_modules/a/node_modules/c": {"version": "1.5.0"},
+            "node_modules/c": {"version": "2.0.0"},
+            "node_modules/b-alias": {"name": "b", "version": "2.1.0"},
+            "node_modules/t": {"version": "1.0.0", "dev": true, "dependencies": {"c": "^2"}},
+            "packages/lib": {"version": "0.1.0"},
+            "node_modules/lib": {"resolved": "packages/lib", "link": true}
+          }
+        }"#;
+        let inv = parse("package-lock.json", lock, None).expect("valid");
+        assert_eq!(
+            names(&inv),
+            ["a@1.0.0", "b@2.1.0", "c@1.5.0", "c@2.0.0", "t@1.0.0"]
+        );
+        let idx = |n: &str| {
+            inv.packages
+                .iter()
+                .position(|p| format!("{}@{}", p.name, p.version) == n)
+                .expect(n)
+        };
+        assert!(
+            inv.graph
+                .edges
+                .contains(&(Node::Package(idx("a@1.0.0")), idx("c@1.5.0"))),
+            "nested copy wins"
+        );
+        assert!(
+            inv.graph
+                .edges
+                .contains(&(Node::Package(idx("t@1.0.0")), idx("c@2.0.0"))),
+            "hoisted copy"
+        );
+        assert!(inv.packages[idx("b@2.1.0")].direct);
+        assert_eq!(inv.packages[idx("t@1.0.0")].scope, Scope::Dev);
+        assert!(!inv.packages[idx("c@2.0.0")].direct);
+        assert_eq!(inv.graph.roots[0].name, "app");
+    }
+
+    #[test]
+    fn v1_nesting_and_requires() {
+        let lock = r#"{"lockfileVersion": 1, "dependencies": {
+            "a": {"version": "1.0.0", "requires": {"c": "^1"}, "dependencies": {"c": {"version": "1.0.0"}}},
+            "c": {"version": "2.0.0", "dev": true},
+            "g": {"version": "git+https://github.com/x/g.git#0123456789abcdef0123456789abcdef01234567"}
+        }}"#;
+        let inv = parse("package-lock.json", lock, None).expect("valid");
+        assert_eq!(inv.packages.len(), 4);
+        let a = inv.packages.iter().position(|p| p.name == "a").expect("a");
+        let c1 = inv
+            .packages
+            .iter()
+            .position(|p| p.name == "c" && p.version == "1.0.0")
+            .expect("c1");
+        assert!(inv.graph.edges.contains(&(Node::Package(a), c1)));
+        let g = inv.packages.iter().find(|p| p.name == "g").expect("g");
+        assert_eq!(
+            g.commit.as_deref(),
+            Some("0123456789abcdef0123456789abcdef01234567")
+        );
+        assert!(inv.packages[a].direct && !inv.packages[c1].direct);
     }
 }

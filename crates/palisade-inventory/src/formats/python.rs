@@ -656,3 +656,62 @@ mod tests {
         assert!(six.source.file.ends_with("base.txt"));
     }
 }
+
+#[cfg(test)]
+mod lock_tests {
+    use super::*;
+
+    #[test]
+    fn poetry_groups_optional_and_edges() {
+        let text = "[[package]]\nname = \"requests\"\nversion = \"2.31.0\"\noptional = false\ngroups = [\"main\"]\n\n[package.dependencies]\nurllib3 = \">=1.21\"\n\n[[package]]\nname = \"urllib3\"\nversion = \"2.1.0\"\noptional = false\ngroups = [\"main\"]\n\n[[package]]\nname = \"pytest\"\nversion = \"8.0.0\"\noptional = false\ngroups = [\"dev\"]\n";
+        let inv = parse_poetry("poetry.lock", text, None).expect("valid");
+        assert_eq!(inv.packages.len(), 3);
+        assert_eq!(inv.packages[2].groups, ["dev"]);
+        assert_eq!(inv.graph.edges.len(), 1);
+    }
+
+    #[test]
+    fn pipfile_default_and_develop() {
+        let text = r#"{"_meta": {}, "default": {"flask": {"version": "==3.0.0"}, "lib": {"git": "https://x/lib.git", "ref": "abc"}},
+            "develop": {"pytest": {"version": "==8.0.0"}}}"#;
+        let inv = parse_pipfile("Pipfile.lock", text, None).expect("valid");
+        let got: Vec<(&str, &str, Scope)> = inv
+            .packages
+            .iter()
+            .map(|p| (p.name.as_str(), p.version.as_str(), p.scope))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("flask", "3.0.0", Scope::Prod),
+                ("lib", "abc", Scope::Prod),
+                ("pytest", "8.0.0", Scope::Dev)
+            ]
+        );
+        assert_eq!(inv.packages[1].commit.as_deref(), Some("abc"));
+    }
+
+    #[test]
+    fn uv_projects_are_roots_not_packages() {
+        let text = "version = 1\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\nsource = { editable = \".\" }\ndependencies = [{ name = \"httpx\" }]\n\n[package.dev-dependencies]\ndev = [{ name = \"pytest\" }]\n\n[[package]]\nname = \"httpx\"\nversion = \"0.27.0\"\nsource = { registry = \"https://pypi.org/simple\" }\n\n[[package]]\nname = \"pytest\"\nversion = \"8.0.0\"\nsource = { registry = \"https://pypi.org/simple\" }\n";
+        let inv = parse_uv("uv.lock", text).expect("valid");
+        let got: Vec<(&str, Scope, bool)> = inv
+            .packages
+            .iter()
+            .map(|p| (p.name.as_str(), p.scope, p.direct))
+            .collect();
+        assert_eq!(
+            got,
+            [("httpx", Scope::Prod, true), ("pytest", Scope::Dev, true)]
+        );
+    }
+
+    #[test]
+    fn pdm_groups_and_requirement_edges() {
+        let text = "[metadata]\nlock_version = \"4.4\"\n\n[[package]]\nname = \"fastapi\"\nversion = \"0.110.0\"\ngroups = [\"default\"]\ndependencies = [\"starlette<0.37.0,>=0.36.3\"]\n\n[[package]]\nname = \"starlette\"\nversion = \"0.36.3\"\ngroups = [\"default\"]\n\n[[package]]\nname = \"ruff\"\nversion = \"0.3.0\"\ngroups = [\"lint\"]\n";
+        let inv = parse_pdm("pdm.lock", text, None).expect("valid");
+        assert_eq!(inv.packages.len(), 3);
+        assert_eq!(inv.packages[2].scope, Scope::Dev);
+        assert_eq!(inv.graph.edges.len(), 1);
+    }
+}

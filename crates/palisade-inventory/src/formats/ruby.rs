@@ -85,3 +85,29 @@ pub(crate) fn parse(origin: &str, text: &str) -> Result<Inventory> {
     }
     Ok(b.finish())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_dependencies_and_git_revisions() {
+        let text = "GIT\n  remote: https://github.com/x/y.git\n  revision: 0123456789abcdef\n  specs:\n    y (0.1.0)\n\nGEM\n  remote: https://rubygems.org/\n  specs:\n    nokogiri (1.16.0-x86_64-linux)\n      racc (~> 1.4)\n    racc (1.7.3)\n\nPLATFORMS\n  x86_64-linux\n\nDEPENDENCIES\n  nokogiri\n  y!\n";
+        let inv = parse("Gemfile.lock", text).expect("valid");
+        let got: Vec<(&str, &str, bool)> = inv
+            .packages
+            .iter()
+            .map(|p| (p.name.as_str(), p.version.as_str(), p.direct))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("y", "0.1.0", true),
+                ("nokogiri", "1.16.0", true),
+                ("racc", "1.7.3", false)
+            ]
+        );
+        assert_eq!(inv.packages[0].commit.as_deref(), Some("0123456789abcdef"));
+        assert_eq!(inv.packages[1].source.line, Some(10));
+    }
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Inventory benchmark (issue: "Inventory"). Generates a 5,000-package
+# package-lock.json (ten layers of 500 packages, each depending on three of the
+# next, every package reachable), then in one run:
+#   1. palisade parses it in process (criterion bench palisade-inventory/parse); goal: under 50 ms
+#   2. `palisade sbom` and cdxgen (npm @cyclonedx/cdxgen, offline, same lockfile)
+#      each write a CycloneDX SBOM: median wall times and the ratio; goal: at least 20x
+#   3. the two package sets are compared and any difference printed.
+# Installs cdxgen into $BENCH_TOOLS (default ~/.cache/palisade-bench-tools) when
+# it is not on PATH.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS="${RUNS:-5}"
+CDXGEN_RUNS="${CDXGEN_RUNS:-1}"
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+
+cargo build --release --locked -p palisade-cli >&2
+TARGET="${CARGO_TARGET_DIR:-$(pwd)/target}"
+PALISADE="$TARGET/release/palisade"
+
+CDXGEN="$(command -v cdxgen || true)"
+if [ -z "$CDXGEN" ]; then
+  TOOLS="${BENCH_TOOLS:-$HOME/.cache/palisade-bench-tools}"
+  if [ ! -x "$TOOLS/node_modules/.bin/cdxgen" ]; then
+    echo "installing @cyclonedx/cdxgen into $TOOLS (once)..." >&2
+    mkdir -p "$TOOLS"
+    (cd "$TOOLS" && npm install --no-audit --no-fund @cyclonedx/cdxgen >&2)
+  fi
+  CDXGEN="$TOOLS/node_modules/.bin/cdxgen"
+fi
+
+mkdir -p "$WORK/project"
+python3 - "$WORK/project" <<'PY'
+import base64, hashlib, json, random, sys
+random.seed(7)
+N, L = 5000, 10
+W = N // L
+names = [f"pkg-{i:04d}" for i in range(N)]
+packages = {"": {"name": "bench-app", "version": "1.0.0", "dependencies": {n: "^1.0.0" for n in names[:W]}}}
+deps = {n: {} for n in names}
+for i, n in enumerate(names):
+    layer = i // W
+    if layer + 1 < L:
+        for j in random.sample(range((layer + 1) * W, (layer + 2) * W), 3):
+            deps[n][names[j]] = "^1.0.0"
+        # every package of the next layer is needed by someone
+        deps[n][names[i + W]] = "^1.0.0"
+for i, n in enumerate(names):
+    v = f"1.{i % 10}.{i % 7}"
+    integrity = "sha512-" + base64.b64encode(hashlib.sha512((n + v).encode()).digest()).decode()
+    packages[f"node_modules/{n}"] = {
+        "version": v,
+        "resolved": f"https://registry.npmjs.org/{n}/-/{n}-{v}.tgz",
+        "integrity": integrity,
+        "dependencies": deps[n],
+    }
+out = sys.argv[1]
+json.dump({"name": "bench-app", "version": "1.0.0", "lockfileVersion": 3, "requires": True, "packages": packages},
+          open(f"{out}/package-lock.json", "w"), indent=2)
+json.dump({"name": "bench-app", "version": "1.0.0", "dependencies": packages[""]["dependencies"]},
+          open(f"{out}/package.json", "w"), indent=2)
+PY
+echo "lockfile: $(wc -c < "$WORK/project/package-lock.json") bytes, 5000 packages"
+
+echo "== in-process parse (criterion bench palisade-inventory/parse)"
+PALISADE_BENCH_LOCK="$WORK/project/package-lock.json" cargo bench --locked -p palisade-inventory --bench parse -- --noplot 2>/dev/null \
+  | grep -E "^parsed|time:" || true
+
+now_ns() { date +%s%N; }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+echo "== SBOM of the lockfile: palisade vs cdxgen"
+: > "$WORK/palisade.times"
+for _ in $(seq "$RUNS"); do
+  start=$(now_ns)
+  "$PALISADE" -q sbom "$WORK/project/package-lock.json" --format cyclonedx --output "$WORK/palisade.json"
+  echo $(( $(now_ns) - start )) >> "$WORK/palisade.times"
+done
+: > "$WORK/cdxgen.times"
+for _ in $(seq "$CDXGEN_RUNS"); do
+  start=$(now_ns)
+  (cd "$WORK/project" && FETCH_LICENSE=false "$CDXGEN" -t js --no-recurse -o "$WORK/cdxgen.json" . > "$WORK/cdxgen.log" 2>&1) \
+    || { echo "cdxgen failed:" >&2; tail -20 "$WORK/cdxgen.log" >&2; exit 1; }
+  echo $(( $(now_ns) - start )) >> "$WORK/cdxgen.times"
+done
+python3 - "$(median < "$WORK/palisade.times")" "$(median < "$WORK/cdxgen.times")" "$WORK/palisade.json" "$WORK/cdxgen.json" <<'PY'
+import json, sys
+ours, theirs = int(sys.argv[1]) / 1e6, int(sys.argv[2]) / 1e6
+def purls(path):
+    return {c["purl"].split("?")[0] for c in json.load(open(path)).get("components", []) if "purl" in c}
+a, b = purls(sys.argv[3]), purls(sys.argv[4])
+print(f"palisade sbom: {ours:.1f} ms median, {len(a)} packages")
+print(f"cdxgen:        {theirs:.1f} ms median, {len(b)} packages")
+ratio = theirs / ours
+print(f"ratio cdxgen / palisade: {ratio:.1f}x; goal at least 20x: {'met' if ratio >= 20 else 'MISSED'}")
+only_ours, only_theirs = sorted(a - b), sorted(b - a)
+if not only_ours and not only_theirs:
+    print("package sets: identical")
+else:
+    print(f"package sets differ: {len(only_ours)} only in palisade {only_ours[:5]}, {len(only_theirs)} only in cdxgen {only_theirs[:5]}")
+PY
