@@ -192,6 +192,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn importers_and_dev_flags_of_a_v6_lockfile() {
+        let text = "lockfileVersion: '6.0'\n\ndependencies:\n  react:\n    specifier: ^18\n    version: 18.2.0\n\ndevDependencies:\n  vitest:\n    specifier: ^1\n    version: 1.0.0\n\npackages:\n\n  /react@18.2.0:\n    resolution: {integrity: sha512-x}\n    dependencies:\n      loose-envify: 1.4.0\n    dev: false\n\n  /loose-envify@1.4.0:\n    resolution: {integrity: sha512-y}\n    dev: false\n\n  /vitest@1.0.0:\n    resolution: {integrity: sha512-z}\n    dev: true\n";
+        let inv = parse("pnpm-lock.yaml", text).expect("valid");
+        let got: Vec<(&str, Scope, bool, Option<usize>)> = inv
+            .packages
+            .iter()
+            .map(|p| (p.name.as_str(), p.scope, p.direct, p.source.line))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("loose-envify", Scope::Prod, false, Some(21)),
+                ("react", Scope::Prod, true, Some(15)),
+                ("vitest", Scope::Dev, true, Some(25)),
+            ]
+        );
+        assert_eq!(inv.graph.edges.len(), 3);
+    }
+
+    #[test]
     fn keys_of_every_lockfile_version() {
         assert_eq!(
             parse_key("/@babel/core/7.0.0_react@18.2.0", true),
