@@ -94,6 +94,10 @@ pub enum Node {
 pub struct Graph {
     pub roots: Vec<Root>,
     pub edges: Vec<(Node, usize)>,
+    /// The version requirement the depending side declares for an edge
+    /// (`^4.17.0`, `~> 1.4`, `>=2,<3`), where the format records one.
+    #[serde(skip)]
+    pub requirements: std::collections::BTreeMap<(Node, usize), String>,
 }
 
 /// Something read with a problem that did not stop the inventory.
@@ -114,6 +118,11 @@ pub struct Inventory {
 }
 
 impl Inventory {
+    /// The requirement `from` declares on package `to`, if recorded.
+    pub fn requirement(&self, from: Node, to: usize) -> Option<&str> {
+        self.graph.requirements.get(&(from, to)).map(String::as_str)
+    }
+
     /// Appends another inventory, renumbering its graph.
     pub fn extend(&mut self, other: Inventory) {
         let offset = self.packages.len();

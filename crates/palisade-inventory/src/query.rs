@@ -138,6 +138,7 @@ mod tests {
                     (Node::Package(6), 3),
                     (Node::Package(7), 3),
                 ],
+                ..Graph::default()
             },
             ..Inventory::default()
         };

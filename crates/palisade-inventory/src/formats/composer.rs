@@ -70,9 +70,10 @@ pub(crate) fn parse(origin: &str, text: &str, path: Option<&Path>) -> Result<Inv
         }
     }
     for (from, entry) in all {
-        for dep in entry.require.keys().filter(|d| !is_platform(d)) {
+        for (dep, constraint) in entry.require.iter().filter(|(d, _)| !is_platform(d)) {
             if let Some(&to) = by_name.get(&dep.to_lowercase()) {
                 b.depends(Some(from), to);
+                b.requires(Some(from), to, constraint);
             }
         }
     }

@@ -25,6 +25,7 @@ pub(crate) struct Builder {
     packages: Vec<Package>,
     index: HashMap<(String, String), usize>,
     edges: BTreeSet<(Option<usize>, usize)>,
+    requirements: HashMap<(Option<usize>, usize), String>,
     /// Scope of each direct dependency, for formats that only label those.
     root_scopes: HashMap<usize, Scope>,
     root_name: String,
@@ -39,6 +40,7 @@ impl Builder {
             packages: Vec::new(),
             index: HashMap::new(),
             edges: BTreeSet::new(),
+            requirements: HashMap::new(),
             root_scopes: HashMap::new(),
             root_name: root_name.to_string(),
             warnings: Vec::new(),
@@ -103,6 +105,16 @@ impl Builder {
         }
     }
 
+    /// Records the requirement `from` declares on `to` (`None` for the project).
+    pub(crate) fn requires(&mut self, from: Option<usize>, to: usize, requirement: &str) {
+        let requirement = requirement.trim();
+        if !requirement.is_empty() {
+            self.requirements
+                .entry((from, to))
+                .or_insert_with(|| requirement.to_string());
+        }
+    }
+
     /// A direct dependency of the project in the given scope.
     pub(crate) fn direct(&mut self, to: usize, scope: Scope) {
         self.depends(None, to);
@@ -164,9 +176,19 @@ impl Builder {
             .iter()
             .map(|&(from, to)| (from.map_or(Node::Root(0), Node::Package), to))
             .collect();
+        let requirements = self
+            .requirements
+            .into_iter()
+            .filter(|(edge, _)| self.edges.contains(edge))
+            .map(|((from, to), r)| ((from.map_or(Node::Root(0), Node::Package), to), r))
+            .collect();
         Inventory {
             packages: self.packages,
-            graph: Graph { roots, edges },
+            graph: Graph {
+                roots,
+                edges,
+                requirements,
+            },
             warnings: self.warnings,
             files: vec![self.origin],
         }
@@ -225,10 +247,6 @@ impl<'de, K: serde::Deserialize<'de>, V: serde::Deserialize<'de>> serde::Deseria
 impl<K, V> Pairs<K, V> {
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
         self.0.iter().map(|(k, v)| (k, v))
-    }
-
-    pub(crate) fn keys(&self) -> impl Iterator<Item = &K> {
-        self.0.iter().map(|(k, _)| k)
     }
 
     pub(crate) fn is_empty(&self) -> bool {

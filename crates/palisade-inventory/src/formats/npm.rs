@@ -49,13 +49,13 @@ struct Entry {
     #[serde(default)]
     link: bool,
     #[serde(default)]
-    dependencies: Pairs<String, serde::de::IgnoredAny>,
+    dependencies: Pairs<String, serde_json::Value>,
     #[serde(rename = "devDependencies", default)]
-    dev_dependencies: Pairs<String, serde::de::IgnoredAny>,
+    dev_dependencies: Pairs<String, serde_json::Value>,
     #[serde(rename = "optionalDependencies", default)]
-    optional_dependencies: Pairs<String, serde::de::IgnoredAny>,
+    optional_dependencies: Pairs<String, serde_json::Value>,
     #[serde(rename = "peerDependencies", default)]
-    peer_dependencies: Pairs<String, serde::de::IgnoredAny>,
+    peer_dependencies: Pairs<String, serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -232,24 +232,38 @@ fn parse_v2(b: &mut Builder, lock: &Lock, text: &str) {
         if from.is_none() && !is_project {
             continue;
         }
-        let mut deps: Vec<(&String, Scope)> = Vec::new();
-        deps.extend(entry.dependencies.keys().map(|k| (k, Scope::Prod)));
+        let mut deps: Vec<(&String, &serde_json::Value, Scope)> = Vec::new();
+        deps.extend(entry.dependencies.iter().map(|(k, v)| (k, v, Scope::Prod)));
         deps.extend(
             entry
                 .optional_dependencies
-                .keys()
-                .map(|k| (k, Scope::Optional)),
+                .iter()
+                .map(|(k, v)| (k, v, Scope::Optional)),
         );
-        deps.extend(entry.peer_dependencies.keys().map(|k| (k, Scope::Peer)));
+        deps.extend(
+            entry
+                .peer_dependencies
+                .iter()
+                .map(|(k, v)| (k, v, Scope::Peer)),
+        );
         if is_project {
-            deps.extend(entry.dev_dependencies.keys().map(|k| (k, Scope::Dev)));
+            deps.extend(
+                entry
+                    .dev_dependencies
+                    .iter()
+                    .map(|(k, v)| (k, v, Scope::Dev)),
+            );
         }
-        for (dep, scope) in deps {
+        for (dep, range, scope) in deps {
             if let Some(to) = resolve(&paths, path, dep, &mut buf) {
                 if is_project {
                     b.direct(to, scope);
+                    if path.is_empty() {
+                        b.requires(None, to, range.as_str().unwrap_or(""));
+                    }
                 } else {
                     b.depends(from, to);
+                    b.requires(from, to, range.as_str().unwrap_or(""));
                 }
             }
         }
@@ -328,7 +342,7 @@ fn parse_v1(b: &mut Builder, lock: &Lock, manifest: Option<&Declared>) {
     }
     let mut required = vec![false; nodes.len()];
     for n in 0..nodes.len() {
-        for dep in nodes[n].entry.requires.keys() {
+        for (dep, range) in &nodes[n].entry.requires {
             let mut at = Some(n);
             let mut found = None;
             while let Some(a) = at {
@@ -342,6 +356,7 @@ fn parse_v1(b: &mut Builder, lock: &Lock, manifest: Option<&Declared>) {
                 required[c] = true;
                 let (from, to) = (nodes[n].index, nodes[c].index);
                 b.depends(Some(from), to);
+                b.requires(Some(from), to, range);
             }
         }
     }
@@ -350,9 +365,10 @@ fn parse_v1(b: &mut Builder, lock: &Lock, manifest: Option<&Declared>) {
     // else requires are taken as direct.
     match manifest {
         Some(m) => {
-            for (name, _, scope) in &m.dependencies {
+            for (name, range, scope) in &m.dependencies {
                 if let Some(&n) = top.get(name.as_str()) {
                     b.direct(nodes[n].index, *scope);
+                    b.requires(None, nodes[n].index, range);
                 }
             }
         }
@@ -421,6 +437,12 @@ mod tests {
             "hoisted copy"
         );
         assert!(inv.packages[idx("b@2.1.0")].direct);
+        assert_eq!(inv.requirement(Node::Root(0), idx("a@1.0.0")), Some("^1"));
+        assert_eq!(
+            inv.requirement(Node::Package(idx("a@1.0.0")), idx("c@1.5.0")),
+            Some("^1")
+        );
+
         assert_eq!(inv.packages[idx("t@1.0.0")].scope, Scope::Dev);
         assert!(!inv.packages[idx("c@2.0.0")].direct);
         assert_eq!(inv.graph.roots[0].name, "app");

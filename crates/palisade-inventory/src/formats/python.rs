@@ -74,7 +74,8 @@ struct PoetryEntry {
     version: String,
     optional: bool,
     groups: Vec<String>,
-    dependencies: Vec<String>,
+    /// Dependency names with their constraints.
+    dependencies: Vec<(String, String)>,
     commit: Option<String>,
 }
 
@@ -91,7 +92,22 @@ fn poetry_entries(lock: PoetryLock, text: &str) -> Vec<PoetryEntry> {
                 (None, Some(category)) => vec![category],
                 (None, None) => vec!["main".to_string()],
             },
-            dependencies: p.dependencies.into_keys().collect(),
+            dependencies: p
+                .dependencies
+                .into_iter()
+                .map(|(name, v)| {
+                    let constraint = match &v {
+                        toml::Value::String(s) => s.clone(),
+                        toml::Value::Table(t) => t
+                            .get("version")
+                            .and_then(toml::Value::as_str)
+                            .unwrap_or("")
+                            .to_string(),
+                        _ => String::new(),
+                    };
+                    (name, constraint)
+                })
+                .collect(),
             commit: p
                 .source
                 .filter(|s| s.kind.as_deref() == Some("git"))
@@ -152,8 +168,11 @@ fn poetry_entries_lenient(text: &str) -> Vec<PoetryEntry> {
             },
             "[package.dependencies]" if !key.is_empty() => {
                 let dep = key.trim_matches('"').to_string();
-                if !entry.dependencies.contains(&dep) {
-                    entry.dependencies.push(dep);
+                if !entry.dependencies.iter().any(|(d, _)| *d == dep) {
+                    let constraint = value(line)
+                        .filter(|v| !v.starts_with('{'))
+                        .unwrap_or_default();
+                    entry.dependencies.push((dep, constraint));
                 }
             }
             "[package.source]" if key == "resolved_reference" => entry.commit = value(line),
@@ -197,17 +216,19 @@ pub(crate) fn parse_poetry(origin: &str, text: &str, path: Option<&Path>) -> Res
         indices.push(i);
     }
     for (p, &from) in entries.iter().zip(&indices) {
-        for dep in &p.dependencies {
+        for (dep, constraint) in &p.dependencies {
             for &to in by_name
                 .get(&normalize(dep))
                 .map(Vec::as_slice)
                 .unwrap_or(&[])
             {
                 b.depends(Some(from), to);
+                b.requires(Some(from), to, constraint);
             }
         }
     }
     mark_direct(&mut b, &by_name, pyproject(path).as_ref());
+
     Ok(b.finish())
 }
 
@@ -607,6 +628,9 @@ fn read_requirements(
             p.scope = Scope::Dev;
         }
         b.direct(i, if dev { Scope::Dev } else { Scope::Prod });
+        if status != VersionStatus::Exact {
+            b.requires(None, i, &version);
+        }
     }
     Ok(())
 }

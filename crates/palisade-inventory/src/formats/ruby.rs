@@ -31,7 +31,7 @@ pub(crate) fn parse(origin: &str, text: &str) -> Result<Inventory> {
     let mut section = "";
     let mut revision: Option<String> = None;
     let mut current: Option<usize> = None;
-    let mut edges: Vec<(usize, String)> = Vec::new();
+    let mut edges: Vec<(usize, String, String)> = Vec::new();
     let mut direct: Vec<String> = Vec::new();
     let mut by_name: HashMap<String, usize> = HashMap::new();
     for (n, raw) in text.lines().enumerate() {
@@ -66,16 +66,22 @@ pub(crate) fn parse(origin: &str, text: &str) -> Result<Inventory> {
                 } else if indent >= 6
                     && let Some(from) = current
                 {
-                    edges.push((from, spec(body).0.to_string()));
+                    let (name, requirement) = spec(body);
+                    edges.push((
+                        from,
+                        name.to_string(),
+                        requirement.unwrap_or("").to_string(),
+                    ));
                 }
             }
             "DEPENDENCIES" if indent == 2 => direct.push(spec(raw).0.to_string()),
             _ => {}
         }
     }
-    for (from, name) in edges {
+    for (from, name, requirement) in edges {
         if let Some(&to) = by_name.get(&name) {
             b.depends(Some(from), to);
+            b.requires(Some(from), to, &requirement);
         }
     }
     for name in direct {

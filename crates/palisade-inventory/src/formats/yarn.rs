@@ -182,6 +182,7 @@ fn parse_v1(origin: &str, text: &str, path: Option<&Path>) -> Result<Inventory> 
         for (name, range, _) in &entry.dependencies {
             if let Some(&to) = by_spec.get(&format!("{name}@{range}")) {
                 b.depends(Some(from), to);
+                b.requires(Some(from), to, range);
             }
         }
     }
@@ -189,6 +190,7 @@ fn parse_v1(origin: &str, text: &str, path: Option<&Path>) -> Result<Inventory> 
         for (name, range, scope) in &manifest.dependencies {
             if let Some(&to) = by_spec.get(&format!("{name}@{range}")) {
                 b.direct(to, *scope);
+                b.requires(None, to, range);
             }
         }
         b.propagate_scopes();
@@ -295,6 +297,7 @@ fn parse_berry(origin: &str, text: &str) -> Result<Inventory> {
                     Some(from) => b.depends(Some(*from), to),
                     None => b.direct(to, scope),
                 }
+                b.requires(*from, to, range.strip_prefix("npm:").unwrap_or(&range));
             }
         }
     }
