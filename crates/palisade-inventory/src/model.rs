@@ -125,20 +125,75 @@ impl Inventory {
 
     /// Appends another inventory, renumbering its graph.
     pub fn extend(&mut self, other: Inventory) {
-        let offset = self.packages.len();
+                let offset = self.packages.len();
         let root_offset = self.graph.roots.len();
+        let shift = |from: Node| match from {
+            Node::Root(r) => Node::Root(r + root_offset),
+            Node::Package(p) => Node::Package(p + offset),
+        };
         self.packages.extend(other.packages);
         self.graph.roots.extend(other.graph.roots);
-        self.graph
-            .edges
-            .extend(other.graph.edges.into_iter().map(|(from, to)| {
-                let from = match from {
-                    Node::Root(r) => Node::Root(r + root_offset),
-                    Node::Package(p) => Node::Package(p + offset),
-                };
-                (from, to + offset)
-            }));
+        self.graph.edges.extend(
+            other
+                .graph
+                .edges
+                .into_iter()
+                .map(|(from, to)| (shift(from), to + offset)),
+        );
+        self.graph.requirements.extend(
+            other
+                .graph
+                .requirements
+                .into_iter()
+                .map(|((from, to), req)| ((shift(from), to + offset), req)),
+        );
+
         self.warnings.extend(other.warnings);
         self.files.extend(other.files);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(name: &str, requirement: &str) -> Inventory {
+        let mut inv = Inventory {
+            packages: vec![Package {
+                ecosystem: "npm".into(),
+                name: name.into(),
+                version: "1.0.0".into(),
+                status: VersionStatus::Exact,
+                purl: format!("pkg:npm/{name}@1.0.0"),
+                scope: Scope::Prod,
+                groups: vec![],
+                direct: true,
+                source: Source {
+                    file: "package-lock.json".into(),
+                    line: None,
+                },
+                commit: None,
+            }],
+            ..Inventory::default()
+        };
+        inv.graph.roots.push(Root {
+            name: "app".into(),
+            file: "package-lock.json".into(),
+        });
+        inv.graph.edges.push((Node::Root(0), 0));
+        inv.graph
+            .requirements
+            .insert((Node::Root(0), 0), requirement.into());
+        inv
+    }
+
+    #[test]
+    fn extending_renumbers_edges_and_their_requirements() {
+        let mut all = one("a", "^1.0.0");
+        all.extend(one("b", "~1.0.0"));
+        assert_eq!(all.graph.edges, vec![(Node::Root(0), 0), (Node::Root(1), 1)]);
+        assert_eq!(all.requirement(Node::Root(0), 0), Some("^1.0.0"));
+        assert_eq!(all.requirement(Node::Root(1), 1), Some("~1.0.0"));
+        assert_eq!(all.requirement(Node::Root(0), 1), None);
     }
 }
