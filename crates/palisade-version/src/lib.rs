@@ -43,6 +43,7 @@
 mod ecosystem;
 mod num;
 pub mod range;
+pub mod requirement;
 mod scheme;
 
 use std::cmp::Ordering;
