@@ -36,8 +36,8 @@ pub use source::{
     parse_record,
 };
 pub use store::{
-    AdvisoryRecord, ImportOptions, ImportProgress, ImportReport, Match, MirrorState, SearchHit,
-    Skipped, Stats, Store,
+    AdvisoryRecord, EpssScore, ImportOptions, ImportProgress, ImportReport, KevEntry, Match,
+    MirrorState, SearchHit, Skipped, Stats, Store,
 };
 pub use update::{
     DEFAULT_ECOSYSTEMS, DEFAULT_MIRROR, EcosystemUpdate, Mirror, UpdateEvent, UpdateOutcome,

@@ -6,6 +6,7 @@
 //! over id, aliases, summary and details. Every import runs in one transaction,
 //! so a crash part-way leaves the previous data as it was.
 
+mod exploitation;
 mod read;
 mod write;
 
@@ -14,13 +15,16 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use exploitation::{EpssScore, KevEntry};
 pub use read::{AdvisoryRecord, Match, MirrorState, SearchHit, Stats};
+
 pub use write::{ImportOptions, ImportProgress, ImportReport, Skipped};
 
 use crate::error::{Error, Result};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts the applied ones.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE advisory (
     pk INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
@@ -75,7 +79,26 @@ CREATE TABLE meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
-"#];
+"#,
+    r#"
+CREATE TABLE kev (
+    cve TEXT PRIMARY KEY,
+    vendor TEXT,
+    product TEXT,
+    name TEXT,
+    date_added TEXT NOT NULL,
+    due_date TEXT,
+    required_action TEXT,
+    ransomware TEXT
+) WITHOUT ROWID;
+CREATE TABLE epss (
+    cve TEXT PRIMARY KEY,
+    score REAL NOT NULL,
+    percentile REAL NOT NULL,
+    date TEXT
+) WITHOUT ROWID;
+"#,
+];
 
 /// The advisory database.
 #[derive(Debug)]

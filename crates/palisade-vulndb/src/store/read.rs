@@ -359,6 +359,34 @@ impl Store {
     }
 
     /// Counts by ecosystem, source and kind, and the update history.
+    /// How many advisories the database holds and when it last changed (the
+    /// later of the last import and the last mirror update), cheaply: what a
+    /// scan report states about its data.
+    pub fn freshness(&self) -> Result<(u64, Option<String>)> {
+        let db = |e| self.db_err(e);
+        let advisories: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM advisory", [], |r| r.get(0))
+            .map_err(db)?;
+        let updated: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT MAX(t) FROM (
+                     SELECT value AS t FROM meta WHERE key = 'last_import'
+                     UNION ALL SELECT updated_at FROM mirror_state)",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(db)?;
+        let updated = updated.map(|t| match chrono::DateTime::parse_from_rfc3339(&t) {
+            Ok(parsed) => parsed
+                .with_timezone(&chrono::Utc)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            Err(_) => t,
+        });
+        Ok((advisories as u64, updated))
+    }
+
     pub fn stats(&self) -> Result<Stats> {
         let db = |e| self.db_err(e);
         let count = |sql: &str| -> Result<u64> {
