@@ -125,7 +125,7 @@ impl Inventory {
 
     /// Appends another inventory, renumbering its graph.
     pub fn extend(&mut self, other: Inventory) {
-                let offset = self.packages.len();
+        let offset = self.packages.len();
         let root_offset = self.graph.roots.len();
         let shift = |from: Node| match from {
             Node::Root(r) => Node::Root(r + root_offset),
@@ -191,7 +191,10 @@ mod tests {
     fn extending_renumbers_edges_and_their_requirements() {
         let mut all = one("a", "^1.0.0");
         all.extend(one("b", "~1.0.0"));
-        assert_eq!(all.graph.edges, vec![(Node::Root(0), 0), (Node::Root(1), 1)]);
+        assert_eq!(
+            all.graph.edges,
+            vec![(Node::Root(0), 0), (Node::Root(1), 1)]
+        );
         assert_eq!(all.requirement(Node::Root(0), 0), Some("^1.0.0"));
         assert_eq!(all.requirement(Node::Root(1), 1), Some("~1.0.0"));
         assert_eq!(all.requirement(Node::Root(0), 1), None);

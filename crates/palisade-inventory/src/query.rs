@@ -21,73 +21,98 @@ pub fn why(inventory: &Inventory, name: &str) -> Vec<(usize, Vec<usize>)> {
     if targets.is_empty() {
         return Vec::new();
     }
-    // Breadth-first from all roots at once, remembering every predecessor on a
-    // shortest path.
-    let mut children: HashMap<Node, Vec<usize>> = HashMap::new();
-    for &(from, to) in &inventory.graph.edges {
-        children.entry(from).or_default().push(to);
-    }
-    let mut dist: HashMap<usize, usize> = HashMap::new();
-    let mut preds: HashMap<usize, Vec<Node>> = HashMap::new();
-    let mut queue: VecDeque<usize> = VecDeque::new();
-    for r in 0..inventory.graph.roots.len() {
-        for &to in children
-            .get(&Node::Root(r))
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-        {
-            if let std::collections::hash_map::Entry::Vacant(slot) = dist.entry(to) {
-                slot.insert(1);
-                queue.push_back(to);
-            }
-            if dist[&to] == 1 && !preds.entry(to).or_default().contains(&Node::Root(r)) {
-                preds.entry(to).or_default().push(Node::Root(r));
-            }
-        }
-    }
-    while let Some(p) = queue.pop_front() {
-        let d = dist[&p];
-        for &to in children
-            .get(&Node::Package(p))
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-        {
-            match dist.get(&to) {
-                None => {
-                    dist.insert(to, d + 1);
-                    preds.entry(to).or_default().push(Node::Package(p));
-                    queue.push_back(to);
-                }
-                Some(&existing) if existing == d + 1 => {
-                    preds.entry(to).or_default().push(Node::Package(p))
-                }
-                _ => {}
-            }
-        }
-    }
+    let reach = Reach::new(inventory);
     let mut paths = Vec::new();
     for target in targets {
-        // Walk predecessors back to roots, depth-first.
-        let mut stack: Vec<(Node, Vec<usize>)> = vec![(Node::Package(target), vec![target])];
-        while let Some((node, suffix)) = stack.pop() {
-            if paths.len() >= MAX_PATHS {
-                return paths;
+        paths.extend(reach.paths_to(target, MAX_PATHS - paths.len()));
+        if paths.len() >= MAX_PATHS {
+            break;
+        }
+    }
+    paths.sort();
+    paths
+}
+
+/// Shortest paths from the roots, computed once for a whole inventory so
+/// that many packages can be explained cheaply.
+#[derive(Debug)]
+pub struct Reach {
+    /// Predecessors of each package on its shortest paths from any root.
+    preds: HashMap<usize, Vec<Node>>,
+}
+
+impl Reach {
+    /// Breadth-first from all roots at once, remembering every predecessor on
+    /// a shortest path.
+    pub fn new(inventory: &Inventory) -> Reach {
+        let mut children: HashMap<Node, Vec<usize>> = HashMap::new();
+        for &(from, to) in &inventory.graph.edges {
+            children.entry(from).or_default().push(to);
+        }
+        let mut dist: HashMap<usize, usize> = HashMap::new();
+        let mut preds: HashMap<usize, Vec<Node>> = HashMap::new();
+        let mut queue: VecDeque<usize> = VecDeque::new();
+        for r in 0..inventory.graph.roots.len() {
+            for &to in children
+                .get(&Node::Root(r))
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+            {
+                if let std::collections::hash_map::Entry::Vacant(slot) = dist.entry(to) {
+                    slot.insert(1);
+                    queue.push_back(to);
+                }
+                if dist[&to] == 1 && !preds.entry(to).or_default().contains(&Node::Root(r)) {
+                    preds.entry(to).or_default().push(Node::Root(r));
+                }
             }
-            let Node::Package(p) = node else { continue };
-            for &pred in preds.get(&p).map(Vec::as_slice).unwrap_or(&[]) {
+        }
+        while let Some(p) = queue.pop_front() {
+            let d = dist[&p];
+            for &to in children
+                .get(&Node::Package(p))
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+            {
+                match dist.get(&to) {
+                    None => {
+                        dist.insert(to, d + 1);
+                        preds.entry(to).or_default().push(Node::Package(p));
+                        queue.push_back(to);
+                    }
+                    Some(&existing) if existing == d + 1 => {
+                        preds.entry(to).or_default().push(Node::Package(p))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Reach { preds }
+    }
+
+    /// Up to `limit` shortest paths to package `target`, each the root and
+    /// the package indices from the direct dependency down to `target`.
+    pub fn paths_to(&self, target: usize, limit: usize) -> Vec<(usize, Vec<usize>)> {
+        let mut paths = Vec::new();
+        // Walk predecessors back to roots, depth-first.
+        let mut stack: Vec<(usize, Vec<usize>)> = vec![(target, vec![target])];
+        while let Some((p, suffix)) = stack.pop() {
+            for &pred in self.preds.get(&p).map(Vec::as_slice).unwrap_or(&[]) {
+                if paths.len() >= limit {
+                    return paths;
+                }
                 match pred {
                     Node::Root(r) => paths.push((r, suffix.clone())),
                     Node::Package(q) => {
                         let mut longer = vec![q];
                         longer.extend(&suffix);
-                        stack.push((Node::Package(q), longer));
+                        stack.push((q, longer));
                     }
                 }
             }
         }
+        paths
     }
-    paths.sort();
-    paths
 }
 
 #[cfg(test)]

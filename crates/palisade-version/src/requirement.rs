@@ -273,7 +273,11 @@ impl Builder {
     }
 
     fn upper_before(&mut self, numbers: &[u64]) -> Result<(), String> {
-        let version = format!("{}{}", join(numbers, self.width), self.flavor.floor_suffix());
+        let version = format!(
+            "{}{}",
+            join(numbers, self.width),
+            self.flavor.floor_suffix()
+        );
         self.push(Op::Lt, version, true)
     }
 
@@ -297,7 +301,7 @@ impl Builder {
         // The first non-zero part written is the one that may not change;
         // when all written parts are zero, the last written one.
         let n = &p.numbers;
-                let keep = n.iter().position(|&x| x != 0).map_or(n.len(), |i| i + 1);
+        let keep = n.iter().position(|&x| x != 0).map_or(n.len(), |i| i + 1);
         self.lower(p)?;
         self.upper_before(&bump(n, keep))
     }
@@ -430,7 +434,10 @@ impl Requirement {
             _ => "\u{0}",
         };
         let mut alternatives = Vec::new();
-        for part in body.split(or_separator).filter(|p| !p.trim().is_empty() || body.trim().is_empty()) {
+        for part in body
+            .split(or_separator)
+            .filter(|p| !p.trim().is_empty() || body.trim().is_empty())
+        {
             if alternatives.len() >= MAX_COMPARATORS {
                 return Err(error("too many alternatives".into()));
             }
@@ -512,7 +519,7 @@ impl Requirement {
                 (_, "^") => b.caret(&p)?,
                 (Flavor::Composer, "~") | (_, "~=") | (_, "~>") => b.pessimistic(&p)?,
                 (_, "~") => b.tilde(&p)?,
-                                (Flavor::Cargo, "") if p.written == p.numbers.len() => b.caret(&p)?,
+                (Flavor::Cargo, "") if p.written == p.numbers.len() => b.caret(&p)?,
 
                 (_, "" | "=" | "==") => b.exactly(&p)?,
                 (_, ">=") => b.compare(Op::Ge, &p)?,
@@ -596,24 +603,44 @@ mod tests {
 
     #[test]
     fn npm_caret_keeps_the_first_non_zero_part() {
-        check(Flavor::Npm, "^1.2.3", &["1.2.3", "1.9.0"], &["1.2.2", "2.0.0", "2.0.0-rc.1"]);
+        check(
+            Flavor::Npm,
+            "^1.2.3",
+            &["1.2.3", "1.9.0"],
+            &["1.2.2", "2.0.0", "2.0.0-rc.1"],
+        );
         check(Flavor::Npm, "^0.2.3", &["0.2.3", "0.2.9"], &["0.3.0"]);
         check(Flavor::Npm, "^0.0.3", &["0.0.3"], &["0.0.4"]);
         check(Flavor::Npm, "^1.2", &["1.2.0", "1.5.1"], &["2.0.0"]);
         check(Flavor::Npm, "^0.0", &["0.0.9"], &["0.1.0"]);
         check(Flavor::Npm, "^0.x", &["0.9.9"], &["1.0.0"]);
-        check(Flavor::Npm, "^1.2.3-beta.2", &["1.2.3-beta.4", "1.2.3"], &["1.2.3-beta.1"]);
+        check(
+            Flavor::Npm,
+            "^1.2.3-beta.2",
+            &["1.2.3-beta.4", "1.2.3"],
+            &["1.2.3-beta.1"],
+        );
     }
 
     #[test]
     fn npm_tilde_x_ranges_hyphens_and_alternatives() {
         check(Flavor::Npm, "~1.2.3", &["1.2.9"], &["1.3.0"]);
         check(Flavor::Npm, "~1", &["1.9.0"], &["2.0.0"]);
-        check(Flavor::Npm, "1.x", &["1.0.0", "1.99.0"], &["2.0.0", "0.9.0"]);
+        check(
+            Flavor::Npm,
+            "1.x",
+            &["1.0.0", "1.99.0"],
+            &["2.0.0", "0.9.0"],
+        );
         check(Flavor::Npm, "1.2 - 2.3.4", &["1.2.0", "2.3.4"], &["2.3.5"]);
         check(Flavor::Npm, "1.2.3 - 2.3", &["2.3.9"], &["2.4.0"]);
         check(Flavor::Npm, ">= 1.2.7 < 1.3.0", &["1.2.8"], &["1.3.0"]);
-        check(Flavor::Npm, "<1.2 || >=2.5.0", &["1.1.9", "2.5.0"], &["1.2.0", "2.0.0"]);
+        check(
+            Flavor::Npm,
+            "<1.2 || >=2.5.0",
+            &["1.1.9", "2.5.0"],
+            &["1.2.0", "2.0.0"],
+        );
         check(Flavor::Npm, "*", &["0.0.1", "9.9.9"], &["1.0.0-rc.1"]);
         check(Flavor::Npm, "", &["3.1.4"], &[]);
         check(Flavor::Npm, "1.2.3", &["1.2.3"], &["1.2.4"]);
@@ -626,7 +653,12 @@ mod tests {
 
     #[test]
     fn cargo_bare_versions_are_carets() {
-        check(Flavor::Cargo, "1.6", &["1.6.0", "1.13.2"], &["2.0.0", "1.5.0"]);
+        check(
+            Flavor::Cargo,
+            "1.6",
+            &["1.6.0", "1.13.2"],
+            &["2.0.0", "1.5.0"],
+        );
         check(Flavor::Cargo, "0.3.1", &["0.3.9"], &["0.4.0"]);
         check(Flavor::Cargo, ">=1.2, <1.5", &["1.4.9"], &["1.5.0"]);
         check(Flavor::Cargo, "=1.2.3", &["1.2.3"], &["1.2.4"]);
@@ -639,12 +671,27 @@ mod tests {
         check(Flavor::Poetry, "^2.28", &["2.31.0"], &["3.0.0", "2.27.1"]);
         check(Flavor::Poetry, "~2.28.1", &["2.28.9"], &["2.29.0"]);
         check(Flavor::Poetry, "2.28.1", &["2.28.1"], &["2.28.2"]);
-        check(Flavor::Poetry, ">=1.2,<2.0 || ^3.1", &["1.9", "3.4"], &["2.1", "4.0"]);
-        check(Flavor::Pep440, ">=2.0,<3", &["2.5.1"], &["3.0", "3.0rc1", "1.9"]);
+        check(
+            Flavor::Poetry,
+            ">=1.2,<2.0 || ^3.1",
+            &["1.9", "3.4"],
+            &["2.1", "4.0"],
+        );
+        check(
+            Flavor::Pep440,
+            ">=2.0,<3",
+            &["2.5.1"],
+            &["3.0", "3.0rc1", "1.9"],
+        );
         check(Flavor::Pep440, "~=1.4.5", &["1.4.9"], &["1.5.0", "1.4.4"]);
         check(Flavor::Pep440, "~=2.2", &["2.9"], &["3.0"]);
         check(Flavor::Pep440, "==1.4.*", &["1.4.0", "1.4.99"], &["1.5.0"]);
-        check(Flavor::Pep440, "!=1.4.*, >=1", &["1.3.9", "1.5"], &["1.4.2"]);
+        check(
+            Flavor::Pep440,
+            "!=1.4.*, >=1",
+            &["1.3.9", "1.5"],
+            &["1.4.2"],
+        );
         check(Flavor::Pep440, "!=2.0.1", &["2.0.2"], &["2.0.1"]);
         check(Flavor::Pep440, "==2.0", &["2.0.0"], &["2.0.1"]);
         check(Flavor::Pep440, ">=1.0rc1", &["1.0rc2", "1.0"], &["1.0b9"]);
@@ -657,8 +704,18 @@ mod tests {
         check(Flavor::Composer, "~1.2", &["1.9.0"], &["2.0.0"]);
         check(Flavor::Composer, "~1.2.3", &["1.2.9"], &["1.3.0"]);
         check(Flavor::Composer, "1.0.*", &["1.0.5"], &["1.1.0"]);
-        check(Flavor::Composer, ">=1.0 <1.1 || >=1.2", &["1.0.3", "1.3"], &["1.1.5"]);
-        check(Flavor::Composer, "^5.4|^6.0", &["6.4.2", "5.4.0"], &["7.0.0"]);
+        check(
+            Flavor::Composer,
+            ">=1.0 <1.1 || >=1.2",
+            &["1.0.3", "1.3"],
+            &["1.1.5"],
+        );
+        check(
+            Flavor::Composer,
+            "^5.4|^6.0",
+            &["6.4.2", "5.4.0"],
+            &["7.0.0"],
+        );
         check(Flavor::Composer, "1.0.0 - 2.1", &["2.1.9"], &["2.2.0"]);
         check(Flavor::Composer, "^2.0@stable", &["2.3.0"], &["3.0.0"]);
         check(Flavor::Composer, "v1.2.0", &["1.2.0"], &["1.2.1"]);
@@ -667,7 +724,12 @@ mod tests {
 
     #[test]
     fn rubygems_pessimistic_operator() {
-        check(Flavor::RubyGems, "~> 1.4", &["1.4.0", "1.9"], &["2.0", "1.3"]);
+        check(
+            Flavor::RubyGems,
+            "~> 1.4",
+            &["1.4.0", "1.9"],
+            &["2.0", "1.3"],
+        );
         check(Flavor::RubyGems, "~> 1.4.2", &["1.4.9"], &["1.5.0"]);
         check(Flavor::RubyGems, ">= 2.1, < 3", &["2.9.9"], &["3.0"]);
         check(Flavor::RubyGems, "= 5.2.1", &["5.2.1"], &["5.2.2"]);

@@ -34,6 +34,18 @@ pub(crate) struct Builder {
 
 impl Builder {
     pub(crate) fn new(origin: &str, ecosystem: &'static str, root_name: &str) -> Builder {
+        // A lockfile's own name says little about the project in dependency
+        // paths: its directory's name says more (`payment > requests > idna`).
+        let root_name = if crate::Format::from_name(root_name).is_some() {
+            let path = origin.rsplit('!').next().unwrap_or(origin);
+            let mut parts = path.rsplit(['/', '\\']).skip(1);
+            parts
+                .find(|p| !p.is_empty() && *p != ".")
+                .filter(|p| *p != "..")
+                .unwrap_or(root_name)
+        } else {
+            root_name
+        };
         Builder {
             origin: origin.to_string(),
             ecosystem,
@@ -43,6 +55,7 @@ impl Builder {
             requirements: HashMap::new(),
             root_scopes: HashMap::new(),
             root_name: root_name.to_string(),
+
             warnings: Vec::new(),
         }
     }

@@ -594,6 +594,12 @@ fn read_requirements(
         }
         let spec = req.split(" --").next().unwrap_or(&req);
         let spec = spec.split(';').next().unwrap_or(spec).trim();
+        if spec.starts_with(['.', '/', '~']) || spec.contains("://") || spec.starts_with("file:") {
+            b.warn(format!(
+                "line {line}: {spec} is a local path or URL, not a package version"
+            ));
+            continue;
+        }
         let name = pep508_name(spec);
         if name.is_empty() {
             b.warn(format!("line {line}: not a requirement: {req}"));
@@ -628,9 +634,12 @@ fn read_requirements(
             p.scope = Scope::Dev;
         }
         b.direct(i, if dev { Scope::Dev } else { Scope::Prod });
-        if status != VersionStatus::Exact {
-            b.requires(None, i, &version);
-        }
+        // A pin is the declared requirement: moving it means editing the file.
+        let requirement = match status {
+            VersionStatus::Exact => format!("=={version}"),
+            _ => version.clone(),
+        };
+        b.requires(None, i, &requirement);
     }
     Ok(())
 }
