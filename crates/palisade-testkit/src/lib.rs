@@ -12,6 +12,7 @@
 #![allow(clippy::print_stderr, clippy::unwrap_used)]
 
 pub mod http;
+pub mod schema;
 
 use std::collections::BTreeSet;
 use std::io::Write;
