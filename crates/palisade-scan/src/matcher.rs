@@ -1,0 +1,315 @@
+//! Matching an inventory against the advisory database: one finding per
+//! vulnerability (ids merged across aliases) per package version.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::NaiveDate;
+use palisade_inventory::query::Reach;
+use palisade_inventory::{Inventory, Package, Scope, VersionStatus};
+use palisade_vulndb::{Match, Store};
+
+use crate::error::Result;
+use crate::finding::{
+    DatabaseInfo, Finding, Location, PackageRef, Report, SCHEMA_VERSION, Summary,
+};
+use crate::policy::{Decision, Policy};
+use crate::remediation;
+
+/// Most dependency paths kept per finding.
+pub const MAX_PATHS_PER_FINDING: usize = 10;
+
+/// How a package is looked up: OS packages by their source package within
+/// their distribution release, others by their own name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Key {
+    /// The ecosystem to query: `npm`, `Debian:12`, `Alpine:v3.18`.
+    pub ecosystem: String,
+    pub name: String,
+    pub version: String,
+}
+
+/// The purl `distro` qualifier (`debian-12`, `alpine-3.18.4`) of an OS package.
+fn distro_qualifier(purl: &str) -> Option<&str> {
+    let query = purl.split_once('?')?.1;
+    query.split('&').find_map(|kv| kv.strip_prefix("distro="))
+}
+
+/// The OSV release of an OS package's distribution.
+fn release(ecosystem: &str, purl: &str) -> Option<String> {
+    let qualifier = distro_qualifier(purl)?;
+    let (_, version) = qualifier.split_once('-')?;
+    let mut parts = version.split('.');
+    match ecosystem {
+        "Debian" => parts.next().map(str::to_string),
+        "Alpine" => {
+            let major = parts.next()?;
+            let minor = parts.next()?;
+            Some(format!("v{major}.{minor}"))
+        }
+        "Ubuntu" => {
+            let year: u32 = parts.next()?.parse().ok()?;
+            let month = parts.next()?;
+            // OSV names long-term-support releases `22.04:LTS`.
+            let lts = year.is_multiple_of(2) && month == "04";
+            Some(format!("{year}.{month}{}", if lts { ":LTS" } else { "" }))
+        }
+        _ => None,
+    }
+}
+
+pub(crate) fn key_of(p: &Package) -> Key {
+    let is_os = matches!(
+        p.ecosystem.as_str(),
+        "Debian" | "Ubuntu" | "Alpine" | "Wolfi"
+    );
+    if !is_os {
+        return Key {
+            ecosystem: p.ecosystem.clone(),
+            name: p.name.clone(),
+            version: p.version.clone(),
+        };
+    }
+    let source = p
+        .groups
+        .iter()
+        .find_map(|g| {
+            g.strip_prefix("source:")
+                .or_else(|| g.strip_prefix("origin:"))
+        })
+        .unwrap_or(&p.name);
+    let ecosystem = match release(&p.ecosystem, &p.purl) {
+        Some(r) => format!("{}:{r}", p.ecosystem),
+        None => p.ecosystem.clone(),
+    };
+    Key {
+        ecosystem,
+        name: source.to_string(),
+        version: p.version.clone(),
+    }
+}
+
+/// How much a scope is needed at run time: the smallest wins when one
+/// package version is declared in several places.
+fn scope_rank(scope: Scope) -> u8 {
+    match scope {
+        Scope::Prod => 0,
+        Scope::Optional => 1,
+        Scope::Peer => 2,
+        Scope::Dev => 3,
+    }
+}
+
+/// Every place a package version is declared, merged.
+pub(crate) struct Group {
+    pub key: Key,
+    pub indices: Vec<usize>,
+    pub package: PackageRef,
+    pub locations: Vec<Location>,
+}
+
+fn groups(inv: &Inventory, policy: &Policy, warnings: &mut Vec<String>) -> Vec<Group> {
+    let mut by_key: BTreeMap<Key, Group> = BTreeMap::new();
+    let mut order: Vec<Key> = Vec::new();
+    let mut unpinned: BTreeSet<String> = BTreeSet::new();
+    for (i, p) in inv.packages.iter().enumerate() {
+        if policy.skips_ecosystem(&p.ecosystem) || policy.skips_path(&p.source.file) {
+            continue;
+        }
+        if p.status != VersionStatus::Exact {
+            unpinned.insert(format!("{} {} ({})", p.name, p.version, p.source.file));
+            continue;
+        }
+        let key = key_of(p);
+        let location = Location {
+            file: p.source.file.clone(),
+            line: p.source.line,
+        };
+        match by_key.get_mut(&key) {
+            Some(g) => {
+                g.indices.push(i);
+                g.package.direct |= p.direct;
+                if scope_rank(p.scope) < scope_rank_of(&g.package.scope) {
+                    g.package.scope = p.scope.as_str().to_string();
+                }
+                if !g.locations.contains(&location) {
+                    g.locations.push(location);
+                }
+            }
+            None => {
+                order.push(key.clone());
+                by_key.insert(
+                    key.clone(),
+                    Group {
+                        key,
+
+                        indices: vec![i],
+                        package: PackageRef {
+                            ecosystem: p.ecosystem.clone(),
+                            name: p.name.clone(),
+                            version: p.version.clone(),
+                            purl: p.purl.clone(),
+                            direct: p.direct,
+                            scope: p.scope.as_str().to_string(),
+                        },
+                        locations: vec![location],
+                    },
+                );
+            }
+        }
+    }
+    if !unpinned.is_empty() {
+        let shown: Vec<&str> = unpinned.iter().take(5).map(String::as_str).collect();
+        warnings.push(format!(
+            "{} package(s) have no exact version and were not checked (pin them or scan the lockfile): {}{}",
+            unpinned.len(),
+            shown.join(", "),
+            if unpinned.len() > shown.len() { ", ..." } else { "" }
+        ));
+    }
+    order
+        .into_iter()
+        .filter_map(|k| by_key.remove(&k))
+        .collect()
+}
+
+fn scope_rank_of(label: &str) -> u8 {
+    match label {
+        "prod" => 0,
+        "optional" => 1,
+        "peer" => 2,
+        _ => 3,
+    }
+}
+
+/// What a scan needs besides the inventory.
+#[derive(Clone, Debug)]
+pub struct ScanOptions<'a> {
+    pub policy: &'a Policy,
+    /// The day ignores are checked against.
+    pub today: NaiveDate,
+    /// Only findings in non-dev dependencies fail unless the policy says
+    /// otherwise; this overrides the policy's threshold (`--fail-on`).
+    pub fail_on: Option<crate::policy::Threshold>,
+}
+
+/// Matches `inventory` against `store` under `options`.
+pub fn scan(store: &Store, inventory: &Inventory, options: &ScanOptions<'_>) -> Result<Report> {
+    let policy = options.policy;
+    let threshold = options.fail_on.unwrap_or(policy.fail_on);
+    let mut warnings: Vec<String> = inventory
+        .warnings
+        .iter()
+        .map(|w| format!("{}: {}", w.origin, w.message))
+        .collect();
+    let groups = groups(inventory, policy, &mut warnings);
+    let mut hits: Vec<(usize, Vec<Match>)> = Vec::new();
+    for (g, group) in groups.iter().enumerate() {
+        let matches = store.query(&group.key.ecosystem, &group.key.name, &group.key.version)?;
+        if !matches.is_empty() {
+            hits.push((g, matches));
+        }
+    }
+    let reach = (!hits.is_empty()).then(|| Reach::new(inventory));
+    let parents = remediation::Parents::new(inventory);
+    let mut findings = Vec::new();
+    let mut expired_seen: BTreeSet<(String, Option<usize>)> = BTreeSet::new();
+    for (g, matches) in &hits {
+        let group = &groups[*g];
+        let Some(reach) = reach.as_ref() else { break };
+        let plan = remediation::plan(store, inventory, group, matches, reach, &parents)?;
+        let paths = paths_of(inventory, group, reach);
+        for m in matches {
+            let ids: Vec<&str> = std::iter::once(m.id.as_str())
+                .chain(m.aliases.iter().map(String::as_str))
+                .collect();
+            let (ignored, expired) = match policy.decide(&ids, &group.package, options.today) {
+                Decision::Report => (None, None),
+                Decision::Ignore(i) => (Some(i), None),
+                Decision::Expired(rule) => (None, Some(rule)),
+            };
+            if let Some(rule) = expired
+                && expired_seen.insert((rule.id.clone(), rule.line))
+            {
+                warnings.push(format!(
+                    "the ignore of {} ({}{}) expired on {}: it is reported again",
+                    rule.id,
+                    policy
+                        .origin
+                        .as_ref()
+                        .map_or("policy".to_string(), |p| p.display().to_string()),
+                    rule.line.map(|l| format!(":{l}")).unwrap_or_default(),
+                    rule.expires.map(|d| d.to_string()).unwrap_or_default()
+                ));
+            }
+            let mut finding = Finding {
+                id: m.id.clone(),
+                aliases: m.aliases.clone(),
+                kind: m.kind,
+                summary: m.summary.clone(),
+                severity: m.severity.clone(),
+                package: group.package.clone(),
+                source: group.locations[0].clone(),
+                locations: group.locations.clone(),
+                fixed: m.fixed.clone(),
+                remediation: plan.clone(),
+                paths: paths.clone(),
+                kev: store.kev(&ids)?,
+                epss: store.epss(&ids)?,
+                ignored,
+                failing: false,
+            };
+            finding.failing = finding.ignored.is_none()
+                && !finding.is_informational()
+                && (policy.fail_on_dev || finding.package.scope != "dev")
+                && threshold.reached_by(finding.effective_rating());
+            findings.push(finding);
+        }
+    }
+    findings.sort_by(|a, b| {
+        b.display_rank()
+            .cmp(&a.display_rank())
+            .then_with(|| a.package.ecosystem.cmp(&b.package.ecosystem))
+            .then_with(|| a.package.name.cmp(&b.package.name))
+            .then_with(|| a.package.version.cmp(&b.package.version))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    let mut report = Report {
+        schema_version: SCHEMA_VERSION,
+        palisade_version: env!("CARGO_PKG_VERSION").to_string(),
+        database: database_info(store)?,
+        findings,
+        summary: Summary {
+            packages: groups.len(),
+            ..Summary::default()
+        },
+        warnings,
+    };
+    report.resummarize();
+    Ok(report)
+}
+
+fn database_info(store: &Store) -> Result<DatabaseInfo> {
+    let (advisories, updated) = store.freshness()?;
+    Ok(DatabaseInfo {
+        path: store.path().display().to_string(),
+        updated,
+        advisories,
+    })
+}
+
+/// Shortest paths from a project to the package, as names.
+fn paths_of(inv: &Inventory, group: &Group, reach: &Reach) -> Vec<Vec<String>> {
+    let mut seen: HashMap<Vec<String>, ()> = HashMap::new();
+    let mut out = Vec::new();
+    for &i in &group.indices {
+        for (root, path) in reach.paths_to(i, MAX_PATHS_PER_FINDING) {
+            let mut names = vec![inv.graph.roots[root].name.clone()];
+            names.extend(path.iter().map(|&p| inv.packages[p].name.clone()));
+            if seen.insert(names.clone(), ()).is_none() && out.len() < MAX_PATHS_PER_FINDING {
+                out.push(names);
+            }
+        }
+    }
+    out.sort();
+    out
+}
