@@ -46,6 +46,13 @@ pub enum ColorChoice {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Find known vulnerabilities in dependencies: projects, function packages, images
+    Scan(ScanArgs),
+    /// Raise vulnerable direct dependencies in their manifests, then print the lockfile refresh command
+    Fix(FixArgs),
+    /// A git pre-push hook that blocks pushes adding vulnerable dependencies
+    #[command(subcommand)]
+    Hook(HookCommand),
     /// The offline advisory database: update, import, inspect, query
     #[command(subcommand)]
     Db(DbCommand),
@@ -56,6 +63,86 @@ pub enum Command {
     /// Version ordering of package ecosystems
     #[command(subcommand)]
     Version(VersionCommand),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScanFormat {
+    Table,
+    Json,
+    Sarif,
+    Cyclonedx,
+    Markdown,
+    Html,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailOn {
+    None,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+#[derive(Args, Debug)]
+pub struct ScanArgs {
+    /// Lockfiles, manifests, directories, function packages (.zip) or images [default: .]
+    pub paths: Vec<PathBuf>,
+    #[arg(long, short, value_enum, default_value_t = ScanFormat::Table)]
+    pub format: ScanFormat,
+    /// Write the report to FILE instead of standard output
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit with 1 when a finding is at or above this severity [default: the policy's, else low]
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
+    /// Never download: use the database as it is, and say how old it is
+    #[arg(long)]
+    pub offline: bool,
+    /// The policy file [default: palisade.toml in the scanned directory]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Report only findings not present at git ref REF (lockfiles read from git, no checkout)
+    #[arg(long, value_name = "REF")]
+    pub diff: Option<String>,
+    /// Base URL of the OSV archive mirror, for the first download
+    #[arg(long, env = "PALISADE_MIRROR", value_name = "URL")]
+    pub mirror: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct FixArgs {
+    /// The project directory [default: .]
+    pub path: Option<PathBuf>,
+    /// Print the changes as a diff instead of writing them
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The policy file [default: palisade.toml in the project]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum HookCommand {
+    /// Write .git/hooks/pre-push (set PALISADE_HOOK=warn to only warn, =off to skip)
+    Install {
+        /// The repository [default: the one containing the current directory]
+        #[arg(long, value_name = "DIR")]
+        repo: Option<PathBuf>,
+    },
+    /// Remove the pre-push hook, if palisade wrote it
+    Uninstall {
+        #[arg(long, value_name = "DIR")]
+        repo: Option<PathBuf>,
+    },
+    /// What the hook runs: checks the refs git is pushing (read from stdin)
+    #[command(hide = true)]
+    Run {
+        /// The remote's name, as git passes it
+        remote: Option<String>,
+        /// The remote's URL, as git passes it
+        url: Option<String>,
+    },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

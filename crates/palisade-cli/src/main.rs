@@ -96,7 +96,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = Out::new(&cli.global);
     let result = match &cli.command {
+        Command::Scan(args) => cmd::scan::run(&cli.global, &out, args),
+        Command::Fix(args) => cmd::fix::run(&cli.global, &out, args),
+        Command::Hook(command) => cmd::hook::run(&cli.global, &out, command),
+
         Command::Db(command) => cmd::db::run(&cli.global, &out, command),
+
         Command::Version(command) => cmd::version::run(&out, command),
         Command::Sbom(args) => cmd::inventory::sbom(&out, args),
         Command::Graph(args) => cmd::inventory::graph(&out, args),

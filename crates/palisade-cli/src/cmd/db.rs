@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use palisade_vulndb::{
-    DEFAULT_ECOSYSTEMS, DEFAULT_MIRROR, ImportOptions, ImportProgress, Mirror, Store, UpdateEvent,
-    UpdateOutcome, canonical_ecosystem,
+    DEFAULT_ECOSYSTEMS, DEFAULT_MIRROR, EcosystemUpdate, ImportOptions, ImportProgress, Mirror,
+    Store, UpdateEvent, UpdateOutcome, canonical_ecosystem,
 };
 use serde_json::json;
 
@@ -123,77 +123,11 @@ fn update(out: &Out, db: &Path, args: &UpdateArgs) -> CmdResult {
     ecosystems.retain(|e| seen.insert(e.clone()));
 
     let started = Instant::now();
-    let mut results = Vec::new();
-    let mut failures = Vec::new();
-    for ecosystem in &ecosystems {
-        let bar = out.progress(
-            None,
-            "{spinner} {prefix:<10} {msg} {bytes}/{total_bytes} {bytes_per_sec}",
-        );
-        bar.set_prefix(ecosystem.clone());
-        let result = mirror.update(&mut store, ecosystem, &mut |event| match event {
-            UpdateEvent::Request { url, .. } => {
-                bar.set_message("checking");
-                out.verbose(&format!("GET {url}"));
-            }
-            UpdateEvent::Retry {
-                attempt,
-                wait,
-                reason,
-                ..
-            } => {
-                out.verbose(&format!(
-                    "{ecosystem}: {reason}; retry {attempt} in {:.1} s",
-                    wait.as_secs_f64()
-                ));
-            }
-            UpdateEvent::Download {
-                received, total, ..
-            } => {
-                if let Some(total) = total {
-                    bar.set_length(total);
-                }
-                bar.set_message("downloading");
-                bar.set_position(received);
-            }
-            UpdateEvent::Import { records, .. } => {
-                bar.set_message(format!("importing {records} records"));
-            }
-        });
-        bar.finish_and_clear();
-        match result {
-            Ok(update) => {
-                if !out.json && !out.quiet {
-                    let text = match &update.outcome {
-                        UpdateOutcome::NotModified => out.dim("not modified"),
-                        UpdateOutcome::Updated {
-                            bytes: size,
-                            report,
-                        } => format!(
-                            "{} records ({} new, {} updated, {} removed) from {}",
-                            thousands(report.records as u64),
-                            thousands(report.added as u64),
-                            thousands(report.updated as u64),
-                            thousands(report.removed as u64),
-                            bytes(*size)
-                        ),
-                    };
-                    out.line(&format!("{:<12} {text}", ecosystem));
-                }
-                results.push(update);
-            }
-            Err(e) => {
-                let failure = Failure::from(e);
-                out.note(&format!(
-                    "{} {}: {}",
-                    out.paint("1;31", "error:"),
-                    ecosystem,
-                    failure.message
-                ));
-                failures.push((ecosystem.clone(), failure.message));
-            }
+    let (results, failures) = update_ecosystems(out, &mut store, &mirror, &ecosystems, &|line| {
+        if !out.json && !out.quiet {
+            out.line(line)
         }
-    }
+    });
     if out.json {
         out.json(&json!({
             "database": db.display().to_string(),
@@ -225,6 +159,90 @@ fn update(out: &Out, db: &Path, args: &UpdateArgs) -> CmdResult {
         ))
         .hint("their previous data is unchanged; run the update again, or check --mirror"))
     }
+}
+
+/// Updates each ecosystem from the mirror, with a progress bar per ecosystem;
+/// `say` receives one line per ecosystem done. Failures are collected, not
+/// fatal: the other ecosystems still update.
+pub fn update_ecosystems(
+    out: &Out,
+    store: &mut Store,
+    mirror: &Mirror,
+    ecosystems: &[String],
+    say: &dyn Fn(&str),
+) -> (Vec<EcosystemUpdate>, Vec<(String, String)>) {
+    let mut results = Vec::new();
+    let mut failures = Vec::new();
+    for ecosystem in ecosystems {
+        let bar = out.progress(
+            None,
+            "{spinner} {prefix:<10} {msg} {bytes}/{total_bytes} {bytes_per_sec}",
+        );
+        bar.set_prefix(ecosystem.clone());
+        let result = mirror.update(store, ecosystem, &mut |event| match event {
+            UpdateEvent::Request { url, .. } => {
+                bar.set_message("checking");
+                out.verbose(&format!("GET {url}"));
+            }
+            UpdateEvent::Retry {
+                attempt,
+                wait,
+                reason,
+                ..
+            } => {
+                out.verbose(&format!(
+                    "{ecosystem}: {reason}; retry {attempt} in {:.1} s",
+                    wait.as_secs_f64()
+                ));
+            }
+            UpdateEvent::Download {
+                received, total, ..
+            } => {
+                if let Some(total) = total {
+                    bar.set_length(total);
+                }
+                bar.set_message("downloading");
+                bar.set_position(received);
+            }
+            UpdateEvent::Import { records, .. } => {
+                bar.set_message(format!("importing {records} records"));
+            }
+        });
+        bar.finish_and_clear();
+        match result {
+            Ok(update) => {
+                {
+                    let text = match &update.outcome {
+                        UpdateOutcome::NotModified => out.dim("not modified"),
+                        UpdateOutcome::Updated {
+                            bytes: size,
+                            report,
+                        } => format!(
+                            "{} records ({} new, {} updated, {} removed) from {}",
+                            thousands(report.records as u64),
+                            thousands(report.added as u64),
+                            thousands(report.updated as u64),
+                            thousands(report.removed as u64),
+                            bytes(*size)
+                        ),
+                    };
+                    say(&format!("{:<12} {text}", ecosystem));
+                }
+                results.push(update);
+            }
+            Err(e) => {
+                let failure = Failure::from(e);
+                out.note(&format!(
+                    "{} {}: {}",
+                    out.paint("1;31", "error:"),
+                    ecosystem,
+                    failure.message
+                ));
+                failures.push((ecosystem.clone(), failure.message));
+            }
+        }
+    }
+    (results, failures)
 }
 
 fn stats(out: &Out, db: &Path) -> CmdResult {

@@ -39,7 +39,7 @@ fn report_warnings(out: &Out, inventory: &Inventory) {
 }
 
 /// A random version-4 UUID; the standard library's hasher keys are random per process.
-fn uuid4() -> String {
+pub(crate) fn uuid4() -> String {
     let mut bytes = [0u8; 16];
     for (i, chunk) in bytes.chunks_mut(8).enumerate() {
         let mut h = std::collections::hash_map::RandomState::new().build_hasher();

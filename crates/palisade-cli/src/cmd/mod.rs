@@ -1,3 +1,6 @@
 pub mod db;
+pub mod fix;
+pub mod hook;
 pub mod inventory;
+pub mod scan;
 pub mod version;

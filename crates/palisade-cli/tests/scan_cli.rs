@@ -1,0 +1,267 @@
+//! `palisade scan` end to end: exit codes, formats, the policy file, the
+//! first download when there is no database, --offline and --diff.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use palisade_testkit::http::Server;
+use serde_json::json;
+
+const HIGH: &str = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H";
+
+fn osv(id: &str, name: &str, fixed: &str, vector: Option<&str>) -> serde_json::Value {
+    let mut r = json!({
+        "id": id, "modified": "2026-01-01T00:00:00Z",
+        "summary": format!("test advisory on {name}"),
+        "affected": [{"package": {"ecosystem": "npm", "name": name},
+                      "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": fixed}]}]}],
+    });
+    if let Some(v) = vector {
+        r["severity"] = json!([{"type": "CVSS_V3", "score": v}]);
+    }
+    r
+}
+
+fn records() -> Vec<serde_json::Value> {
+    vec![
+        osv("TEST-LODASH-1", "lodash", "4.17.21", Some(HIGH)),
+        osv("TEST-MINIMIST-1", "minimist", "1.2.6", None),
+    ]
+}
+
+fn lock(lodash: &str) -> String {
+    json!({
+        "name": "app", "version": "1.0.0", "lockfileVersion": 3, "requires": true,
+        "packages": {
+            "": {"name": "app", "version": "1.0.0",
+                 "dependencies": {"lodash": "^4.17.0"}, "devDependencies": {"minimist": "^1.2.0"}},
+            "node_modules/lodash": {"version": lodash},
+            "node_modules/minimist": {"version": "1.2.5", "dev": true}
+        }
+    })
+    .to_string()
+}
+
+struct Project {
+    dir: tempfile::TempDir,
+    db: PathBuf,
+}
+
+impl Project {
+    fn path(&self) -> PathBuf {
+        self.dir.path().join("app")
+    }
+}
+
+fn project() -> Project {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = dir.path().join("app");
+    std::fs::create_dir_all(&app).expect("app dir");
+    std::fs::write(app.join("package-lock.json"), lock("4.17.20")).expect("lock");
+    let input = dir.path().join("records");
+    std::fs::create_dir_all(&input).expect("records dir");
+    for r in records() {
+        let id = r["id"].as_str().expect("id").to_string();
+        std::fs::write(input.join(format!("{id}.json")), r.to_string()).expect("record");
+    }
+    let db = dir.path().join("palisade.db");
+    ok(&db, &["db", "import", path_str(&input)]);
+    Project { dir, db }
+}
+
+fn scan(p: &Project, extra: &[&str]) -> std::process::Output {
+    let path = p.path();
+    let mut args = vec!["scan", path_str(&path)];
+    args.extend_from_slice(extra);
+    run(&p.db, &args)
+}
+
+#[test]
+fn exit_codes_follow_the_threshold() {
+    let p = project();
+    let out = scan(&p, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let table = stdout(&out);
+    assert!(table.contains("lodash 4.17.20"), "{table}");
+    assert!(table.contains("4.17.21: refresh the lockfile"), "{table}");
+    assert_eq!(scan(&p, &["--fail-on", "none"]).status.code(), Some(0));
+    assert_eq!(scan(&p, &["--fail-on", "critical"]).status.code(), Some(0));
+    assert_eq!(scan(&p, &["--fail-on", "high"]).status.code(), Some(1));
+    // The unrated minimist advisory is in a dev dependency: reported, not failing.
+    std::fs::write(p.path().join("package-lock.json"), lock("4.17.21")).expect("lock");
+    let out = scan(&p, &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("TEST-MINIMIST-1"));
+}
+
+#[test]
+fn the_policy_file_ignores_and_sets_the_threshold() {
+    let p = project();
+    std::fs::write(
+        p.path().join("palisade.toml"),
+        "fail-on = \"critical\"\n[[ignore]]\nid = \"TEST-MINIMIST-1\"\nreason = \"test only\"\n",
+    )
+    .expect("policy");
+    let out = scan(&p, &["--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(report["summary"]["ignored"], 1);
+    assert_eq!(report["summary"]["findings"], 1);
+    // --fail-on overrides the file.
+    assert_eq!(scan(&p, &["--fail-on", "high"]).status.code(), Some(1));
+
+    std::fs::write(
+        p.path().join("palisade.toml"),
+        "fail-on = \"high\"\nignores = []\n",
+    )
+    .expect("policy");
+    let out = scan(&p, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("palisade.toml:2") && err.contains("unknown field"),
+        "{err}"
+    );
+}
+
+#[test]
+fn every_format_renders_and_output_goes_to_a_file() {
+    let p = project();
+    for (format, check) in [
+        ("json", "\"schema_version\": 1"),
+        ("sarif", "\"version\": \"2.1.0\""),
+        ("cyclonedx", "\"specVersion\": \"1.6\""),
+        ("markdown", "## palisade dependency review"),
+        ("html", "<!DOCTYPE html>"),
+        ("table", "TEST-LODASH-1"),
+    ] {
+        let file = p.dir.path().join(format!("report.{format}"));
+        let out = scan(&p, &["--format", format, "--output", path_str(&file)]);
+        assert_eq!(out.status.code(), Some(1), "{format}: {}", stderr(&out));
+        assert!(
+            stdout(&out).is_empty(),
+            "{format}: the report went to stdout"
+        );
+        let text = std::fs::read_to_string(&file).expect("report written");
+        assert!(text.contains(check), "{format}: {text}");
+        assert!(!text.contains("\x1b["), "{format}: colors in a file");
+    }
+}
+
+#[test]
+fn offline_without_a_database_is_an_error_that_says_what_to_do() {
+    let p = project();
+    let missing = p.dir.path().join("none.db");
+    let path = p.path();
+    let out = run(&missing, &["scan", path_str(&path), "--offline"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("no advisory database") && err.contains("hint:"),
+        "{err}"
+    );
+    assert!(!missing.exists());
+}
+
+#[test]
+fn a_first_scan_downloads_the_ecosystems_it_found() {
+    let p = project();
+    let server = Server::start();
+    let files: Vec<(String, Vec<u8>)> = records()
+        .iter()
+        .map(|r| {
+            (
+                format!("{}.json", r["id"].as_str().expect("id")),
+                r.to_string().into_bytes(),
+            )
+        })
+        .collect();
+    let entries: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
+    server.put("/npm/all.zip", palisade_testkit::zip_bytes(&entries), 1);
+    let fresh = p.dir.path().join("fresh.db");
+    let path = p.path();
+    let out = command(&fresh)
+        .args(["scan", path_str(&path), "--format", "json"])
+        .env("PALISADE_MIRROR", server.url())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("downloading npm first"),
+        "{}",
+        stderr(&out)
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(report["database"]["advisories"], 2);
+    let paths: Vec<String> = server.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(
+        paths,
+        ["/npm/all.zip"],
+        "only the ecosystem the project uses"
+    );
+    // Offline, the existing database is used and its age is stated.
+    let out = command(&fresh)
+        .args(["scan", path_str(&path), "--offline"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("using 2 advisories"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "Palisade Tests")
+        .env("GIT_AUTHOR_EMAIL", "tests@localhost")
+        .env("GIT_COMMITTER_NAME", "Palisade Tests")
+        .env("GIT_COMMITTER_EMAIL", "tests@localhost")
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
+}
+
+#[test]
+fn diff_reports_only_what_is_new_since_a_ref() {
+    let p = project();
+    let app = p.path();
+    std::fs::write(app.join("package-lock.json"), lock("4.17.21")).expect("lock");
+    git(&app, &["init", "-q", "-b", "main"]);
+    git(&app, &["add", "-A"]);
+    git(&app, &["commit", "-qm", "base"]);
+    git(&app, &["tag", "base"]);
+    std::fs::write(app.join("package-lock.json"), lock("4.17.20")).expect("lock");
+    let out = scan(&p, &["--diff", "base", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let ids: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(
+        ids,
+        ["TEST-LODASH-1"],
+        "minimist was already vulnerable at base"
+    );
+    // Nothing new relative to the working tree's own commit once committed.
+    git(&app, &["commit", "-qam", "downgrade"]);
+    let out = scan(&p, &["--diff", "HEAD", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = scan(&p, &["--diff", "no-such-ref"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no-such-ref"), "{}", stderr(&out));
+}
