@@ -17,6 +17,25 @@ use crate::finding::{Report, Via};
 use declare::{Manifest, declarations};
 pub use diff::unified;
 
+/// Fuzzing entry point: reads `text` as the manifest named `name` and raises
+/// every declaration it finds to `version`, checking that each span the
+/// parsers hand back lies on character boundaries inside `text`. Not API.
+#[doc(hidden)]
+pub fn exercise_manifest(name: &str, text: &str, version: &str) {
+    let Some(kind) = Manifest::from_name(name) else {
+        return;
+    };
+    let Ok(found) = declarations(kind, text) else {
+        return;
+    };
+    for declaration in found {
+        let (start, end) = declaration.span;
+        assert!(start <= end && end <= text.len(), "span out of bounds");
+        assert!(text.is_char_boundary(start) && text.is_char_boundary(end));
+        let _ = raise::raise(declaration.flavor, &declaration.requirement, version);
+    }
+}
+
 /// Largest manifest edited.
 const MAX_MANIFEST_BYTES: u64 = 8 << 20;
 
