@@ -31,36 +31,7 @@ if [ -z "$CDXGEN" ]; then
 fi
 
 mkdir -p "$WORK/project"
-python3 - "$WORK/project" <<'PY'
-import base64, hashlib, json, random, sys
-random.seed(7)
-N, L = 5000, 10
-W = N // L
-names = [f"pkg-{i:04d}" for i in range(N)]
-packages = {"": {"name": "bench-app", "version": "1.0.0", "dependencies": {n: "^1.0.0" for n in names[:W]}}}
-deps = {n: {} for n in names}
-for i, n in enumerate(names):
-    layer = i // W
-    if layer + 1 < L:
-        for j in random.sample(range((layer + 1) * W, (layer + 2) * W), 3):
-            deps[n][names[j]] = "^1.0.0"
-        # every package of the next layer is needed by someone
-        deps[n][names[i + W]] = "^1.0.0"
-for i, n in enumerate(names):
-    v = f"1.{i % 10}.{i % 7}"
-    integrity = "sha512-" + base64.b64encode(hashlib.sha512((n + v).encode()).digest()).decode()
-    packages[f"node_modules/{n}"] = {
-        "version": v,
-        "resolved": f"https://registry.npmjs.org/{n}/-/{n}-{v}.tgz",
-        "integrity": integrity,
-        "dependencies": deps[n],
-    }
-out = sys.argv[1]
-json.dump({"name": "bench-app", "version": "1.0.0", "lockfileVersion": 3, "requires": True, "packages": packages},
-          open(f"{out}/package-lock.json", "w"), indent=2)
-json.dump({"name": "bench-app", "version": "1.0.0", "dependencies": packages[""]["dependencies"]},
-          open(f"{out}/package.json", "w"), indent=2)
-PY
+python3 bench/npm_project.py "$WORK/project" 5000
 echo "lockfile: $(wc -c < "$WORK/project/package-lock.json") bytes, 5000 packages"
 
 echo "== in-process parse (criterion bench palisade-inventory/parse)"

@@ -2,15 +2,16 @@
 //! vulnerability (ids merged across aliases) per package version.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::OnceLock;
 
 use chrono::NaiveDate;
 use palisade_inventory::query::Reach;
 use palisade_inventory::{Inventory, Package, Scope, VersionStatus};
-use palisade_vulndb::{Match, Store};
+use palisade_vulndb::{EpssScore, KevEntry, Match, Store};
 
 use crate::error::Result;
 use crate::finding::{
-    DatabaseInfo, Finding, Location, PackageRef, Report, SCHEMA_VERSION, Summary,
+    DatabaseInfo, Finding, Location, PackageRef, Remediation, Report, SCHEMA_VERSION, Summary,
 };
 use crate::policy::{Decision, Policy};
 use crate::remediation;
@@ -108,8 +109,8 @@ pub(crate) struct Group {
 }
 
 fn groups(inv: &Inventory, policy: &Policy, warnings: &mut Vec<String>) -> Vec<Group> {
-    let mut by_key: BTreeMap<Key, Group> = BTreeMap::new();
-    let mut order: Vec<Key> = Vec::new();
+    let mut out: Vec<Group> = Vec::new();
+    let mut by_key: HashMap<Key, usize> = HashMap::with_capacity(inv.packages.len());
     let mut unpinned: BTreeSet<String> = BTreeSet::new();
     for (i, p) in inv.packages.iter().enumerate() {
         if policy.skips_ecosystem(&p.ecosystem) || policy.skips_path(&p.source.file) {
@@ -124,8 +125,9 @@ fn groups(inv: &Inventory, policy: &Policy, warnings: &mut Vec<String>) -> Vec<G
             file: p.source.file.clone(),
             line: p.source.line,
         };
-        match by_key.get_mut(&key) {
-            Some(g) => {
+        match by_key.get(&key) {
+            Some(&at) => {
+                let g = &mut out[at];
                 g.indices.push(i);
                 g.package.direct |= p.direct;
                 if scope_rank(p.scope) < scope_rank_of(&g.package.scope) {
@@ -136,24 +138,20 @@ fn groups(inv: &Inventory, policy: &Policy, warnings: &mut Vec<String>) -> Vec<G
                 }
             }
             None => {
-                order.push(key.clone());
-                by_key.insert(
-                    key.clone(),
-                    Group {
-                        key,
-
-                        indices: vec![i],
-                        package: PackageRef {
-                            ecosystem: p.ecosystem.clone(),
-                            name: p.name.clone(),
-                            version: p.version.clone(),
-                            purl: p.purl.clone(),
-                            direct: p.direct,
-                            scope: p.scope.as_str().to_string(),
-                        },
-                        locations: vec![location],
+                by_key.insert(key.clone(), out.len());
+                out.push(Group {
+                    key,
+                    indices: vec![i],
+                    package: PackageRef {
+                        ecosystem: p.ecosystem.clone(),
+                        name: p.name.clone(),
+                        version: p.version.clone(),
+                        purl: p.purl.clone(),
+                        direct: p.direct,
+                        scope: p.scope.as_str().to_string(),
                     },
-                );
+                    locations: vec![location],
+                });
             }
         }
     }
@@ -166,10 +164,7 @@ fn groups(inv: &Inventory, policy: &Policy, warnings: &mut Vec<String>) -> Vec<G
             if unpinned.len() > shown.len() { ", ..." } else { "" }
         ));
     }
-    order
-        .into_iter()
-        .filter_map(|k| by_key.remove(&k))
-        .collect()
+    out
 }
 
 fn scope_rank_of(label: &str) -> u8 {
@@ -192,6 +187,136 @@ pub struct ScanOptions<'a> {
     pub fail_on: Option<crate::policy::Threshold>,
 }
 
+/// Below this many packages one thread does all lookups: a second
+/// connection and thread cost more than they save.
+const PARALLEL_FROM: usize = 512;
+
+/// Most threads looking up packages at once.
+const MAX_WORKERS: usize = 4;
+
+/// One advisory on a package, with its exploitation data.
+struct Enriched {
+    advisory: Match,
+    kev: Option<KevEntry>,
+    epss: Option<EpssScore>,
+}
+
+/// Everything learnt about one vulnerable group, before policy applies.
+struct Examined {
+    group: usize,
+    advisories: Vec<Enriched>,
+    plan: Remediation,
+    paths: Vec<Vec<String>>,
+}
+
+/// What every worker reads and nobody changes.
+struct Shared<'a> {
+    inventory: &'a Inventory,
+    groups: &'a [Group],
+    reach: OnceLock<Reach>,
+    parents: OnceLock<remediation::Parents>,
+}
+
+/// Looks up each package (a list of groups: its versions) and works out the
+/// fix, paths and exploitation data of every vulnerable one.
+fn examine(store: &Store, shared: &Shared<'_>, packages: &[Vec<usize>]) -> Result<Vec<Examined>> {
+    let _snapshot = store.snapshot()?;
+    let mut out = Vec::new();
+    for members in packages {
+        let first = &shared.groups[members[0]].key;
+        let versions: Vec<&str> = members
+            .iter()
+            .map(|&g| shared.groups[g].key.version.as_str())
+            .collect();
+        let mut advisories = store.package_advisories(&first.ecosystem, &first.name)?;
+        if advisories.is_empty() {
+            continue;
+        }
+        let found = store.affecting(&mut advisories, &versions)?;
+        for (&g, matches) in members.iter().zip(found) {
+            if matches.is_empty() {
+                continue;
+            }
+            let group = &shared.groups[g];
+            let reach = shared.reach.get_or_init(|| Reach::new(shared.inventory));
+            let parents = shared
+                .parents
+                .get_or_init(|| remediation::Parents::new(shared.inventory));
+            let plan = remediation::plan(
+                store,
+                &mut advisories,
+                shared.inventory,
+                group,
+                &matches,
+                reach,
+                parents,
+            )?;
+            let paths = paths_of(shared.inventory, group, reach);
+            let mut enriched = Vec::with_capacity(matches.len());
+            for advisory in matches {
+                let ids: Vec<&str> = std::iter::once(advisory.id.as_str())
+                    .chain(advisory.aliases.iter().map(String::as_str))
+                    .collect();
+                let kev = store.kev(&ids)?;
+                let epss = store.epss(&ids)?;
+                enriched.push(Enriched {
+                    advisory,
+                    kev,
+                    epss,
+                });
+            }
+            out.push(Examined {
+                group: g,
+                advisories: enriched,
+                plan,
+                paths,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// [`examine`] spread over threads, each with its own connection, for large
+/// inventories. Each connection reads its own snapshot of the database.
+fn examine_all(
+    store: &Store,
+    shared: &Shared<'_>,
+    packages: &[Vec<usize>],
+) -> Result<Vec<Examined>> {
+    let workers = if shared.groups.len() < PARALLEL_FROM {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(MAX_WORKERS)
+    };
+    if workers <= 1 {
+        return examine(store, shared, packages);
+    }
+    let size = packages.len().div_ceil(workers);
+    let mut parts = packages.chunks(size);
+    let first = parts.next().unwrap_or(&[]);
+    let readers: Vec<(Store, &[Vec<usize>])> = parts
+        .map(|part| Ok((store.reader()?, part)))
+        .collect::<Result<_>>()?;
+    let mut examined = std::thread::scope(|scope| -> Result<Vec<Examined>> {
+        let handles: Vec<_> = readers
+            .into_iter()
+            .map(|(reader, part)| scope.spawn(move || examine(&reader, shared, part)))
+            .collect();
+        let mut all = examine(store, shared, first)?;
+        for handle in handles {
+            match handle.join() {
+                Ok(part) => all.extend(part?),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        Ok(all)
+    })?;
+    examined.sort_by_key(|e| e.group);
+    Ok(examined)
+}
+
 /// Matches `inventory` against `store` under `options`.
 pub fn scan(store: &Store, inventory: &Inventory, options: &ScanOptions<'_>) -> Result<Report> {
     let policy = options.policy;
@@ -202,23 +327,33 @@ pub fn scan(store: &Store, inventory: &Inventory, options: &ScanOptions<'_>) -> 
         .map(|w| format!("{}: {}", w.origin, w.message))
         .collect();
     let groups = groups(inventory, policy, &mut warnings);
-    let mut hits: Vec<(usize, Vec<Match>)> = Vec::new();
+    // Versions of one package are looked up together: its advisories are
+    // read once.
+    let mut by_package: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
     for (g, group) in groups.iter().enumerate() {
-        let matches = store.query(&group.key.ecosystem, &group.key.name, &group.key.version)?;
-        if !matches.is_empty() {
-            hits.push((g, matches));
-        }
+        by_package
+            .entry((&group.key.ecosystem, &group.key.name))
+            .or_default()
+            .push(g);
     }
-    let reach = (!hits.is_empty()).then(|| Reach::new(inventory));
-    let parents = remediation::Parents::new(inventory);
+    let packages: Vec<Vec<usize>> = by_package.into_values().collect();
+    let shared = Shared {
+        inventory,
+        groups: &groups,
+        reach: OnceLock::new(),
+        parents: OnceLock::new(),
+    };
+    let examined = examine_all(store, &shared, &packages)?;
     let mut findings = Vec::new();
     let mut expired_seen: BTreeSet<(String, Option<usize>)> = BTreeSet::new();
-    for (g, matches) in &hits {
-        let group = &groups[*g];
-        let Some(reach) = reach.as_ref() else { break };
-        let plan = remediation::plan(store, inventory, group, matches, reach, &parents)?;
-        let paths = paths_of(inventory, group, reach);
-        for m in matches {
+    for e in examined {
+        let group = &groups[e.group];
+        for Enriched {
+            advisory: m,
+            kev,
+            epss,
+        } in e.advisories
+        {
             let ids: Vec<&str> = std::iter::once(m.id.as_str())
                 .chain(m.aliases.iter().map(String::as_str))
                 .collect();
@@ -242,19 +377,19 @@ pub fn scan(store: &Store, inventory: &Inventory, options: &ScanOptions<'_>) -> 
                 ));
             }
             let mut finding = Finding {
-                id: m.id.clone(),
-                aliases: m.aliases.clone(),
+                id: m.id,
+                aliases: m.aliases,
                 kind: m.kind,
-                summary: m.summary.clone(),
-                severity: m.severity.clone(),
+                summary: m.summary,
+                severity: m.severity,
                 package: group.package.clone(),
                 source: group.locations[0].clone(),
                 locations: group.locations.clone(),
-                fixed: m.fixed.clone(),
-                remediation: plan.clone(),
-                paths: paths.clone(),
-                kev: store.kev(&ids)?,
-                epss: store.epss(&ids)?,
+                fixed: m.fixed,
+                remediation: e.plan.clone(),
+                paths: e.paths.clone(),
+                kev,
+                epss,
                 ignored,
                 failing: false,
             };

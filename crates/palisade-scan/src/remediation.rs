@@ -17,7 +17,7 @@ use palisade_inventory::query::Reach;
 use palisade_inventory::{Inventory, Node};
 use palisade_version::Scheme;
 use palisade_version::requirement::{Flavor, Requirement};
-use palisade_vulndb::{Kind, Match, Store};
+use palisade_vulndb::{Kind, Match, PackageAdvisories, Store};
 
 use crate::error::Result;
 use crate::finding::{Parent, Remediation, Via};
@@ -69,6 +69,7 @@ fn major(scheme: Scheme, version: &str) -> (u64, Option<u64>) {
 /// The version to move to, if any fixes every advisory on the package.
 fn fixed_version(
     store: &Store,
+    advisories: &mut PackageAdvisories,
     group: &Group,
     matches: &[Match],
     scheme: Scheme,
@@ -99,8 +100,9 @@ fn fixed_version(
     // (same major, affected by nothing) ranks first; the first candidate of
     // the best rank wins.
     let mut best: Option<(u8, &String)> = None;
-    for candidate in &candidates {
-        let found = store.query(&group.key.ecosystem, &group.key.name, candidate)?;
+    let names: Vec<&str> = candidates.iter().map(String::as_str).collect();
+    let found_at = store.affecting(advisories, &names)?;
+    for (candidate, found) in candidates.iter().zip(found_at) {
         let fixes_current = !found.iter().any(|m| {
             std::iter::once(&m.id)
                 .chain(&m.aliases)
@@ -151,6 +153,7 @@ fn requirement_on(
 
 pub(crate) fn plan(
     store: &Store,
+    advisories: &mut PackageAdvisories,
     inv: &Inventory,
     group: &Group,
     matches: &[Match],
@@ -159,7 +162,7 @@ pub(crate) fn plan(
 ) -> Result<Remediation> {
     let base = group.key.ecosystem.split(':').next().unwrap_or("");
     let scheme = Scheme::for_ecosystem(base);
-    let Some(version) = fixed_version(store, group, matches, scheme)? else {
+    let Some(version) = fixed_version(store, advisories, group, matches, scheme)? else {
         return Ok(Remediation {
             version: None,
             via: Via::None,

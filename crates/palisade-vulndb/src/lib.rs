@@ -37,7 +37,7 @@ pub use source::{
 };
 pub use store::{
     AdvisoryRecord, EpssScore, ImportOptions, ImportProgress, ImportReport, KevEntry, Match,
-    MirrorState, SearchHit, Skipped, Stats, Store,
+    MirrorState, PackageAdvisories, SearchHit, Skipped, Snapshot, Stats, Store,
 };
 pub use update::{
     DEFAULT_ECOSYSTEMS, DEFAULT_MIRROR, EcosystemUpdate, Mirror, UpdateEvent, UpdateOutcome,

@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
 
 use palisade_inventory::Inventory;
 use palisade_inventory::sbom::DocumentInfo;
@@ -197,7 +198,13 @@ pub fn run(global: &Global, out: &Out, args: &ScanArgs) -> CmdResult {
         paths.push(PathBuf::from("."));
     }
     let policy = policy_for(args.config.as_ref(), &paths)?;
+    let started = Instant::now();
     let inventory = inventory_of(&paths)?;
+    out.verbose(&format!(
+        "inventory: {} package(s) in {} ms",
+        thousands(inventory.packages.len() as u64),
+        started.elapsed().as_millis()
+    ));
     let db = global.db.clone().unwrap_or_else(default_db);
     let store = open_db(out, &db, &inventory, args.offline, args.mirror.as_deref())?;
     let options = ScanOptions {
@@ -205,7 +212,13 @@ pub fn run(global: &Global, out: &Out, args: &ScanArgs) -> CmdResult {
         today: today(),
         fail_on: args.fail_on.map(threshold),
     };
+    let started = Instant::now();
     let mut report = palisade_scan::scan(&store, &inventory, &options)?;
+    out.verbose(&format!(
+        "matching: {} finding(s) in {} ms",
+        thousands(report.findings.len() as u64),
+        started.elapsed().as_millis()
+    ));
     if let Some(rev) = &args.diff {
         let repo = Repo::discover(&paths[0])?;
         let before = repo.inventory_at(rev, &paths)?;
@@ -216,6 +229,7 @@ pub fn run(global: &Global, out: &Out, args: &ScanArgs) -> CmdResult {
         out.note(&format!("{} {w}", out.paint("33", "warning:")));
     }
     let to_terminal = args.output.is_none();
+    let started = Instant::now();
     let text = render(
         &report,
         args.format,
@@ -223,6 +237,11 @@ pub fn run(global: &Global, out: &Out, args: &ScanArgs) -> CmdResult {
         &paths,
         to_terminal && out.color,
     );
+    out.verbose(&format!(
+        "report: {} byte(s) in {} ms",
+        thousands(text.len() as u64),
+        started.elapsed().as_millis()
+    ));
     match &args.output {
         Some(file) => {
             let mut f = std::fs::File::create(file)

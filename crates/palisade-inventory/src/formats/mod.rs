@@ -189,12 +189,17 @@ impl Builder {
             .iter()
             .map(|&(from, to)| (from.map_or(Node::Root(0), Node::Package), to))
             .collect();
-        let requirements = self
-            .requirements
-            .into_iter()
-            .filter(|(edge, _)| self.edges.contains(edge))
-            .map(|((from, to), r)| ((from.map_or(Node::Root(0), Node::Package), to), r))
-            .collect();
+        // Sorted first, so the map is built in one pass over presized memory.
+        let mut requirements: Vec<((Node, usize), String)> =
+            Vec::with_capacity(self.requirements.len());
+        requirements.extend(
+            self.requirements
+                .into_iter()
+                .filter(|(edge, _)| self.edges.contains(edge))
+                .map(|((from, to), r)| ((from.map_or(Node::Root(0), Node::Package), to), r)),
+        );
+        requirements.sort_unstable_by_key(|r| r.0);
+        let requirements = requirements.into_iter().collect();
         Inventory {
             packages: self.packages,
             graph: Graph {

@@ -16,7 +16,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 pub use exploitation::{EpssScore, KevEntry};
-pub use read::{AdvisoryRecord, Match, MirrorState, SearchHit, Stats};
+pub use read::{AdvisoryRecord, Match, MirrorState, PackageAdvisories, SearchHit, Stats};
 
 pub use write::{ImportOptions, ImportProgress, ImportReport, Skipped};
 
@@ -98,7 +98,33 @@ CREATE TABLE epss (
     date TEXT
 ) WITHOUT ROWID;
 "#,
+    // Affected entries clustered by package: a lookup reads one contiguous
+    // run of the table instead of seeking a row per index entry.
+    r#"
+CREATE TABLE affected_by_package (
+    ecosystem TEXT NOT NULL,
+    name TEXT NOT NULL,
+    advisory INTEGER NOT NULL REFERENCES advisory(pk) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    release TEXT,
+    package TEXT NOT NULL,
+    versions TEXT NOT NULL,
+    PRIMARY KEY (ecosystem, name, advisory, seq)
+) WITHOUT ROWID;
+INSERT INTO affected_by_package
+    SELECT ecosystem, name, advisory, rowid, release, package, versions FROM affected;
+DROP TABLE affected;
+ALTER TABLE affected_by_package RENAME TO affected;
+CREATE INDEX affected_advisory ON affected(advisory);
+INSERT OR REPLACE INTO meta (key, value) VALUES ('advisories', (SELECT COUNT(*) FROM advisory));
+"#,
 ];
+
+/// Settings for every connection: lookups read the file through a memory
+/// map rather than a system call per page.
+const READ_PRAGMAS: &str = "PRAGMA temp_store = MEMORY;
+     PRAGMA cache_size = -32000;
+     PRAGMA mmap_size = 1073741824;";
 
 /// The advisory database.
 #[derive(Debug)]
@@ -133,6 +159,29 @@ impl Store {
         Ok(store)
     }
 
+    /// A second, read-only connection to the same file, for reading from
+    /// another thread (a connection serves one thread at a time).
+    pub fn reader(&self) -> Result<Store> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| self.db_err(e))?;
+        let store = Store {
+            conn,
+            path: self.path.clone(),
+        };
+        store
+            .conn
+            .busy_timeout(Duration::from_secs(10))
+            .map_err(|e| store.db_err(e))?;
+        store
+            .conn
+            .execute_batch(READ_PRAGMAS)
+            .map_err(|e| store.db_err(e))?;
+        Ok(store)
+    }
+
     /// Where the database file is.
     pub fn path(&self) -> &Path {
         &self.path
@@ -153,10 +202,11 @@ impl Store {
             .execute_batch(
                 "PRAGMA journal_mode = WAL;
                  PRAGMA synchronous = NORMAL;
-                 PRAGMA foreign_keys = ON;
-                 PRAGMA temp_store = MEMORY;
-                 PRAGMA cache_size = -32000;",
+                 PRAGMA foreign_keys = ON;",
             )
+            .map_err(|e| self.db_err(e))?;
+        self.conn
+            .execute_batch(READ_PRAGMAS)
             .map_err(|e| self.db_err(e))
     }
 
@@ -188,11 +238,61 @@ impl Store {
         Ok(())
     }
 
+    /// Starts a read transaction that lasts until the guard drops: every
+    /// query made meanwhile sees one state of the database (an update
+    /// committing halfway through a scan cannot mix old and new advisories),
+    /// and SQLite takes its file lock once instead of once per statement.
+    pub fn snapshot(&self) -> Result<Snapshot<'_>> {
+        if !self.conn.is_autocommit() {
+            // Already inside a transaction: that one is the snapshot.
+            return Ok(Snapshot {
+                store: self,
+                owned: false,
+            });
+        }
+        self.conn
+            .execute_batch("BEGIN DEFERRED")
+            .map_err(|e| self.db_err(e))?;
+        let guard = Snapshot {
+            store: self,
+            owned: true,
+        };
+        // A deferred transaction starts reading at its first query.
+        self.conn
+            .query_row("SELECT count(*) FROM meta", [], |r| r.get::<_, i64>(0))
+            .map_err(|e| self.db_err(e))?;
+        Ok(guard)
+    }
+
     /// The schema version of the open database.
     pub fn schema_version(&self) -> Result<i64> {
         self.conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(|e| self.db_err(e))
+    }
+}
+
+/// An open read transaction; see [`Store::snapshot`].
+pub struct Snapshot<'a> {
+    store: &'a Store,
+    owned: bool,
+}
+
+impl std::fmt::Debug for Snapshot<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("owned", &self.owned)
+            .finish()
+    }
+}
+
+impl Drop for Snapshot<'_> {
+    fn drop(&mut self) {
+        // A read transaction has nothing to lose: ending it cannot fail in a
+        // way that matters to the reader.
+        if self.owned {
+            let _ = self.store.conn.execute_batch("COMMIT");
+        }
     }
 }
 
@@ -205,4 +305,46 @@ pub(crate) fn digest(text: &str) -> i64 {
         hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
     }
     hash as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database written by the previous schema keeps its advisories, and
+    /// lookups by package still find them.
+    #[test]
+    fn a_schema_2_database_is_migrated_with_its_affected_rows() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| Error::io(Path::new("."), e))?;
+        let path = dir.path().join("db.sqlite");
+        {
+            let conn = Connection::open(&path).map_err(|source| Error::Database {
+                path: path.clone(),
+                source,
+            })?;
+            let old = format!(
+                "{}{}
+                 PRAGMA user_version = 2;
+                 INSERT INTO advisory (pk, id, modified, kind, aliases, rank, digest, json)
+                 VALUES (7, 'GHSA-old1', '2026-01-01T00:00:00Z', 'vulnerability', '[]', 0, 0, '{{}}');
+                 INSERT INTO affected (advisory, ecosystem, release, name, package, versions)
+                 VALUES (7, 'npm', NULL, 'left-pad', 'left-pad',
+                   '{{\"ranges\":[{{\"type\":\"SEMVER\",\"events\":[{{\"introduced\":\"0\"}},{{\"fixed\":\"1.3.0\"}}]}}],\"versions\":[]}}');",
+                MIGRATIONS[0], MIGRATIONS[1]
+            );
+            conn.execute_batch(&old).map_err(|source| Error::Database {
+                path: path.clone(),
+                source,
+            })?;
+        }
+        let store = Store::open(&path)?;
+        assert_eq!(store.schema_version()?, MIGRATIONS.len() as i64);
+        let found = store.query("npm", "left-pad", "1.2.0")?;
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].id, "GHSA-old1");
+        assert_eq!(found[0].fixed, vec!["1.3.0".to_string()]);
+        assert!(store.query("npm", "left-pad", "1.3.0")?.is_empty());
+        assert_eq!(store.freshness()?.0, 1);
+        Ok(())
+    }
 }

@@ -153,6 +153,24 @@ fn id_preference(id: &str) -> u8 {
     }
 }
 
+/// The stored advisory entries of one package; see
+/// [`Store::package_advisories`].
+#[derive(Clone, Debug)]
+pub struct PackageAdvisories {
+    scheme: Scheme,
+    stored: Vec<(i64, Affected)>,
+    /// Advisory rows read so far, `None` for withdrawn ones.
+    advisories: HashMap<i64, Option<Hit>>,
+}
+
+impl PackageAdvisories {
+    /// Whether any advisory names the package at all.
+    pub fn is_empty(&self) -> bool {
+        self.stored.is_empty()
+    }
+}
+
+#[derive(Clone, Debug)]
 struct Hit {
     id: String,
     aliases: Vec<String>,
@@ -178,19 +196,129 @@ impl Store {
     /// (OSV name or a common alias; `Debian:12` restricts to that release).
     /// Withdrawn advisories are left out.
     pub fn query(&self, ecosystem: &str, name: &str, version: &str) -> Result<Vec<Match>> {
+        Ok(self
+            .query_many(ecosystem, name, &[version])?
+            .pop()
+            .unwrap_or_default())
+    }
+
+    /// [`Store::query`] for several versions of one package: the package's
+    /// advisories are read and decoded once. Returns one list per version, in
+    /// the order given.
+    pub fn query_many(
+        &self,
+        ecosystem: &str,
+        name: &str,
+        versions: &[&str],
+    ) -> Result<Vec<Vec<Match>>> {
+        let mut package = self.package_advisories(ecosystem, name)?;
+        self.affecting(&mut package, versions)
+    }
+
+    /// Every advisory entry stored for package `name` in `ecosystem`, decoded,
+    /// so that any number of its versions (those installed, the candidates
+    /// for a fix) are checked without reading the database again.
+    pub fn package_advisories(&self, ecosystem: &str, name: &str) -> Result<PackageAdvisories> {
         let canonical = canonical_ecosystem(ecosystem);
         let (base, release) = split_ecosystem(&canonical);
         let scheme = Scheme::for_ecosystem(base);
         let key = normalize_name(base, name);
-        let target = Target::new(scheme, version);
-        // Two simple statements rather than a join: SQLite re-prepares this
-        // join on every execution, which costs more than the lookups.
         let mut affected_rows = self
             .conn
             .prepare_cached(
                 "SELECT advisory, release, versions FROM affected WHERE ecosystem = ?1 AND name = ?2",
             )
             .map_err(|e| self.db_err(e))?;
+        let mut rows = affected_rows
+            .query(params![base, key])
+            .map_err(|e| self.db_err(e))?;
+        let mut stored: Vec<(i64, Affected)> = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| self.db_err(e))? {
+            let row_release = row.get_ref(1).map_err(|e| self.db_err(e))?;
+            if let (Some(want), Ok(Some(have))) = (release, row_release.as_str_or_null())
+                && want != have
+            {
+                continue;
+            }
+            let text = row.get_ref(2).map_err(|e| self.db_err(e))?;
+            let Ok(text) = text.as_str() else {
+                continue;
+            };
+            let Ok(decoded) = serde_json::from_str::<StoredAffected<'_>>(text) else {
+                continue;
+            };
+            let pk: i64 = row.get(0).map_err(|e| self.db_err(e))?;
+            stored.push((
+                pk,
+                Affected {
+                    ranges: decoded.ranges,
+                    versions: decoded.versions.into_iter().map(Cow::into_owned).collect(),
+                },
+            ));
+        }
+        Ok(PackageAdvisories {
+            scheme,
+            stored,
+            advisories: HashMap::new(),
+        })
+    }
+
+    /// The advisories of `package` affecting each of `versions`, merged
+    /// across aliases, withdrawn ones left out; one list per version.
+    pub fn affecting(
+        &self,
+        package: &mut PackageAdvisories,
+        versions: &[&str],
+    ) -> Result<Vec<Vec<Match>>> {
+        let mut out = Vec::with_capacity(versions.len());
+        for version in versions {
+            if package.stored.is_empty() {
+                out.push(Vec::new());
+                continue;
+            }
+            let target = Target::new(package.scheme, version);
+            let mut hits: Vec<Hit> = Vec::new();
+            let mut by_pk: HashMap<i64, usize> = HashMap::new();
+            for (pk, affected) in &package.stored {
+                if !target.is_affected_by(&affected.ranges, &affected.versions) {
+                    continue;
+                }
+                let index = match by_pk.get(pk) {
+                    Some(&index) => index,
+                    None => {
+                        let advisory = match package.advisories.get(pk) {
+                            Some(known) => known.clone(),
+                            None => {
+                                let read = self.advisory_hit(*pk)?;
+                                package.advisories.insert(*pk, read.clone());
+                                read
+                            }
+                        };
+                        let Some(hit) = advisory else { continue };
+                        hits.push(hit);
+                        by_pk.insert(*pk, hits.len() - 1);
+                        hits.len() - 1
+                    }
+                };
+                let hit = &mut hits[index];
+                for v in affected.fixed_versions() {
+                    if !hit.fixed.iter().any(|f| f == v) {
+                        hit.fixed.push(v.to_string());
+                    }
+                }
+                for v in affected.last_affected_versions() {
+                    if !hit.last_affected.iter().any(|f| f == v) {
+                        hit.last_affected.push(v.to_string());
+                    }
+                }
+            }
+            out.push(merge(&hits, package.scheme));
+        }
+        Ok(out)
+    }
+
+    /// The advisory behind an `affected` row, or `None` when it is withdrawn.
+    fn advisory_hit(&self, pk: i64) -> Result<Option<Hit>> {
         let mut advisory_row = self
             .conn
             .prepare_cached(
@@ -199,83 +327,30 @@ impl Store {
                  FROM advisory WHERE pk = ?1",
             )
             .map_err(|e| self.db_err(e))?;
-        let mut rows = affected_rows
-            .query(params![base, key])
-            .map_err(|e| self.db_err(e))?;
-        let mut hits: Vec<Hit> = Vec::new();
-        // Advisory key -> index in `hits`, or `None` for a withdrawn advisory.
-        let mut by_pk: HashMap<i64, Option<usize>> = HashMap::new();
-        while let Some(row) = rows.next().map_err(|e| self.db_err(e))? {
-            let row_release: Option<String> = row.get(1).map_err(|e| self.db_err(e))?;
-            if let (Some(want), Some(have)) = (release, row_release.as_deref())
-                && want != have
-            {
-                continue;
+        let read = |row: &Row<'_>| -> rusqlite::Result<Option<Hit>> {
+            let withdrawn = row.get_ref(9)?;
+            if !matches!(withdrawn, rusqlite::types::ValueRef::Null) {
+                return Ok(None);
             }
-            let versions = row.get_ref(2).map_err(|e| self.db_err(e))?;
-            let Ok(text) = versions.as_str() else {
-                continue;
-            };
-            let Ok(stored) = serde_json::from_str::<StoredAffected<'_>>(text) else {
-                continue;
-            };
-            if !target.is_affected_by(&stored.ranges, &stored.versions) {
-                continue;
-            }
-            let affected = Affected {
-                ranges: stored.ranges,
-                versions: Vec::new(),
-            };
-            let pk: i64 = row.get(0).map_err(|e| self.db_err(e))?;
-            let index = match by_pk.get(&pk) {
-                Some(index) => *index,
-                None => {
-                    let read = |row: &Row<'_>| -> rusqlite::Result<Option<Hit>> {
-                        let withdrawn: Option<String> = row.get(9)?;
-                        if withdrawn.is_some() {
-                            return Ok(None);
-                        }
-                        let aliases: String = row.get(1)?;
-                        let kind: String = row.get(2)?;
-                        Ok(Some(Hit {
-                            id: row.get(0)?,
-                            aliases: serde_json::from_str(&aliases).unwrap_or_default(),
-                            kind: kind_from(&kind),
-                            summary: row.get(3)?,
-                            severity: severity_from_row(row, 4)?,
-                            published: tidy(row.get(7)?),
-                            modified: tidy(row.get(8)?).unwrap_or_default(),
-                            fixed: Vec::new(),
-                            last_affected: Vec::new(),
-                        }))
-                    };
-                    let hit = advisory_row
-                        .query_row([pk], read)
-                        .optional()
-                        .map_err(|e| self.db_err(e))?
-                        .flatten();
-                    let index = hit.map(|hit| {
-                        hits.push(hit);
-                        hits.len() - 1
-                    });
-                    by_pk.insert(pk, index);
-                    index
-                }
-            };
-            let Some(index) = index else { continue };
-            let hit = &mut hits[index];
-            for v in affected.fixed_versions() {
-                if !hit.fixed.iter().any(|f| f == v) {
-                    hit.fixed.push(v.to_string());
-                }
-            }
-            for v in affected.last_affected_versions() {
-                if !hit.last_affected.iter().any(|f| f == v) {
-                    hit.last_affected.push(v.to_string());
-                }
-            }
-        }
-        Ok(merge(&hits, scheme))
+            let aliases = row.get_ref(1)?.as_str().unwrap_or("[]");
+            let kind = row.get_ref(2)?.as_str().unwrap_or("");
+            Ok(Some(Hit {
+                id: row.get(0)?,
+                aliases: serde_json::from_str(aliases).unwrap_or_default(),
+                kind: kind_from(kind),
+                summary: row.get(3)?,
+                severity: severity_from_row(row, 4)?,
+                published: tidy(row.get(7)?),
+                modified: tidy(row.get(8)?).unwrap_or_default(),
+                fixed: Vec::new(),
+                last_affected: Vec::new(),
+            }))
+        };
+        Ok(advisory_row
+            .query_row([pk], read)
+            .optional()
+            .map_err(|e| self.db_err(e))?
+            .flatten())
     }
 
     /// The advisory with this id, or else those that list it as an alias
@@ -358,7 +433,6 @@ impl Store {
         .map_err(|e| self.db_err(e))
     }
 
-    /// Counts by ecosystem, source and kind, and the update history.
     /// How many advisories the database holds and when it last changed (the
     /// later of the last import and the last mirror update), cheaply: what a
     /// scan report states about its data.
@@ -366,7 +440,13 @@ impl Store {
         let db = |e| self.db_err(e);
         let advisories: i64 = self
             .conn
-            .query_row("SELECT COUNT(*) FROM advisory", [], |r| r.get(0))
+            .query_row(
+                "SELECT COALESCE(
+                     (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'advisories'),
+                     (SELECT COUNT(*) FROM advisory))",
+                [],
+                |r| r.get(0),
+            )
             .map_err(db)?;
         let updated: Option<String> = self
             .conn
@@ -387,6 +467,7 @@ impl Store {
         Ok((advisories as u64, updated))
     }
 
+    /// Counts by ecosystem, source and kind, and the update history.
     pub fn stats(&self) -> Result<Stats> {
         let db = |e| self.db_err(e);
         let count = |sql: &str| -> Result<u64> {
