@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Builder, line_at, toml_doc};
+use super::{Builder, LineIndex, toml_doc};
 use crate::Result;
 use crate::model::{Inventory, Scope};
 
@@ -33,8 +33,9 @@ pub(crate) fn parse(origin: &str, text: &str) -> Result<Inventory> {
     let mut b = Builder::new(origin, "crates.io", "Cargo.lock");
     let mut by_name: HashMap<&str, Vec<(usize, &str)>> = HashMap::new();
     let mut indices = Vec::with_capacity(lock.package.len());
+    let lines = LineIndex::new(text);
     for entry in &lock.package {
-        let line = line_at(text, entry.name.span().start);
+        let line = lines.line(entry.name.span().start);
         let i = b.add(entry.name.get_ref(), &entry.version, Some(line));
         if let Some(source) = &entry.source
             && source.starts_with("git+")

@@ -273,6 +273,34 @@ impl<K, V> Pairs<K, V> {
 }
 
 /// The 1-based line at byte offset `at`.
+/// Line numbers of byte offsets in one text, for parsers that locate many
+/// entries: counting from the start for each would be quadratic.
+pub(crate) struct LineIndex {
+    /// Offset just past each newline.
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub(crate) fn new(text: &str) -> LineIndex {
+        LineIndex {
+            starts: newline_ends(text),
+        }
+    }
+
+    /// The 1-based line holding byte `at`.
+    pub(crate) fn line(&self, at: usize) -> usize {
+        self.starts.partition_point(|&start| start <= at) + 1
+    }
+}
+
+fn newline_ends(text: &str) -> Vec<usize> {
+    text.bytes()
+        .enumerate()
+        .filter(|&(_, b)| b == b'\n')
+        .map(|(i, _)| i + 1)
+        .collect()
+}
+
 pub(crate) fn line_at(text: &str, at: usize) -> usize {
     text.as_bytes()[..at.min(text.len())]
         .iter()
@@ -427,4 +455,21 @@ pub(crate) fn toml_doc<T: serde::de::DeserializeOwned>(
         let line = e.span().map(|s| line_at(text, s.start));
         crate::Error::parse(origin, line, format!("invalid TOML: {}", e.message()))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_line_index_agrees_with_counting_newlines() {
+        let text = "a\nbb\n\nccc\nd";
+        let index = LineIndex::new(text);
+        for at in 0..=text.len() + 2 {
+            assert_eq!(index.line(at), line_at(text, at), "offset {at}");
+        }
+        assert_eq!(index.line(0), 1);
+        assert_eq!(index.line(2), 2);
+        assert_eq!(index.line(6), 4);
+    }
 }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Builder, json, json_key, line_at, toml_doc};
+use super::{Builder, LineIndex, json, json_key, toml_doc};
 use crate::manifest::{Declared, pep508_name, pipfile, pyproject};
 use crate::model::{Inventory, Scope, VersionStatus};
 use crate::{Error, Result};
@@ -80,10 +80,11 @@ struct PoetryEntry {
 }
 
 fn poetry_entries(lock: PoetryLock, text: &str) -> Vec<PoetryEntry> {
+    let lines = LineIndex::new(text);
     lock.package
         .into_iter()
         .map(|p| PoetryEntry {
-            line: line_at(text, p.name.span().start),
+            line: lines.line(p.name.span().start),
             name: p.name.into_inner(),
             version: p.version,
             optional: p.optional,
@@ -352,6 +353,7 @@ pub(crate) fn parse_uv(origin: &str, text: &str) -> Result<Inventory> {
     let mut b = Builder::new(origin, "PyPI", "uv.lock");
     let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
     let mut nodes: Vec<Option<usize>> = Vec::new();
+    let lines = LineIndex::new(text);
     for p in &lock.package {
         if uv_is_project(p) {
             nodes.push(None);
@@ -361,7 +363,7 @@ pub(crate) fn parse_uv(origin: &str, text: &str) -> Result<Inventory> {
         let i = b.add(
             p.name.get_ref(),
             &version,
-            Some(line_at(text, p.name.span().start)),
+            Some(lines.line(p.name.span().start)),
         );
         if let Some(git) = p.source.get("git").and_then(toml::Value::as_str) {
             b.pkg(i).commit = git.rsplit_once('#').map(|(_, c)| c.to_string());
@@ -446,11 +448,12 @@ pub(crate) fn parse_pdm(origin: &str, text: &str, path: Option<&Path>) -> Result
     let mut b = Builder::new(origin, "PyPI", "pdm.lock");
     let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
     let mut indices = Vec::new();
+    let lines = LineIndex::new(text);
     for p in &lock.package {
         let i = b.add(
             p.name.get_ref(),
             &p.version,
-            Some(line_at(text, p.name.span().start)),
+            Some(lines.line(p.name.span().start)),
         );
         let prod = p.groups.is_empty() || p.groups.iter().any(|g| g == "default");
         if !prod {
