@@ -111,18 +111,7 @@ impl Out {
     }
 }
 
-/// `1234567` -> `1,234,567`
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use palisade_scan::report::thousands;
 
 /// Bytes for people: `12.3 MB`.
 pub fn bytes(n: u64) -> String {

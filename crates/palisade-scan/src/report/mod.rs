@@ -128,8 +128,9 @@ pub(crate) fn summary_text(report: &Report) -> String {
     text
 }
 
-/// `1234567` -> `1,234,567`
-fn thousands(n: u64) -> String {
+/// `1234567` -> `1,234,567`: counts as the reports print them (the CLI
+/// prints its own counts the same way).
+pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
