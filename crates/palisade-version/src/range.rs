@@ -198,11 +198,18 @@ pub struct Target {
 
 impl Target {
     pub fn new(scheme: Scheme, version: &str) -> Target {
+        let own = scheme.parse(version);
+        // SemVer ecosystems read both kinds of range the same way: parse once.
+        let semver = if scheme == Scheme::SemVer {
+            own.clone()
+        } else {
+            Scheme::SemVer.parse(version)
+        };
         Target {
             text: version.to_string(),
             scheme,
-            own: scheme.parse(version),
-            semver: Scheme::SemVer.parse(version),
+            own,
+            semver,
         }
     }
 
