@@ -125,6 +125,13 @@ impl Inventory {
 
     /// Appends another inventory, renumbering its graph.
     pub fn extend(&mut self, other: Inventory) {
+        if self.packages.is_empty() && self.graph.roots.is_empty() && self.files.is_empty() {
+            // Nothing to renumber: take it whole rather than re-insert every edge.
+            let warnings = std::mem::take(&mut self.warnings);
+            *self = other;
+            self.warnings.splice(0..0, warnings);
+            return;
+        }
         let offset = self.packages.len();
         let root_offset = self.graph.roots.len();
         let shift = |from: Node| match from {

@@ -1,6 +1,8 @@
 //! Questions about the graph: why is a package here?
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use foldhash::{HashMap, HashMapExt};
 
 use crate::model::{Inventory, Node};
 

@@ -1,7 +1,9 @@
 //! Matching an inventory against the advisory database: one finding per
 //! vulnerability (ids merged across aliases) per package version.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use foldhash::{HashMap, HashMapExt};
 use std::sync::OnceLock;
 
 use chrono::NaiveDate;
@@ -222,6 +224,7 @@ struct Shared<'a> {
 fn examine(store: &Store, shared: &Shared<'_>, packages: &[Vec<usize>]) -> Result<Vec<Examined>> {
     let _snapshot = store.snapshot()?;
     let mut out = Vec::new();
+    let mut parsed = remediation::Parsed::default();
     for members in packages {
         let first = &shared.groups[members[0]].key;
         let versions: Vec<&str> = members
@@ -245,6 +248,7 @@ fn examine(store: &Store, shared: &Shared<'_>, packages: &[Vec<usize>]) -> Resul
             let plan = remediation::plan(
                 store,
                 &mut advisories,
+                &mut parsed,
                 shared.inventory,
                 group,
                 &matches,

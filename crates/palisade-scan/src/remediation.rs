@@ -11,7 +11,10 @@
 //! of the installed version (`^1.2.3`), as `cargo add` and `npm install`
 //! write them.
 
-use std::collections::{HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::HashSet;
+
+use foldhash::{HashMap, HashMapExt};
 
 use palisade_inventory::query::Reach;
 use palisade_inventory::{Inventory, Node};
@@ -134,26 +137,50 @@ fn fixed_version(
 /// The requirement `from` places on package `to`: as declared, or assumed
 /// (`true`) when the lockfile does not record it. `Err` holds text that is
 /// not a version requirement (a git URL, a path).
-fn requirement_on(
+fn requirement_on<'a>(
     inv: &Inventory,
+    parsed: &'a mut Parsed,
     flavor: Flavor,
     from: Node,
     to: usize,
-) -> Result<(Requirement, bool), String> {
+) -> Result<(Cow<'a, Requirement>, bool), String> {
     match inv.requirement(from, to) {
-        Some(text) => Requirement::parse(flavor, text)
-            .map(|r| (r, false))
-            .map_err(|_| text.to_string()),
+        Some(text) => parsed
+            .get(flavor, text)
+            .map(|r| (Cow::Borrowed(r), false))
+            .ok_or_else(|| text.to_string()),
         None => Ok((
-            Requirement::compatible_with(flavor, &inv.packages[to].version),
+            Cow::Owned(Requirement::compatible_with(
+                flavor,
+                &inv.packages[to].version,
+            )),
             true,
         )),
     }
 }
 
+/// Requirements already read, by grammar and text: a lockfile repeats the
+/// same few (`^1.0.0`) thousands of times.
+#[derive(Default)]
+pub(crate) struct Parsed {
+    known: HashMap<(Flavor, String), Option<Requirement>>,
+}
+
+impl Parsed {
+    /// The requirement, or `None` when the text is not one (a URL, a path).
+    fn get(&mut self, flavor: Flavor, text: &str) -> Option<&Requirement> {
+        self.known
+            .entry((flavor, text.to_string()))
+            .or_insert_with(|| Requirement::parse(flavor, text).ok())
+            .as_ref()
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn plan(
     store: &Store,
     advisories: &mut PackageAdvisories,
+    parsed: &mut Parsed,
     inv: &Inventory,
     group: &Group,
     matches: &[Match],
@@ -183,7 +210,7 @@ pub(crate) fn plan(
     // The first declaration that refuses the fix decides what must move.
     for &index in &group.indices {
         for &from in parents.of(index) {
-            let admitted = match requirement_on(inv, flavor, from, index) {
+            let admitted = match requirement_on(inv, parsed, flavor, from, index) {
                 Ok((req, _)) if req.matches(&version) => Ok(()),
                 Ok((req, true)) => Err(format!("{req} (assumed: not recorded in the lockfile)")),
                 Ok((req, false)) => Err(req.to_string()),

@@ -22,7 +22,7 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-use crate::Scheme;
+use crate::{Scheme, Version};
 
 /// Longest requirement read; longer text is refused rather than parsed.
 pub const MAX_REQUIREMENT_LEN: usize = 4096;
@@ -105,6 +105,9 @@ enum Op {
 struct Comparator {
     op: Op,
     version: String,
+    /// `version` read once, in the flavor's scheme: a requirement is
+    /// matched against many versions.
+    parsed: Version,
     /// A bound palisade derived (`^1.2` gives `<2.0.0-0`), which does not
     /// count as the user naming a pre-release.
     derived: bool,
@@ -258,6 +261,7 @@ impl Builder {
         }
         self.alt.comparators.push(Comparator {
             op,
+            parsed: self.flavor.scheme().parse(&version),
             version,
             derived,
         });
@@ -469,6 +473,7 @@ impl Requirement {
                 comparators: vec![Comparator {
                     op: Op::Eq,
                     version: version.to_string(),
+                    parsed: flavor.scheme().parse(version),
                     derived: false,
                 }],
                 excluded: Vec::new(),
@@ -551,7 +556,7 @@ impl Requirement {
             let prerelease_named = alt
                 .comparators
                 .iter()
-                .any(|c| !c.derived && scheme.parse(&c.version).is_prerelease());
+                .any(|c| !c.derived && c.parsed.is_prerelease());
             if v.is_prerelease() && !prerelease_named {
                 return false;
             }
@@ -559,7 +564,7 @@ impl Requirement {
                 if c.op == Op::Identical {
                     return version.trim() == c.version;
                 }
-                let order = v.compare(&scheme.parse(&c.version));
+                let order = v.compare(&c.parsed);
                 match c.op {
                     Op::Lt => order == Ordering::Less,
                     Op::Le => order != Ordering::Greater,

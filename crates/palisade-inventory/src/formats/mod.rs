@@ -13,7 +13,9 @@ pub(crate) mod python;
 pub(crate) mod ruby;
 pub(crate) mod yarn;
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
+
+use foldhash::{HashMap, HashMapExt};
 
 use crate::model::{Graph, Inventory, Node, Package, Root, Scope, Source, VersionStatus, Warning};
 use crate::purl::purl;
@@ -23,7 +25,9 @@ pub(crate) struct Builder {
     origin: String,
     ecosystem: &'static str,
     packages: Vec<Package>,
-    index: HashMap<(String, String), usize>,
+    /// Name -> version -> package index: looked up by `&str` without
+    /// allocating, once or twice per lockfile entry.
+    index: HashMap<String, HashMap<String, usize>>,
     edges: BTreeSet<(Option<usize>, usize)>,
     requirements: HashMap<(Option<usize>, usize), String>,
     /// Scope of each direct dependency, for formats that only label those.
@@ -62,8 +66,7 @@ impl Builder {
 
     /// Adds a package (or finds the one with the same name and version).
     pub(crate) fn add(&mut self, name: &str, version: &str, line: Option<usize>) -> usize {
-        let key = (name.to_string(), version.to_string());
-        if let Some(&i) = self.index.get(&key) {
+        if let Some(i) = self.find(name, version) {
             return i;
         }
         self.packages.push(Package {
@@ -81,7 +84,17 @@ impl Builder {
             },
             commit: None,
         });
-        self.index.insert(key, self.packages.len() - 1);
+        let at = self.packages.len() - 1;
+        match self.index.get_mut(name) {
+            Some(versions) => {
+                versions.insert(version.to_string(), at);
+            }
+            None => {
+                let mut versions = HashMap::with_capacity(1);
+                versions.insert(version.to_string(), at);
+                self.index.insert(name.to_string(), versions);
+            }
+        }
         self.packages.len() - 1
     }
 
@@ -102,9 +115,7 @@ impl Builder {
     }
 
     pub(crate) fn find(&self, name: &str, version: &str) -> Option<usize> {
-        self.index
-            .get(&(name.to_string(), version.to_string()))
-            .copied()
+        self.index.get(name)?.get(version).copied()
     }
 
     pub(crate) fn pkg(&mut self, i: usize) -> &mut Package {

@@ -6,7 +6,9 @@
 //! `dependencies` and name what each package `requires`. Workspace members and
 //! `link` entries are projects, not packages: their dependencies are direct.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::{HashMap, HashMapExt};
 use std::path::Path;
 
 use serde::Deserialize;
@@ -74,9 +76,20 @@ struct V1Entry {
     dependencies: BTreeMap<String, V1Entry>,
 }
 
+const NODE_MODULES: &str = "node_modules/";
+
+/// Where the last `node_modules/` in `path` starts. A prebuilt searcher:
+/// `rsplit_once` sets one up per call, and this runs for every path
+/// resolution of every dependency.
+fn last_node_modules(path: &str) -> Option<usize> {
+    static FINDER: std::sync::LazyLock<memchr::memmem::FinderRev<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::FinderRev::new(NODE_MODULES));
+    FINDER.rfind(path.as_bytes())
+}
+
 /// The package name installed at a `node_modules` path.
 fn name_at(path: &str) -> &str {
-    path.rsplit_once("node_modules/").map_or(path, |(_, t)| t)
+    last_node_modules(path).map_or(path, |at| &path[at + NODE_MODULES.len()..])
 }
 
 /// The directory a `node_modules/...` path is installed under ("" at the top).
@@ -84,8 +97,8 @@ fn parent_of(path: &str) -> Option<&str> {
     if path.is_empty() {
         return None;
     }
-    let (before, _) = path.rsplit_once("node_modules/")?;
-    Some(before.trim_end_matches('/'))
+    let at = last_node_modules(path)?;
+    Some(path[..at].trim_end_matches('/'))
 }
 
 /// Finds what `dep` resolves to from `from`, walking up as Node does.
@@ -162,7 +175,7 @@ fn key_lines(text: &str) -> HashMap<&str, usize> {
     for (n, line) in text.lines().enumerate() {
         let t = line.trim();
         if let Some(key) = t.strip_prefix('"').and_then(|t| t.strip_suffix("\": {"))
-            && (key.is_empty() || key.contains("node_modules/") || !key.contains('"'))
+            && (key.is_empty() || last_node_modules(key).is_some() || !key.contains('"'))
         {
             lines.entry(key).or_insert(n + 1);
         }
@@ -191,7 +204,7 @@ fn parse_v2(b: &mut Builder, lock: &Lock, text: &str) {
     let lines = key_lines(text);
     let mut paths: HashMap<&str, usize> = HashMap::new();
     for (path, entry) in lock.packages.iter() {
-        if path.is_empty() || !path.contains("node_modules/") {
+        if path.is_empty() || last_node_modules(path).is_none() {
             continue;
         }
         if entry.link {
@@ -228,7 +241,7 @@ fn parse_v2(b: &mut Builder, lock: &Lock, text: &str) {
     for (path, entry) in lock.packages.iter() {
         let from = paths.get(path.as_str()).copied();
         let is_project =
-            from.is_none() && !entry.link && (path.is_empty() || !path.contains("node_modules/"));
+            from.is_none() && !entry.link && (path.is_empty() || last_node_modules(path).is_none());
         if from.is_none() && !is_project {
             continue;
         }
