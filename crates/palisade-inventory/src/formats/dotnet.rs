@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 
-use super::{Builder, json, json_key};
+use super::{Builder, JsonKeys, json, json_key};
 use crate::Result;
 use crate::model::{Inventory, Scope};
 
@@ -31,6 +31,7 @@ pub(crate) fn parse(origin: &str, text: &str) -> Result<Inventory> {
     let mut b = Builder::new(origin, "NuGet", "packages.lock.json");
     for (framework, entries) in &lock.dependencies {
         let start = json_key(text, 0, framework).map_or(0, |(_, after)| after);
+        let keys = JsonKeys::new(text, start);
         let mut by_name: HashMap<String, usize> = HashMap::new();
         let mut nodes = Vec::new();
         for (name, entry) in entries {
@@ -40,7 +41,7 @@ pub(crate) fn parse(origin: &str, text: &str) -> Result<Inventory> {
             if entry.kind == "Project" {
                 continue;
             }
-            let line = json_key(text, start, name).map(|(l, _)| l);
+            let line = keys.get(name).map(|(l, _)| l);
             let i = b.add(name, version, line);
             if entry.kind == "Direct" {
                 b.direct(i, Scope::Prod);

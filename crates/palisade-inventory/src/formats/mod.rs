@@ -312,6 +312,110 @@ fn newline_ends(text: &str) -> Vec<usize> {
         .collect()
 }
 
+/// Where each YAML mapping key first starts a line at or after byte `from`
+/// (any indentation, quoted or not): [`yaml_key`] for many keys in one pass.
+pub(crate) struct YamlKeys<'a> {
+    lines: LineIndex,
+    /// Key -> (offset of its line, offset after that line).
+    first: HashMap<&'a str, (usize, usize)>,
+}
+
+impl<'a> YamlKeys<'a> {
+    pub(crate) fn new(text: &'a str, from: usize) -> YamlKeys<'a> {
+        let mut first: HashMap<&'a str, (usize, usize)> = HashMap::new();
+        let mut offset = 0;
+        for line in text.split_inclusive('\n') {
+            let start = offset;
+            offset += line.len();
+            if start < from {
+                continue;
+            }
+            let trimmed = line.trim_start();
+            // A key is what precedes a `:`, or a quoted text followed by one.
+            let quote = trimmed.chars().next().filter(|c| *c == '"' || *c == '\'');
+            let body = match quote {
+                Some(_) => &trimmed[1..],
+                None => trimmed,
+            };
+            for (at, _) in body.match_indices(':') {
+                let key = match quote {
+                    Some(q) => match body[..at].strip_suffix(q) {
+                        Some(key) => key,
+                        None => continue,
+                    },
+                    None => &body[..at],
+                };
+                first.entry(key).or_insert((start, offset));
+            }
+        }
+        YamlKeys {
+            lines: LineIndex::new(text),
+            first,
+        }
+    }
+
+    /// The line of `key` and the offset after that line.
+    pub(crate) fn get(&self, key: &str) -> Option<(usize, usize)> {
+        self.first
+            .get(key)
+            .map(|&(start, after)| (self.lines.line(start), after))
+    }
+}
+
+/// Where each JSON object key first appears at or after byte `from`:
+/// [`json_key`] for many keys in one pass.
+pub(crate) struct JsonKeys<'a> {
+    lines: LineIndex,
+    /// Key as written (escaped) -> (offset of its opening quote, offset after it).
+    first: HashMap<&'a str, (usize, usize)>,
+}
+
+impl<'a> JsonKeys<'a> {
+    pub(crate) fn new(text: &'a str, from: usize) -> JsonKeys<'a> {
+        let bytes = text.as_bytes();
+        let mut first: HashMap<&'a str, (usize, usize)> = HashMap::new();
+        let mut i = from.min(bytes.len());
+        while let Some(open) = memchr::memchr(b'"', &bytes[i..]).map(|p| i + p) {
+            // The closing quote: the next one not escaped.
+            let mut close = open + 1;
+            loop {
+                match memchr::memchr2(b'"', b'\\', &bytes[close..]) {
+                    Some(p) if bytes[close + p] == b'\\' => close += p + 2,
+                    Some(p) => {
+                        close += p;
+                        break;
+                    }
+                    None => {
+                        close = bytes.len();
+                        break;
+                    }
+                }
+            }
+            if close >= bytes.len() {
+                break;
+            }
+            let after = close + 1;
+            if text[after..].trim_start().starts_with(':') {
+                first.entry(&text[open + 1..close]).or_insert((open, after));
+            }
+            i = after;
+        }
+        JsonKeys {
+            lines: LineIndex::new(text),
+            first,
+        }
+    }
+
+    /// The line of `key` and the offset after it.
+    pub(crate) fn get(&self, key: &str) -> Option<(usize, usize)> {
+        let escaped = serde_json::to_string(key).ok()?;
+        let raw = &escaped[1..escaped.len() - 1];
+        self.first
+            .get(raw)
+            .map(|&(open, after)| (self.lines.line(open), after))
+    }
+}
+
 pub(crate) fn line_at(text: &str, at: usize) -> usize {
     text.as_bytes()[..at.min(text.len())]
         .iter()
@@ -471,6 +575,32 @@ pub(crate) fn toml_doc<T: serde::de::DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_indexes_agree_with_searching_for_each_key() {
+        let yaml = "lockfileVersion: '9.0'\npackages:\n\n  /a@1.0.0:\n    resolution: {integrity: x}\n  '@s/b@2.0.0':\n    dev: true\n  \"c@3\":\n  /a@1.0.0:\n";
+        let from = yaml_key(yaml, 0, "packages").map_or(0, |(_, after)| after);
+        let keys = YamlKeys::new(yaml, from);
+        for key in [
+            "/a@1.0.0",
+            "@s/b@2.0.0",
+            "c@3",
+            "resolution",
+            "dev",
+            "missing",
+        ] {
+            assert_eq!(keys.get(key), yaml_key(yaml, from, key), "{key}");
+        }
+        assert_eq!(keys.get("@s/b@2.0.0").map(|(line, _)| line), Some(6));
+
+        let json = "{\n \"default\": {\n  \"idna\": {\"version\": \"==2.8\"},\n  \"we\\\"ird\" : {},\n  \"six\": {\"note\": \"idna\"}\n }\n}";
+        let from = json_key(json, 0, "default").map_or(0, |(_, after)| after);
+        let keys = JsonKeys::new(json, from);
+        for key in ["idna", "six", "we\"ird", "version", "note", "missing"] {
+            assert_eq!(keys.get(key), json_key(json, from, key), "{key}");
+        }
+        assert_eq!(keys.get("six").map(|(line, _)| line), Some(5));
+    }
 
     #[test]
     fn the_line_index_agrees_with_counting_newlines() {

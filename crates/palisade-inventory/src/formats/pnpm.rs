@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_yaml_ng::Value;
 
-use super::{Builder, yaml, yaml_key};
+use super::{Builder, YamlKeys, yaml, yaml_key};
 use crate::Result;
 use crate::model::{Inventory, Scope};
 
@@ -100,6 +100,7 @@ pub(crate) fn parse(origin: &str, text_in: &str) -> Result<Inventory> {
         .unwrap_or(5);
     let v5 = major < 6;
     let packages_at = yaml_key(text_in, 0, "packages").map_or(0, |(_, after)| after);
+    let keys = YamlKeys::new(text_in, packages_at);
     let mut b = Builder::new(origin, "npm", "pnpm-lock.yaml");
     let mut flags_seen = false;
     for (key, entry) in &lock.packages {
@@ -112,7 +113,7 @@ pub(crate) fn parse(origin: &str, text_in: &str) -> Result<Inventory> {
         if let Some(v) = entry.version.as_ref().map(text).filter(|v| !v.is_empty()) {
             version = v;
         }
-        let line = yaml_key(text_in, packages_at, key).map(|(l, _)| l);
+        let line = keys.get(key).map(|(l, _)| l);
         let i = b.add(&name, &version, line);
         let p = b.pkg(i);
         if entry.dev == Some(true) {

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Builder, LineIndex, json, json_key, toml_doc};
+use super::{Builder, JsonKeys, LineIndex, json, json_key, toml_doc};
 use crate::manifest::{Declared, pep508_name, pipfile, pyproject};
 use crate::model::{Inventory, Scope, VersionStatus};
 use crate::{Error, Result};
@@ -280,8 +280,9 @@ pub(crate) fn parse_pipfile(origin: &str, text: &str, path: Option<&Path>) -> Re
         ("develop", &lock.develop, true),
     ] {
         let start = json_key(text, 0, section).map_or(0, |(_, after)| after);
+        let keys = JsonKeys::new(text, start);
         for (name, entry) in entries {
-            let line = json_key(text, start, name).map(|(l, _)| l);
+            let line = keys.get(name).map(|(l, _)| l);
             let (version, status) = match entry.version.as_deref() {
                 Some(v) if v.starts_with("===") => (v[3..].to_string(), VersionStatus::Exact),
                 Some(v) if v.starts_with("==") => (v[2..].to_string(), VersionStatus::Exact),
