@@ -63,6 +63,26 @@ pub enum Command {
     /// Version ordering of package ecosystems
     #[command(subcommand)]
     Version(VersionCommand),
+    /// Validate JSON documents or recorded events against a JSON Schema model (exit 1 if any is invalid)
+    Validate(ValidateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ValidateArgs {
+    /// The model: a JSON Schema file (draft 4 unless its `$schema` says otherwise)
+    #[arg(long, value_name = "FILE")]
+    pub schema: PathBuf,
+    /// The draft of a model whose `$schema` names none: 4 (API Gateway's), 6, 7, 2019-09, 2020-12
+    #[arg(long, value_name = "DRAFT", value_parser = parse_draft)]
+    pub draft: Option<palisade_validate::Draft>,
+    /// JSON files to validate ("-" reads standard input)
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+}
+
+fn parse_draft(text: &str) -> Result<palisade_validate::Draft, String> {
+    palisade_validate::Draft::parse(text)
+        .ok_or_else(|| format!("unknown draft {text:?}: use 4, 6, 7, 2019-09 or 2020-12"))
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -110,6 +110,7 @@ fn main() -> ExitCode {
         Command::Version(command) => cmd::version::run(&out, command),
         Command::Sbom(args) => cmd::inventory::sbom(&out, args),
         Command::Graph(args) => cmd::inventory::graph(&out, args),
+        Command::Validate(args) => cmd::validate::run(&out, args),
     };
     match result {
         Ok(code) => code,

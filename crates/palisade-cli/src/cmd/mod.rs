@@ -3,4 +3,5 @@ pub mod fix;
 pub mod hook;
 pub mod inventory;
 pub mod scan;
+pub mod validate;
 pub mod version;
