@@ -17,19 +17,8 @@ trap 'rm -rf "$WORK"' EXIT
 
 [ -d "$DATA/advisories/rustsec" ] || { echo "shared data not found at $DATA" >&2; exit 2; }
 
-cargo build --release --locked -p palisade-cli >&2
-TARGET="${CARGO_TARGET_DIR:-$(pwd)/target}"
-PALISADE="$TARGET/release/palisade"
-
-AUDIT="$(command -v cargo-audit || true)"
-if [ -z "$AUDIT" ]; then
-  TOOLS="${BENCH_TOOLS:-$HOME/.cache/palisade-bench-tools}"
-  if [ ! -x "$TOOLS/bin/cargo-audit" ]; then
-    echo "installing cargo-audit into $TOOLS (once)..." >&2
-    cargo install cargo-audit --locked --root "$TOOLS" >&2
-  fi
-  AUDIT="$TOOLS/bin/cargo-audit"
-fi
+source bench/common.sh
+find_cargo_audit
 
 now_ns() { date +%s%N; }
 # median of the numbers on stdin

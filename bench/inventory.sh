@@ -15,19 +15,16 @@ CDXGEN_RUNS="${CDXGEN_RUNS:-1}"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
-cargo build --release --locked -p palisade-cli >&2
-TARGET="${CARGO_TARGET_DIR:-$(pwd)/target}"
-PALISADE="$TARGET/release/palisade"
+source bench/common.sh
 
 CDXGEN="$(command -v cdxgen || true)"
 if [ -z "$CDXGEN" ]; then
-  TOOLS="${BENCH_TOOLS:-$HOME/.cache/palisade-bench-tools}"
-  if [ ! -x "$TOOLS/node_modules/.bin/cdxgen" ]; then
-    echo "installing @cyclonedx/cdxgen into $TOOLS (once)..." >&2
-    mkdir -p "$TOOLS"
-    (cd "$TOOLS" && npm install --no-audit --no-fund @cyclonedx/cdxgen >&2)
+  if [ ! -x "$BENCH_TOOLS/node_modules/.bin/cdxgen" ]; then
+    echo "installing @cyclonedx/cdxgen into $BENCH_TOOLS (once)..." >&2
+    mkdir -p "$BENCH_TOOLS"
+    (cd "$BENCH_TOOLS" && npm install --no-audit --no-fund @cyclonedx/cdxgen >&2)
   fi
-  CDXGEN="$TOOLS/node_modules/.bin/cdxgen"
+  CDXGEN="$BENCH_TOOLS/node_modules/.bin/cdxgen"
 fi
 
 mkdir -p "$WORK/project"

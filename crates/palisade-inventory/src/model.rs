@@ -18,6 +18,18 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// How much the package is needed at run time, for merging one package
+    /// reached several ways: run time beats optional, which beats peer,
+    /// which beats development only (the lowest rank wins).
+    pub fn rank(self) -> u8 {
+        match self {
+            Scope::Prod => 0,
+            Scope::Optional => 1,
+            Scope::Peer => 2,
+            Scope::Dev => 3,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::Prod => "prod",

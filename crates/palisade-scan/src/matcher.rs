@@ -91,21 +91,12 @@ pub(crate) fn key_of(p: &Package) -> Key {
     }
 }
 
-/// How much a scope is needed at run time: the smallest wins when one
-/// package version is declared in several places.
-fn scope_rank(scope: Scope) -> u8 {
-    match scope {
-        Scope::Prod => 0,
-        Scope::Optional => 1,
-        Scope::Peer => 2,
-        Scope::Dev => 3,
-    }
-}
-
 /// Every place a package version is declared, merged.
 pub(crate) struct Group {
     pub key: Key,
     pub indices: Vec<usize>,
+    /// The most needed scope among the declarations (`package.scope` is its label).
+    pub scope: Scope,
     pub package: PackageRef,
     pub locations: Vec<Location>,
 }
@@ -132,7 +123,8 @@ fn groups(inv: &Inventory, policy: &Policy, warnings: &mut Vec<String>) -> Vec<G
                 let g = &mut out[at];
                 g.indices.push(i);
                 g.package.direct |= p.direct;
-                if scope_rank(p.scope) < scope_rank_of(&g.package.scope) {
+                if p.scope.rank() < g.scope.rank() {
+                    g.scope = p.scope;
                     g.package.scope = p.scope.as_str().to_string();
                 }
                 if !g.locations.contains(&location) {
@@ -144,6 +136,7 @@ fn groups(inv: &Inventory, policy: &Policy, warnings: &mut Vec<String>) -> Vec<G
                 out.push(Group {
                     key,
                     indices: vec![i],
+                    scope: p.scope,
                     package: PackageRef {
                         ecosystem: p.ecosystem.clone(),
                         name: p.name.clone(),
@@ -167,15 +160,6 @@ fn groups(inv: &Inventory, policy: &Policy, warnings: &mut Vec<String>) -> Vec<G
         ));
     }
     out
-}
-
-fn scope_rank_of(label: &str) -> u8 {
-    match label {
-        "prod" => 0,
-        "optional" => 1,
-        "peer" => 2,
-        _ => 3,
-    }
 }
 
 /// What a scan needs besides the inventory.

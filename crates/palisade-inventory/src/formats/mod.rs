@@ -143,7 +143,7 @@ impl Builder {
     pub(crate) fn direct(&mut self, to: usize, scope: Scope) {
         self.depends(None, to);
         let entry = self.root_scopes.entry(to).or_insert(scope);
-        if scope_rank(scope) < scope_rank(*entry) {
+        if scope.rank() < entry.rank() {
             *entry = scope;
         }
     }
@@ -169,10 +169,7 @@ impl Builder {
         let mut queue: VecDeque<(usize, Scope)> =
             self.root_scopes.iter().map(|(&i, &s)| (i, s)).collect();
         while let Some((i, scope)) = queue.pop_front() {
-            if best
-                .get(&i)
-                .is_some_and(|&b| scope_rank(b) <= scope_rank(scope))
-            {
+            if best.get(&i).is_some_and(|&b| b.rank() <= scope.rank()) {
                 continue;
             }
             best.insert(i, scope);
@@ -221,17 +218,6 @@ impl Builder {
             warnings: self.warnings,
             files: vec![self.origin],
         }
-    }
-}
-
-/// Precedence when a package is reached several ways: needed at run time
-/// beats optional, which beats peer, which beats development only.
-fn scope_rank(scope: Scope) -> u8 {
-    match scope {
-        Scope::Prod => 0,
-        Scope::Optional => 1,
-        Scope::Peer => 2,
-        Scope::Dev => 3,
     }
 }
 
@@ -467,24 +453,7 @@ pub(crate) fn json_field(
 /// The line of a YAML mapping key at the start of a line (any indentation,
 /// quoted or not), searched after byte `from`.
 pub(crate) fn yaml_key(text: &str, from: usize, key: &str) -> Option<(usize, usize)> {
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let start = offset;
-        offset += line.len();
-        if start < from {
-            continue;
-        }
-        let trimmed = line.trim_start();
-        let candidates = [
-            format!("{key}:"),
-            format!("\"{key}\":"),
-            format!("'{key}':"),
-        ];
-        if candidates.iter().any(|c| trimmed.starts_with(c.as_str())) {
-            return Some((line_at(text, start), offset));
-        }
-    }
-    None
+    YamlKeys::new(text, from).get(key)
 }
 
 /// Parses JSON, with the error located.
