@@ -19,6 +19,16 @@
 
 mod error;
 mod model;
+mod request;
+mod response;
 
 pub use error::{Error, Result};
 pub use model::{Draft, MAX_MODEL_BYTES, Model, Options, Violation, read_json};
+pub use request::{
+    ContentTypeMismatch, Location, MethodRules, Models, ParamType, Parameter, Rejection, Request,
+    Validator,
+};
+pub use response::{
+    DEFAULT_TEMPLATE, DETAILED_TEMPLATE, ErrorContext, GatewayResponse, GatewayResponses, Rendered,
+    ResponseType,
+};
