@@ -65,6 +65,21 @@ pub enum Command {
     Version(VersionCommand),
     /// Validate JSON documents or recorded events against a JSON Schema model (exit 1 if any is invalid)
     Validate(ValidateArgs),
+    /// Run the validating reverse proxy (API Gateway models, validators and responses)
+    Gateway(GatewayArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct GatewayArgs {
+    /// The gateway configuration (YAML; `${VAR:-default}` is read from the environment)
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Check the configuration, report every problem, and exit (0 valid, 2 not)
+    #[arg(long)]
+    pub check: bool,
+    /// Reload only on SIGHUP, not when the configuration or its files change
+    #[arg(long)]
+    pub no_watch: bool,
 }
 
 #[derive(Args, Debug)]

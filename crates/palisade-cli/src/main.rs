@@ -111,6 +111,7 @@ fn main() -> ExitCode {
         Command::Sbom(args) => cmd::inventory::sbom(&out, args),
         Command::Graph(args) => cmd::inventory::graph(&out, args),
         Command::Validate(args) => cmd::validate::run(&out, args),
+        Command::Gateway(args) => cmd::gateway::run(&out, args),
     };
     match result {
         Ok(code) => code,

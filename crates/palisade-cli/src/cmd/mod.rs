@@ -1,5 +1,6 @@
 pub mod db;
 pub mod fix;
+pub mod gateway;
 pub mod hook;
 pub mod inventory;
 pub mod scan;

@@ -1,0 +1,23 @@
+//! palisade's gateway: a reverse proxy that validates requests against JSON
+//! Schema models exactly as Amazon API Gateway does (same models, validators,
+//! error responses and OpenAPI extensions), anywhere.
+//!
+//! [`start`] loads a configuration file ([`Config`]) and serves it until
+//! [`Running::shutdown`]; [`Running::reload`] swaps in a re-read
+//! configuration without failing requests in flight.
+
+mod admin;
+mod config;
+mod error;
+mod log;
+mod metrics;
+mod openapi;
+mod proxy;
+mod route;
+mod server;
+
+pub use config::{AccessLog, Config, Limits, MAX_CONFIG_BYTES, Route, Upstream, UpstreamMode};
+pub use error::{Error, Problem};
+pub use proxy::{Inbound, proxy_event, proxy_response};
+pub use route::{Method, PathTemplate};
+pub use server::{Event, EventSink, Level, Running, ServeOptions, Variables, start};

@@ -1,0 +1,394 @@
+//! Forwarding to upstreams: plain HTTP over pooled keep-alive connections,
+//! or a Lambda proxy integration that sends API Gateway's REST (v1) proxy
+//! event and maps the function's answer back.
+
+use std::net::SocketAddr;
+
+use base64::Engine;
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Either, Full, Limited};
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{Map, Value, json};
+
+use crate::config::{Route, Upstream, UpstreamMode};
+use crate::route::{Params, PathTemplate};
+
+pub type Body = Either<Full<Bytes>, Incoming>;
+pub type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+/// The largest function response read in lambda-proxy mode.
+const MAX_LAMBDA_RESPONSE: usize = 12 << 20;
+
+/// Why an upstream call produced no response.
+#[derive(Debug)]
+pub enum UpstreamError {
+    Timeout,
+    Connect(String),
+    /// A lambda-proxy answer that is not a proxy response.
+    Malformed(String),
+}
+
+impl UpstreamError {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            UpstreamError::Timeout => "timeout",
+            UpstreamError::Connect(_) => "connect",
+            UpstreamError::Malformed(_) => "malformed_response",
+        }
+    }
+}
+
+/// The request as received, with its body read (it had to be, to validate).
+#[derive(Debug)]
+pub struct Inbound {
+    pub parts: http::request::Parts,
+    pub body: Bytes,
+    pub params: Params,
+    pub peer: SocketAddr,
+    pub request_id: String,
+}
+
+/// Headers that describe one connection and must not be forwarded.
+fn is_hop_by_hop(name: &HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "proxy-authenticate"
+            | "proxy-authorization"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+    )
+}
+
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
+        .collect();
+    for name in named {
+        headers.remove(name);
+    }
+    let hop: Vec<HeaderName> = headers
+        .keys()
+        .filter(|n| is_hop_by_hop(n))
+        .cloned()
+        .collect();
+    for name in hop {
+        headers.remove(name);
+    }
+}
+
+pub async fn forward(
+    client: &HttpClient,
+    upstream: &Upstream,
+    route: &Route,
+    inbound: Inbound,
+) -> Result<Response<Body>, UpstreamError> {
+    let call = async {
+        match upstream.mode {
+            UpstreamMode::Http => forward_http(client, upstream, route, inbound).await,
+            UpstreamMode::LambdaProxy => invoke_lambda(client, upstream, route, inbound).await,
+        }
+    };
+    tokio::time::timeout(upstream.timeout, call)
+        .await
+        .unwrap_or(Err(UpstreamError::Timeout))
+}
+
+async fn forward_http(
+    client: &HttpClient,
+    upstream: &Upstream,
+    route: &Route,
+    inbound: Inbound,
+) -> Result<Response<Body>, UpstreamError> {
+    let Inbound {
+        mut parts,
+        body,
+        params,
+        peer,
+        request_id,
+    } = inbound;
+    let path = match &route.upstream_path {
+        Some(target) => PathTemplate::fill(target, &params),
+        None => parts.uri.path().to_string(),
+    };
+    let prefix = upstream.url.path().trim_end_matches('/');
+    let target = match parts.uri.query() {
+        Some(q) => format!("{prefix}{path}?{q}"),
+        None => format!("{prefix}{path}"),
+    };
+    let authority = upstream.url.authority().cloned();
+    parts.uri = http::Uri::builder()
+        .scheme("http")
+        .authority(
+            authority
+                .clone()
+                .ok_or_else(|| UpstreamError::Connect("no authority".into()))?,
+        )
+        .path_and_query(target)
+        .build()
+        .map_err(|e| UpstreamError::Connect(e.to_string()))?;
+    parts.version = http::Version::HTTP_11;
+    let headers = &mut parts.headers;
+    strip_hop_by_hop(headers);
+    if let Some(authority) = authority
+        && let Ok(host) = HeaderValue::from_str(authority.as_str())
+    {
+        headers.insert(header::HOST, host);
+    }
+    let forwarded = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+        Some(previous) => format!("{previous}, {}", peer.ip()),
+        None => peer.ip().to_string(),
+    };
+    if let Ok(v) = HeaderValue::from_str(&forwarded) {
+        headers.insert("x-forwarded-for", v);
+    }
+    headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        headers.insert("x-request-id", v);
+    }
+    let request = Request::from_parts(parts, Full::new(body));
+    let mut response = client
+        .request(request)
+        .await
+        .map_err(|e| UpstreamError::Connect(error_chain(&e)))?;
+    strip_hop_by_hop(response.headers_mut());
+    Ok(response.map(Either::Right))
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        source = e.source();
+    }
+    text
+}
+
+/// API Gateway's REST (v1) proxy event for a request.
+pub fn proxy_event(route: &Route, inbound: &Inbound) -> Value {
+    let parts = &inbound.parts;
+    let mut headers = Map::new();
+    let mut multi_headers: Map<String, Value> = Map::new();
+    for (name, value) in &parts.headers {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        headers.insert(name.as_str().to_string(), Value::from(value.clone()));
+        match multi_headers.get_mut(name.as_str()) {
+            Some(Value::Array(list)) => list.push(Value::from(value)),
+            _ => {
+                multi_headers.insert(name.as_str().to_string(), json!([value]));
+            }
+        }
+    }
+    let mut query = Map::new();
+    let mut multi_query: Map<String, Value> = Map::new();
+    for (name, value) in crate::server::query_pairs(parts.uri.query().unwrap_or("")) {
+        query.insert(name.clone(), Value::from(value.clone()));
+        match multi_query.get_mut(&name) {
+            Some(Value::Array(list)) => list.push(Value::from(value)),
+            _ => {
+                multi_query.insert(name, json!([value]));
+            }
+        }
+    }
+    let path_parameters: Map<String, Value> = inbound
+        .params
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::from(v.clone())))
+        .collect();
+    let (body, base64) = match std::str::from_utf8(&inbound.body) {
+        _ if inbound.body.is_empty() => (Value::Null, false),
+        Ok(text) => (Value::from(text), false),
+        Err(_) => (
+            Value::from(base64::engine::general_purpose::STANDARD.encode(&inbound.body)),
+            true,
+        ),
+    };
+    let or_null = |map: Map<String, Value>| {
+        if map.is_empty() {
+            Value::Null
+        } else {
+            Value::Object(map)
+        }
+    };
+    let now = chrono::Utc::now();
+    json!({
+        "resource": route.path.as_str(),
+        "path": parts.uri.path(),
+        "httpMethod": parts.method.as_str(),
+        "headers": or_null(headers),
+        "multiValueHeaders": or_null(multi_headers),
+        "queryStringParameters": or_null(query),
+        "multiValueQueryStringParameters": or_null(multi_query),
+        "pathParameters": or_null(path_parameters),
+        "stageVariables": null,
+        "requestContext": {
+            "resourcePath": route.path.as_str(),
+            "httpMethod": parts.method.as_str(),
+            "path": parts.uri.path(),
+            "stage": "$default",
+            "requestId": inbound.request_id,
+            "requestTime": now.format("%d/%b/%Y:%H:%M:%S %z").to_string(),
+            "requestTimeEpoch": now.timestamp_millis(),
+            "protocol": format!("{:?}", parts.version),
+            "identity": {
+                "sourceIp": inbound.peer.ip().to_string(),
+                "userAgent": parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()),
+            },
+        },
+        "body": body,
+        "isBase64Encoded": base64,
+    })
+}
+
+async fn invoke_lambda(
+    client: &HttpClient,
+    upstream: &Upstream,
+    route: &Route,
+    inbound: Inbound,
+) -> Result<Response<Body>, UpstreamError> {
+    let event = proxy_event(route, &inbound);
+    let request = Request::post(upstream.url.clone())
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from(event.to_string())))
+        .map_err(|e| UpstreamError::Connect(e.to_string()))?;
+    let response = client
+        .request(request)
+        .await
+        .map_err(|e| UpstreamError::Connect(error_chain(&e)))?;
+    let status = response.status();
+    let bytes = Limited::new(response.into_body(), MAX_LAMBDA_RESPONSE)
+        .collect()
+        .await
+        .map_err(|e| UpstreamError::Malformed(e.to_string()))?
+        .to_bytes();
+    if !status.is_success() {
+        return Err(UpstreamError::Malformed(format!(
+            "the function endpoint answered {status}"
+        )));
+    }
+    proxy_response(&bytes).map(|r| r.map(Either::Left))
+}
+
+/// Maps a function's proxy response (`statusCode`, `headers`,
+/// `multiValueHeaders`, `body`, `isBase64Encoded`) to an HTTP response.
+pub fn proxy_response(bytes: &[u8]) -> Result<Response<Full<Bytes>>, UpstreamError> {
+    let malformed = |what: &str| UpstreamError::Malformed(what.to_string());
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|e| UpstreamError::Malformed(format!("not JSON: {e}")))?;
+    let object = value
+        .as_object()
+        .ok_or_else(|| malformed("not a JSON object"))?;
+    let status = object
+        .get("statusCode")
+        .and_then(|s| {
+            s.as_u64()
+                .or_else(|| s.as_str().and_then(|t| t.parse().ok()))
+        })
+        .and_then(|s| u16::try_from(s).ok())
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .ok_or_else(|| malformed("statusCode missing or not an HTTP status"))?;
+    let mut response = Response::builder().status(status);
+    let headers = response
+        .headers_mut()
+        .ok_or_else(|| malformed("response builder"))?;
+    if let Some(map) = object.get("headers").and_then(Value::as_object) {
+        for (name, value) in map {
+            let value = match value {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            if let (Ok(n), Ok(v)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(&value),
+            ) {
+                headers.insert(n, v);
+            }
+        }
+    }
+    if let Some(map) = object.get("multiValueHeaders").and_then(Value::as_object) {
+        for (name, values) in map {
+            let Ok(n) = HeaderName::from_bytes(name.as_bytes()) else {
+                continue;
+            };
+            headers.remove(&n);
+            for value in values.as_array().into_iter().flatten() {
+                if let Some(Ok(v)) = value.as_str().map(HeaderValue::from_str) {
+                    headers.append(n.clone(), v);
+                }
+            }
+        }
+    }
+    strip_hop_by_hop(headers);
+    headers.remove(header::CONTENT_LENGTH);
+    let body = match object.get("body") {
+        None | Some(Value::Null) => Bytes::new(),
+        Some(Value::String(text)) => {
+            if object.get("isBase64Encoded").and_then(Value::as_bool) == Some(true) {
+                Bytes::from(
+                    base64::engine::general_purpose::STANDARD
+                        .decode(text)
+                        .map_err(|_| malformed("body is not base64"))?,
+                )
+            } else {
+                Bytes::from(text.clone())
+            }
+        }
+        Some(_) => return Err(malformed("body is not a string")),
+    };
+    response
+        .body(Full::new(body))
+        .map_err(|e| UpstreamError::Malformed(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxy_responses_map_status_headers_and_base64_bodies() {
+        let response = proxy_response(
+            br#"{"statusCode": 201, "headers": {"x-a": "1"}, "multiValueHeaders": {"set-cookie": ["a=1", "b=2"]}, "body": "aGk=", "isBase64Encoded": true}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(response.status(), 201);
+        assert_eq!(response.headers()["x-a"], "1");
+        assert_eq!(response.headers().get_all("set-cookie").iter().count(), 2);
+        for bad in [
+            &b"[]"[..],
+            br#"{"body": "x"}"#,
+            br#"{"statusCode": 99}"#,
+            b"nope",
+        ] {
+            assert!(proxy_response(bad).is_err());
+        }
+    }
+
+    #[test]
+    fn hop_by_hop_headers_and_those_named_by_connection_are_dropped() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "connection",
+            HeaderValue::from_static("keep-alive, x-secret"),
+        );
+        headers.insert("x-secret", HeaderValue::from_static("1"));
+        headers.insert("transfer-encoding", HeaderValue::from_static("chunked"));
+        headers.insert("x-kept", HeaderValue::from_static("1"));
+        strip_hop_by_hop(&mut headers);
+        assert_eq!(headers.len(), 1);
+        assert!(headers.contains_key("x-kept"));
+    }
+}

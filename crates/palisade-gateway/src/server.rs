@@ -1,0 +1,691 @@
+//! The listener and the request pipeline: route, read the body within its
+//! limits, validate, forward, then log and count. The configuration in use is
+//! swapped whole on reload; a request keeps the one it started with.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderValue};
+use http::{Response, StatusCode};
+use http_body_util::{BodyExt, Either, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use palisade_validate::{ErrorContext, Rejection, ResponseType, Violation};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::log::AccessLogger;
+use crate::metrics::{Metrics, RouteMetrics};
+use crate::proxy::{self, Body, HttpClient, Inbound};
+use crate::route::{Params, Router};
+
+/// Something the gateway wants an operator to know (reloads, failures).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub level: Level,
+    pub message: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warn,
+    Error,
+}
+
+pub type EventSink = Arc<dyn Fn(Event) + Send + Sync>;
+
+/// Where `${VAR}` in the configuration is looked up.
+pub type Variables = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// How the gateway runs, beyond its configuration file.
+#[derive(Clone)]
+pub struct ServeOptions {
+    /// How often the configuration and model files are checked for
+    /// changes (`None`: only an explicit reload, e.g. SIGHUP).
+    pub watch_interval: Option<Duration>,
+    pub events: EventSink,
+    /// The environment, unless a test or an embedder supplies its own.
+    pub variables: Variables,
+}
+
+impl std::fmt::Debug for ServeOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeOptions")
+            .field("watch_interval", &self.watch_interval)
+            .finish()
+    }
+}
+
+impl Default for ServeOptions {
+    fn default() -> ServeOptions {
+        ServeOptions {
+            watch_interval: Some(Duration::from_secs(1)),
+            events: Arc::new(|_| {}),
+            variables: Arc::new(|name| std::env::var(name).ok()),
+        }
+    }
+}
+
+/// A configuration ready to serve.
+struct Runtime {
+    config: Config,
+    router: Router,
+    route_metrics: Vec<Arc<RouteMetrics>>,
+    unmatched: Arc<RouteMetrics>,
+    builder: auto::Builder<TokioExecutor>,
+}
+
+impl Runtime {
+    fn new(config: Config, metrics: &Metrics) -> Runtime {
+        let pairs: Vec<_> = config
+            .routes
+            .iter()
+            .map(|r| (r.method.clone(), &r.path))
+            .collect();
+        let router = Router::new(&pairs);
+        let route_metrics = config
+            .routes
+            .iter()
+            .map(|r| metrics.route(&r.name))
+            .collect();
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(config.limits.header_read_timeout)
+            .max_buf_size(config.limits.max_header_bytes);
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .max_header_list_size(
+                u32::try_from(config.limits.max_header_bytes).unwrap_or(u32::MAX),
+            );
+        Runtime {
+            config,
+            router,
+            route_metrics,
+            unmatched: metrics.route("(no route)"),
+            builder,
+        }
+    }
+}
+
+/// Request ids shaped like API Gateway's (UUIDs), cheap to make.
+struct RequestIds {
+    seed: u64,
+    counter: AtomicU64,
+}
+
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl RequestIds {
+    fn new() -> RequestIds {
+        use std::hash::BuildHasher;
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        let seed = foldhash::fast::RandomState::default().hash_one((nanos, std::process::id()));
+        RequestIds {
+            seed,
+            counter: AtomicU64::new(0),
+        }
+    }
+
+    fn next(&self) -> String {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let a = mix(self.seed ^ n);
+        let b = mix(a ^ self.seed.rotate_left(17));
+        format!(
+            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0x0fff,
+            0x8000 | ((b >> 48) & 0x3fff),
+            b & 0xffff_ffff_ffff
+        )
+    }
+}
+
+struct Shared {
+    current: RwLock<Arc<Runtime>>,
+    metrics: Arc<Metrics>,
+    client: HttpClient,
+    log: AccessLogger,
+    ids: RequestIds,
+    shutting_down: AtomicBool,
+    events: EventSink,
+    variables: Variables,
+    file: PathBuf,
+}
+
+impl Shared {
+    fn runtime(&self) -> Arc<Runtime> {
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn event(&self, level: Level, message: String) {
+        (self.events)(Event { level, message });
+    }
+
+    /// Loads the file again; the running configuration stays on failure.
+    fn reload(&self) -> Result<(), Error> {
+        let config = match Config::load(&self.file, &*self.variables) {
+            Ok(c) => c,
+            Err(e) => {
+                self.metrics.reloads_failed.fetch_add(1, Ordering::Relaxed);
+                self.event(
+                    Level::Error,
+                    format!("reload failed, still serving the previous configuration: {e}"),
+                );
+                return Err(e);
+            }
+        };
+        let old = self.runtime();
+        if config.listen != old.config.listen || config.admin != old.config.admin {
+            self.event(
+                Level::Warn,
+                "listen and admin addresses change only on restart".to_string(),
+            );
+        }
+        if config.access_log != old.config.access_log {
+            self.event(
+                Level::Warn,
+                "access_log changes only on restart".to_string(),
+            );
+        }
+        let routes = config.routes.len();
+        let runtime = Arc::new(Runtime::new(config, &self.metrics));
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = runtime;
+        self.metrics.reloads_ok.fetch_add(1, Ordering::Relaxed);
+        self.event(
+            Level::Info,
+            format!("configuration reloaded: {routes} routes"),
+        );
+        Ok(())
+    }
+}
+
+/// A running gateway.
+pub struct Running {
+    pub address: SocketAddr,
+    pub admin: Option<SocketAddr>,
+    shared: Arc<Shared>,
+    shutdown: watch::Sender<bool>,
+    done: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for Running {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Running")
+            .field("address", &self.address)
+            .field("admin", &self.admin)
+            .finish()
+    }
+}
+
+impl Running {
+    /// Re-reads the configuration (what SIGHUP does).
+    pub fn reload(&self) -> Result<(), Error> {
+        self.shared.reload()
+    }
+
+    /// Stops accepting, lets in-flight requests finish (up to the
+    /// configured grace period) and returns when they have.
+    pub async fn shutdown(self) {
+        self.shared.shutting_down.store(true, Ordering::SeqCst);
+        let _ = self.shutdown.send(true);
+        let _ = self.done.await;
+    }
+}
+
+/// Loads `file` and starts serving it.
+pub async fn start(file: &Path, options: ServeOptions) -> Result<Running, Error> {
+    let config = Config::load(file, &*options.variables)?;
+    let metrics = Arc::new(Metrics::default());
+    let log = AccessLogger::open(&config.access_log, metrics.clone())?;
+    let listener = bind(config.listen).await?;
+    let address = listener.local_addr().map_err(|source| Error::Listen {
+        address: config.listen,
+        source,
+    })?;
+    let admin_listener = match config.admin {
+        Some(a) => Some(bind(a).await?),
+        None => None,
+    };
+    let admin = admin_listener.as_ref().and_then(|l| l.local_addr().ok());
+    let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    connector.set_nodelay(true);
+    connector.set_connect_timeout(Some(Duration::from_secs(10)));
+    let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(60))
+        .pool_max_idle_per_host(1024)
+        .timer(TokioTimer::new())
+        .pool_timer(TokioTimer::new())
+        .build(connector);
+    let shared = Arc::new(Shared {
+        current: RwLock::new(Arc::new(Runtime::new(config, &metrics))),
+        metrics,
+        client,
+        log,
+        ids: RequestIds::new(),
+        shutting_down: AtomicBool::new(false),
+        events: options.events.clone(),
+        variables: options.variables.clone(),
+        file: file.to_path_buf(),
+    });
+    let (shutdown, stop) = watch::channel(false);
+    if let Some(listener) = admin_listener {
+        tokio::spawn(crate::admin::serve(
+            listener,
+            shared_admin(&shared),
+            stop.clone(),
+        ));
+    }
+    if let Some(every) = options.watch_interval {
+        tokio::spawn(watch_files(shared.clone(), every, stop.clone()));
+    }
+    shared.event(Level::Info, format!("listening on http://{address}"));
+    let done = tokio::spawn(accept(listener, shared.clone(), stop));
+    Ok(Running {
+        address,
+        admin,
+        shared,
+        shutdown,
+        done,
+    })
+}
+
+async fn bind(address: SocketAddr) -> Result<TcpListener, Error> {
+    TcpListener::bind(address)
+        .await
+        .map_err(|source| Error::Listen { address, source })
+}
+
+fn shared_admin(shared: &Arc<Shared>) -> crate::admin::State {
+    let ready = shared.clone();
+    crate::admin::State {
+        metrics: shared.metrics.clone(),
+        ready: Arc::new(move || !ready.shutting_down.load(Ordering::SeqCst)),
+    }
+}
+
+async fn accept(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    let graceful = GracefulShutdown::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(pair) => pair,
+                    Err(e) => {
+                        // Out of descriptors, usually: back off, do not spin.
+                        shared.event(Level::Warn, format!("accept failed: {e}"));
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let runtime = shared.runtime();
+                let for_service = shared.clone();
+                let service = service_fn(move |request| handle(request, for_service.clone(), peer));
+                let connection = runtime
+                    .builder
+                    .serve_connection(TokioIo::new(stream), service)
+                    .into_owned();
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    let _ = connection.await;
+                });
+            }
+            _ = stop.changed() => break,
+        }
+    }
+    drop(listener);
+    let grace = shared.runtime().config.limits.shutdown_grace;
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(grace) => {
+            shared.event(Level::Warn, format!("shutdown: requests still running after {grace:?} were cut off"));
+        }
+    }
+}
+
+/// Reloads when the configuration, a model or the OpenAPI file changes.
+async fn watch_files(shared: Arc<Shared>, every: Duration, mut stop: watch::Receiver<bool>) {
+    let stamp = |files: &[PathBuf]| -> Vec<Option<(SystemTime, u64)>> {
+        files
+            .iter()
+            .map(|f| {
+                std::fs::metadata(f)
+                    .ok()
+                    .and_then(|m| Some((m.modified().ok()?, m.len())))
+            })
+            .collect()
+    };
+    let mut watched = shared.runtime().config.watched.clone();
+    let mut last = stamp(&watched);
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+        let now = stamp(&watched);
+        if now == last {
+            continue;
+        }
+        last = now;
+        if shared.reload().is_ok() {
+            watched = shared.runtime().config.watched.clone();
+            last = stamp(&watched);
+        }
+    }
+}
+
+/// A request's view for the validator.
+struct View<'a> {
+    headers: &'a HeaderMap,
+    query: Vec<(String, String)>,
+    params: &'a Params,
+    body: &'a [u8],
+}
+
+impl palisade_validate::Request for View<'_> {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    fn query(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+    fn path_parameter(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+    fn body(&self) -> &[u8] {
+        self.body
+    }
+}
+
+/// `a=1&b=x%20y` decoded, `+` read as a space.
+pub(crate) fn query_pairs(query: &str) -> Vec<(String, String)> {
+    let decode = |s: &str| {
+        let spaced = s.replace('+', " ");
+        percent_encoding::percent_decode_str(&spaced)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| match pair.split_once('=') {
+            Some((k, v)) => (decode(k), decode(v)),
+            None => (decode(pair), String::new()),
+        })
+        .collect()
+}
+
+/// A request the gateway answers itself.
+struct Refusal {
+    kind: ResponseType,
+    message: String,
+    violations: Vec<Violation>,
+    detail: String,
+}
+
+impl Refusal {
+    fn plain(kind: ResponseType) -> Refusal {
+        Refusal {
+            kind,
+            message: kind.default_message().to_string(),
+            violations: Vec::new(),
+            detail: String::new(),
+        }
+    }
+}
+
+impl From<Rejection> for Refusal {
+    fn from(rejection: Rejection) -> Refusal {
+        Refusal {
+            kind: rejection.response_type(),
+            message: rejection.message(),
+            detail: rejection.validation_error_string(),
+            violations: rejection.violations(),
+        }
+    }
+}
+
+/// What the log and the metrics need once a request is answered.
+struct Outcome {
+    route: Option<usize>,
+    refused: Option<ResponseType>,
+    upstream_error: Option<String>,
+    bytes_in: usize,
+}
+
+struct InFlight<'a>(&'a Metrics);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+async fn handle(
+    request: http::Request<Incoming>,
+    shared: Arc<Shared>,
+    peer: SocketAddr,
+) -> Result<Response<Body>, Infallible> {
+    let started = Instant::now();
+    shared.metrics.in_flight.fetch_add(1, Ordering::Relaxed);
+    let _in_flight = InFlight(&shared.metrics);
+    let runtime = shared.runtime();
+    let request_id = shared.ids.next();
+    let logged = shared.log.enabled().then(|| {
+        (
+            request.method().to_string(),
+            request.uri().path().to_string(),
+            request
+                .headers()
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+        )
+    });
+    let mut outcome = Outcome {
+        route: None,
+        refused: None,
+        upstream_error: None,
+        bytes_in: 0,
+    };
+    let result = pipeline(&shared, &runtime, request, peer, &request_id, &mut outcome).await;
+    let mut response = match result {
+        Ok(response) => response,
+        Err(refusal) => {
+            outcome.refused = Some(refusal.kind);
+            refuse(&runtime, &refusal, &request_id)
+        }
+    };
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-amzn-requestid", v);
+    }
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    let metrics = outcome
+        .route
+        .and_then(|i| runtime.route_metrics.get(i))
+        .unwrap_or(&runtime.unmatched);
+    metrics.observe(status, outcome.refused, elapsed);
+    if let Some((method, path, agent)) = logged {
+        let route = outcome.route.map(|i| runtime.config.route(i).name.as_str());
+        let line = serde_json::json!({
+            "time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "request_id": request_id,
+            "client": peer.ip().to_string(),
+            "method": method,
+            "path": path,
+            "route": route,
+            "status": status,
+            "reason": outcome.refused.map(ResponseType::name),
+            "upstream_error": outcome.upstream_error,
+            "bytes_in": outcome.bytes_in,
+            "duration_ms": (elapsed.as_micros() as f64) / 1000.0,
+            "user_agent": agent,
+        });
+        shared.log.line(line.to_string());
+    }
+    Ok(response)
+}
+
+fn refuse(runtime: &Runtime, refusal: &Refusal, request_id: &str) -> Response<Body> {
+    let rendered = runtime.config.responses.render(
+        refusal.kind,
+        &ErrorContext {
+            message: &refusal.message,
+            violations: &refusal.violations,
+            validation_error_string: &refusal.detail,
+            request_id,
+        },
+    );
+    let mut response = Response::new(Either::Left(Full::new(Bytes::from(rendered.body))));
+    *response.status_mut() =
+        StatusCode::from_u16(rendered.status).unwrap_or(StatusCode::BAD_REQUEST);
+    for (name, value) in rendered.headers {
+        if let (Ok(n), Ok(v)) = (
+            header::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            response.headers_mut().insert(n, v);
+        }
+    }
+    response
+}
+
+async fn pipeline(
+    shared: &Shared,
+    runtime: &Runtime,
+    request: http::Request<Incoming>,
+    peer: SocketAddr,
+    request_id: &str,
+    outcome: &mut Outcome,
+) -> Result<Response<Body>, Refusal> {
+    let config = &runtime.config;
+    let Some((index, params)) =
+        runtime
+            .router
+            .find(&config.routes, request.method(), request.uri().path())
+    else {
+        return Err(Refusal::plain(ResponseType::ResourceNotFound));
+    };
+    outcome.route = Some(index);
+    let route = config.route(index);
+    let limit = config.limits.max_body_bytes;
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(Refusal::plain(ResponseType::RequestTooLarge));
+    }
+    let (parts, body) = request.into_parts();
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let read = tokio::time::timeout(
+        config.limits.body_read_timeout,
+        Limited::new(body, limit).collect(),
+    )
+    .await;
+    let body = match read {
+        Err(_) => return Err(Refusal::plain(ResponseType::RequestTimeout)),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+            return Err(Refusal::plain(ResponseType::RequestTooLarge));
+        }
+        Ok(Err(_)) => return Err(Refusal::plain(ResponseType::Default4xx)),
+        Ok(Ok(collected)) => collected.to_bytes(),
+    };
+    outcome.bytes_in = body.len();
+    let rules = &route.rules;
+    if rules.validator.body || rules.validator.parameters {
+        let view = View {
+            headers: &parts.headers,
+            query: if rules.validator.parameters {
+                query_pairs(parts.uri.query().unwrap_or(""))
+            } else {
+                Vec::new()
+            },
+            params: &params,
+            body: &body,
+        };
+        rules.check(&view)?;
+    }
+    let upstream = &config.upstreams[route.upstream];
+    let inbound = Inbound {
+        parts,
+        body,
+        params,
+        peer,
+        request_id: request_id.to_string(),
+    };
+    match proxy::forward(&shared.client, upstream, route, inbound).await {
+        Ok(response) => Ok(response),
+        Err(e) => {
+            shared.metrics.upstream_error(&upstream.name, e.kind());
+            let kind = match e {
+                proxy::UpstreamError::Timeout => ResponseType::IntegrationTimeout,
+                _ => ResponseType::IntegrationFailure,
+            };
+            outcome.upstream_error = Some(format!("{e:?}"));
+            Err(Refusal::plain(kind))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_distinct_uuid_shapes() {
+        let ids = RequestIds::new();
+        let a = ids.next();
+        let b = ids.next();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 36);
+        assert_eq!(&a[14..15], "4");
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit() || c == '-'));
+    }
+
+    #[test]
+    fn query_strings_decode() {
+        assert_eq!(
+            query_pairs("a=1&b=x%20y+z&flag&&c="),
+            vec![
+                ("a".into(), "1".into()),
+                ("b".into(), "x y z".into()),
+                ("flag".into(), String::new()),
+                ("c".into(), String::new())
+            ]
+        );
+    }
+}

@@ -1,0 +1,480 @@
+//! The gateway over loopback: validators, limits, hostile HTTP, upstream
+//! modes and failures.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Setup, Upstream, post_json, raw, send};
+use palisade_gateway::Running;
+
+const CONFIG: &str = r#"
+listen: 127.0.0.1:0
+admin: 127.0.0.1:0
+upstreams:
+  backend: { url: "${UPSTREAM}" }
+  function: { url: "${UPSTREAM}/lambda/2015-03-31/functions/function/invocations", mode: lambda-proxy }
+  slow: { url: "${UPSTREAM}", timeout_ms: 300 }
+  down: { url: "http://127.0.0.1:9" }
+models:
+  Item: models/item.json
+  Text: models/text.json
+  Redos: models/redos.json
+validators:
+  body-only: { validateRequestBody: true, validateRequestParameters: false }
+  params-only: { validateRequestBody: false, validateRequestParameters: true }
+  all: { validateRequestBody: true, validateRequestParameters: true }
+routes:
+  - { method: POST, path: /items, upstream: backend, validator: body-only, model: Item }
+  - method: GET
+    path: /items
+    upstream: backend
+    validator: params-only
+    parameters: { querystring: [page], header: [x-api-key] }
+  - method: PUT
+    path: /items/{id}
+    upstream: backend
+    validator: all
+    model: Item
+    parameters:
+      header: [x-api-key]
+      querystring: [{ name: version, required: false, type: integer }]
+  - method: POST
+    path: /typed
+    upstream: backend
+    validator: body-only
+    model: { "application/json": Item, "text/plain": Text }
+  - { method: POST, path: /redos, upstream: backend, validator: body-only, model: Redos }
+  - { method: ANY, path: "/fn/{proxy+}", upstream: function }
+  - { method: GET, path: /slow, upstream: slow }
+  - { method: GET, path: /down, upstream: down }
+limits: { max_body_bytes: 4096, header_read_timeout_ms: 500, max_header_bytes: 16384 }
+access_log: access.log
+"#;
+
+const ITEM: &str = r#"{"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "maxLength": 20}}}"#;
+
+async fn gateway() -> (Setup, Upstream, Running) {
+    let upstream = Upstream::start().await;
+    let setup = Setup::new(
+        CONFIG,
+        &[
+            ("models/item.json", ITEM),
+            ("models/text.json", r#"{"type": "string"}"#),
+            (
+                "models/redos.json",
+                r#"{"properties": {"name": {"type": "string", "pattern": "^(a+)+$"}}}"#,
+            ),
+        ],
+    )
+    .var("UPSTREAM", &upstream.url());
+    let running = setup.start().await;
+    (setup, upstream, running)
+}
+
+#[tokio::test]
+async fn a_body_validator_forwards_valid_bodies_and_refuses_invalid_ones_before_the_upstream() {
+    let (_setup, upstream, running) = gateway().await;
+    let ok = post_json(running.address, "/items?x=1", r#"{"name": "lamp"}"#).await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(ok.body, r#"{"stored": true}"#);
+    assert_eq!(ok.headers["x-upstream"], "yes");
+    let bad = post_json(running.address, "/items", r#"{"name": 7}"#).await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.body, r#"{"message": "Invalid request body"}"#);
+    assert_eq!(bad.headers["x-amzn-errortype"], "BadRequestException");
+    assert_eq!(bad.headers["content-type"], "application/json");
+    let seen = upstream.seen();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].target, "/items?x=1");
+    assert_eq!(seen[0].body.as_ref(), br#"{"name": "lamp"}"#);
+    assert_eq!(seen[0].headers["x-forwarded-for"], "127.0.0.1");
+    assert_eq!(seen[0].headers["x-forwarded-proto"], "http");
+    assert_eq!(
+        seen[0].headers["x-request-id"],
+        ok.headers["x-amzn-requestid"]
+    );
+    assert_eq!(seen[0].headers["host"], upstream.address.to_string());
+}
+
+#[tokio::test]
+async fn a_parameters_validator_names_every_missing_parameter() {
+    let (_setup, upstream, running) = gateway().await;
+    let reply = send(running.address, "GET", "/items", &[], "")
+        .await
+        .expect("send");
+    assert_eq!(reply.status, 400);
+    assert_eq!(
+        reply.body,
+        r#"{"message": "Missing required request parameters: [page, x-api-key]"}"#
+    );
+    assert_eq!(reply.headers["x-amzn-errortype"], "BadRequestException");
+    let blank = send(
+        running.address,
+        "GET",
+        "/items?page=2",
+        &[("x-api-key", " ")],
+        "",
+    )
+    .await;
+    assert_eq!(
+        blank.expect("send").body,
+        r#"{"message": "Missing required request parameters: [x-api-key]"}"#
+    );
+    let fine = send(
+        running.address,
+        "GET",
+        "/items?page=2",
+        &[("x-api-key", "k")],
+        "",
+    )
+    .await;
+    assert_eq!(fine.expect("send").status, 200);
+    assert_eq!(upstream.seen().len(), 1);
+}
+
+#[tokio::test]
+async fn a_full_validator_checks_parameters_then_the_body() {
+    let (_setup, upstream, running) = gateway().await;
+    let json = ("content-type", "application/json");
+    let key = ("x-api-key", "k");
+    let no_key = send(
+        running.address,
+        "PUT",
+        "/items/1",
+        &[json],
+        r#"{"name": 1}"#,
+    )
+    .await;
+    assert_eq!(
+        no_key.expect("send").body,
+        r#"{"message": "Missing required request parameters: [x-api-key]"}"#
+    );
+    let bad_body = send(
+        running.address,
+        "PUT",
+        "/items/1",
+        &[json, key],
+        r#"{"name": 1}"#,
+    )
+    .await;
+    assert_eq!(
+        bad_body.expect("send").body,
+        r#"{"message": "Invalid request body"}"#
+    );
+    let bad_type = send(
+        running.address,
+        "PUT",
+        "/items/1?version=two",
+        &[json, key],
+        r#"{"name": "a"}"#,
+    )
+    .await;
+    let bad_type = bad_type.expect("send");
+    assert_eq!(bad_type.status, 400);
+    assert_eq!(
+        bad_type.body,
+        r#"{"message": "Invalid request parameters"}"#
+    );
+    let ok = send(
+        running.address,
+        "PUT",
+        "/items/1?version=2",
+        &[json, key],
+        r#"{"name": "a"}"#,
+    )
+    .await;
+    assert_eq!(ok.expect("send").status, 200);
+    assert_eq!(upstream.seen().len(), 1);
+}
+
+#[tokio::test]
+async fn models_are_chosen_by_content_type_and_a_type_without_one_gets_415() {
+    let (_setup, upstream, running) = gateway().await;
+    let plain = [("content-type", "text/plain")];
+    let dodge = send(running.address, "POST", "/items", &plain, r#"{"name": 7}"#)
+        .await
+        .expect("send");
+    assert_eq!(dodge.status, 415);
+    assert_eq!(dodge.body, r#"{"message": "Unsupported Media Type"}"#);
+    let text = send(running.address, "POST", "/typed", &plain, "hello")
+        .await
+        .expect("send");
+    assert_eq!(text.status, 400, "not JSON, so not a JSON string");
+    let text = send(running.address, "POST", "/typed", &plain, r#""hello""#)
+        .await
+        .expect("send");
+    assert_eq!(text.status, 200);
+    assert_eq!(upstream.seen().len(), 1);
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_get_413_whether_declared_or_streamed() {
+    let (_setup, upstream, running) = gateway().await;
+    let big = format!(r#"{{"name": "{}"}}"#, "x".repeat(5000));
+    let declared = post_json(running.address, "/items", &big).await;
+    assert_eq!(declared.status, 413);
+    assert_eq!(declared.body, r#"{"message": "Request Too Long"}"#);
+    // Chunked, so no Content-Length tells the size in advance.
+    let chunk = "x".repeat(3000);
+    let request = format!(
+        "POST /items HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{chunk}\r\n{:x}\r\n{chunk}\r\n0\r\n\r\n",
+        chunk.len(),
+        chunk.len()
+    );
+    let reply = raw(running.address, request.as_bytes(), Duration::from_secs(5)).await;
+    assert!(reply.starts_with("HTTP/1.1 413"), "{reply}");
+    assert!(upstream.seen().is_empty());
+}
+
+#[tokio::test]
+async fn hostile_bodies_are_invalid_bodies_not_crashes() {
+    let (_setup, upstream, running) = gateway().await;
+    let deep = "[".repeat(100_000);
+    let limits_raised = Setup::new(
+        &CONFIG.replace("max_body_bytes: 4096", "max_body_bytes: 1048576"),
+        &[
+            ("models/item.json", ITEM),
+            ("models/text.json", "{}"),
+            ("models/redos.json", "{}"),
+        ],
+    )
+    .var("UPSTREAM", &upstream.url());
+    let roomy = limits_raised.start().await;
+    let reply = post_json(roomy.address, "/items", &deep).await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.body, r#"{"message": "Invalid request body"}"#);
+    let invalid_utf8 = send(
+        running.address,
+        "POST",
+        "/items",
+        &[("content-type", "application/json")],
+        &b"{\"name\": \"\xff\xfe\"}"[..],
+    )
+    .await
+    .expect("send");
+    assert_eq!(invalid_utf8.status, 400);
+    // A pattern that backtracking engines take exponential time on.
+    let hostile = format!(r#"{{"name": "{}!"}}"#, "a".repeat(4000));
+    let started = Instant::now();
+    let redos = post_json(running.address, "/redos", &hostile).await;
+    assert_eq!(redos.status, 400);
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert!(upstream.seen().is_empty());
+    roomy.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_lambda_proxy_upstream_gets_the_rest_proxy_event_and_its_answer_is_mapped_back() {
+    let (_setup, upstream, running) = gateway().await;
+    let reply = send(
+        running.address,
+        "POST",
+        "/fn/orders/42?expand=true",
+        &[("content-type", "application/json")],
+        r#"{"qty": 2}"#,
+    )
+    .await
+    .expect("send");
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    assert_eq!(reply.headers["x-function"], "echo");
+    assert_eq!(reply.headers.get_all("set-cookie").iter().count(), 2);
+    let echo = reply.json();
+    assert_eq!(echo["httpMethod"], "POST");
+    assert_eq!(echo["path"], "/fn/orders/42");
+    assert_eq!(echo["resource"], "/fn/{proxy+}");
+    assert_eq!(echo["pathParameters"]["proxy"], "orders/42");
+    assert_eq!(echo["query"]["expand"], "true");
+    assert_eq!(echo["body"], r#"{"qty": 2}"#);
+    assert_eq!(
+        echo["requestId"],
+        reply.headers["x-amzn-requestid"].to_str().unwrap_or("")
+    );
+    let seen = upstream.seen();
+    assert_eq!(seen[0].method, "POST");
+    assert_eq!(
+        seen[0].target,
+        "/lambda/2015-03-31/functions/function/invocations"
+    );
+}
+
+#[tokio::test]
+async fn upstream_failures_are_502_and_timeouts_504() {
+    let (_setup, _upstream, running) = gateway().await;
+    let slow = send(
+        running.address,
+        "GET",
+        "/slow",
+        &[("x-delay-ms", "2000")],
+        "",
+    )
+    .await
+    .expect("send");
+    assert_eq!(slow.status, 504);
+    assert_eq!(slow.body, r#"{"message": "Endpoint request timed out"}"#);
+    let down = send(running.address, "GET", "/down", &[], "")
+        .await
+        .expect("send");
+    assert_eq!(down.status, 502);
+    assert_eq!(down.body, r#"{"message": "Internal server error"}"#);
+    let nowhere = send(running.address, "GET", "/nowhere", &[], "")
+        .await
+        .expect("send");
+    assert_eq!(nowhere.status, 404);
+    assert_eq!(nowhere.body, r#"{"message": "Not Found"}"#);
+    let wrong_method = send(running.address, "DELETE", "/items", &[], "")
+        .await
+        .expect("send");
+    assert_eq!(wrong_method.status, 404);
+}
+
+#[tokio::test]
+async fn a_slow_header_sender_is_cut_off() {
+    let (_setup, _upstream, running) = gateway().await;
+    let mut stream = tokio::net::TcpStream::connect(running.address)
+        .await
+        .expect("connect");
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream
+        .write_all(b"GET /items HTTP/1.1\r\nHost: t\r\n")
+        .await
+        .expect("write");
+    let started = Instant::now();
+    let mut closed = false;
+    // Trickle a header byte every 100 ms, as slowloris does, for up to 5 s.
+    for _ in 0..50 {
+        if stream.write_all(b"X").await.is_err() {
+            closed = true;
+            break;
+        }
+        let mut buf = [0u8; 256];
+        match tokio::time::timeout(Duration::from_millis(100), stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => {
+                closed = true;
+                break;
+            }
+            Ok(Ok(_)) => {
+                // A 408 answer is fine too; the close follows.
+            }
+            Err(_) => {}
+        }
+    }
+    assert!(
+        closed,
+        "the connection was still open after {:?}",
+        started.elapsed()
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn malformed_http_is_refused_and_the_gateway_keeps_serving() {
+    let (_setup, upstream, running) = gateway().await;
+    let wait = Duration::from_secs(5);
+    let bad_chunk = b"POST /items HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\nabc\r\n0\r\n\r\n";
+    let reply = raw(running.address, bad_chunk, wait).await;
+    assert!(reply.starts_with("HTTP/1.1 400"), "{reply}");
+    let huge_header = format!(
+        "GET /items HTTP/1.1\r\nHost: t\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(40_000)
+    );
+    let reply = raw(running.address, huge_header.as_bytes(), wait).await;
+    assert!(reply.starts_with("HTTP/1.1 431"), "{reply}");
+    let garbage = raw(running.address, b"\x00\x01\x02 nonsense\r\n\r\n", wait).await;
+    assert!(
+        garbage.is_empty() || garbage.starts_with("HTTP/1.1 400"),
+        "{garbage}"
+    );
+    let smuggle =
+        b"POST /items HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\nhello12";
+    let reply = raw(running.address, smuggle, wait).await;
+    assert!(reply.starts_with("HTTP/1.1 400"), "{reply}");
+    assert!(upstream.seen().is_empty());
+    let fine = post_json(running.address, "/items", r#"{"name": "still here"}"#).await;
+    assert_eq!(fine.status, 200);
+}
+
+#[tokio::test]
+async fn h2c_with_prior_knowledge_is_served() {
+    let (_setup, _upstream, running) = gateway().await;
+    let stream = tokio::net::TcpStream::connect(running.address)
+        .await
+        .expect("connect");
+    let (mut sender, connection) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(stream),
+    )
+    .await
+    .expect("h2 handshake");
+    tokio::spawn(connection);
+    let request = http::Request::post(format!("http://{}/items", running.address))
+        .header("content-type", "application/json")
+        .body(http_body_util::Full::new(bytes::Bytes::from_static(
+            br#"{"name": 3}"#,
+        )))
+        .expect("request");
+    let response = sender.send_request(request).await.expect("send");
+    assert_eq!(response.status(), 400);
+    assert_eq!(response.version(), http::Version::HTTP_2);
+}
+
+#[tokio::test]
+async fn the_access_log_and_metrics_record_each_request() {
+    let (setup, _upstream, running) = gateway().await;
+    post_json(running.address, "/items", r#"{"name": "lamp"}"#).await;
+    post_json(running.address, "/items", r#"{"name": 1}"#).await;
+    let admin = running.admin.expect("admin listener");
+    let metrics = send(admin, "GET", "/metrics", &[], "")
+        .await
+        .expect("metrics");
+    assert_eq!(metrics.status, 200);
+    for line in [
+        r#"palisade_requests_total{route="POST /items",status="200"} 1"#,
+        r#"palisade_requests_total{route="POST /items",status="400"} 1"#,
+        r#"palisade_rejections_total{route="POST /items",reason="BAD_REQUEST_BODY"} 1"#,
+        r#"palisade_request_duration_seconds_count{route="POST /items"} 2"#,
+    ] {
+        assert!(
+            metrics.body.contains(line),
+            "{line} not in\n{}",
+            metrics.body
+        );
+    }
+    assert_eq!(
+        send(admin, "GET", "/healthz", &[], "")
+            .await
+            .expect("healthz")
+            .status,
+        200
+    );
+    assert_eq!(
+        send(admin, "GET", "/readyz", &[], "")
+            .await
+            .expect("readyz")
+            .status,
+        200
+    );
+    running.shutdown().await;
+    // The writer thread flushes as soon as its queue is empty.
+    let mut lines = Vec::new();
+    for _ in 0..50 {
+        let text = std::fs::read_to_string(setup.path("access.log")).unwrap_or_default();
+        lines = text.lines().map(str::to_string).collect();
+        if lines.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let refused: serde_json::Value = serde_json::from_str(&lines[1]).expect("json line");
+    assert_eq!(refused["status"], 400);
+    assert_eq!(refused["route"], "POST /items");
+    assert_eq!(refused["reason"], "BAD_REQUEST_BODY");
+    assert_eq!(refused["method"], "POST");
+    assert_eq!(refused["client"], "127.0.0.1");
+    assert_eq!(refused["request_id"].as_str().map(str::len), Some(36));
+}
