@@ -293,18 +293,24 @@ pub async fn start(file: &Path, options: ServeOptions) -> Result<Running, Error>
         file: file.to_path_buf(),
     });
     let (shutdown, stop) = watch::channel(false);
+    // The admin listener outlives the drain, so /readyz can say 503 during it.
+    let (drained, admin_stop) = watch::channel(false);
     if let Some(listener) = admin_listener {
         tokio::spawn(crate::admin::serve(
             listener,
             shared_admin(&shared),
-            stop.clone(),
+            admin_stop,
         ));
     }
     if let Some(every) = options.watch_interval {
         tokio::spawn(watch_files(shared.clone(), every, stop.clone()));
     }
     shared.event(Level::Info, format!("listening on http://{address}"));
-    let done = tokio::spawn(accept(listener, shared.clone(), stop));
+    let serving = shared.clone();
+    let done = tokio::spawn(async move {
+        accept(listener, serving, stop).await;
+        let _ = drained.send(true);
+    });
     Ok(Running {
         address,
         admin,

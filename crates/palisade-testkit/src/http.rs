@@ -2,7 +2,8 @@
 //!
 //! It serves byte bodies by path with an `ETag` and `Last-Modified`, answers
 //! conditional requests with `304`, can be told to fail the next requests of a
-//! path with `503`, and records every request so tests can assert on them.
+//! path with `503`, waits `x-delay-ms` before answering when a request asks,
+//! and records every request so tests can assert on them.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -166,6 +167,10 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
             if reader.read_exact(&mut body).is_err() {
                 return;
             }
+        }
+        // Lets tests hold a request in flight (graceful shutdown, timeouts).
+        if let Some(ms) = headers.get("x-delay-ms").and_then(|v| v.parse().ok()) {
+            std::thread::sleep(Duration::from_millis(ms));
         }
         let (status, extra, body) = respond(state, &method, &path, &headers);
         state.lock().unwrap().requests.push(Request {
