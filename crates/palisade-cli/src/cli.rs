@@ -80,6 +80,9 @@ pub struct GatewayArgs {
     /// Reload only on SIGHUP, not when the configuration or its files change
     #[arg(long)]
     pub no_watch: bool,
+    /// Worker threads, each serving its own connections [default: one per core]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub workers: Option<u16>,
 }
 
 #[derive(Args, Debug)]

@@ -94,7 +94,11 @@ impl Gateway {
             log,
         };
         let line = gateway.wait_for("listening on http://");
-        let address = line.rsplit("http://").next().unwrap_or("").trim();
+        let address = line
+            .rsplit("http://")
+            .next()
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or("");
         gateway.address = address.parse().expect("listen address");
         gateway
     }

@@ -14,66 +14,156 @@ const BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-/// What one route (or the unmatched requests) has seen.
+/// The status codes counted one by one; others are counted by class.
+fn status_slot(status: u16) -> usize {
+    let status = usize::from(status);
+    match status {
+        100..=103 => status - 100,
+        200..=226 => status - 200 + 4,
+        300..=308 => status - 300 + 31,
+        400..=451 => status - 400 + 40,
+        500..=511 => status - 500 + 92,
+        _ => 104 + (status / 100).min(5),
+    }
+}
+
+/// The status a slot stands for (`"4xx"` for a class slot).
+fn slot_status(slot: usize) -> String {
+    match slot {
+        0..=3 => (slot + 100).to_string(),
+        4..=30 => (slot - 4 + 200).to_string(),
+        31..=39 => (slot - 31 + 300).to_string(),
+        40..=91 => (slot - 40 + 400).to_string(),
+        92..=103 => (slot - 92 + 500).to_string(),
+        _ => format!("{}xx", slot - 104),
+    }
+}
+
+const SLOTS: usize = 110;
+
+/// One worker's counters, on cache lines of their own so workers never
+/// contend for them.
 #[derive(Debug)]
-pub struct RouteMetrics {
-    /// Indexed by status - 100.
-    statuses: Vec<AtomicU64>,
+#[repr(align(128))]
+struct Shard {
+    statuses: [AtomicU64; SLOTS],
     rejections: [AtomicU64; ResponseType::ALL.len()],
     buckets: [AtomicU64; BUCKETS.len()],
     count: AtomicU64,
     sum_micros: AtomicU64,
 }
 
-impl RouteMetrics {
-    fn new() -> RouteMetrics {
-        RouteMetrics {
-            statuses: (100..600).map(|_| AtomicU64::new(0)).collect(),
+impl Shard {
+    fn new() -> Shard {
+        Shard {
+            statuses: std::array::from_fn(|_| AtomicU64::new(0)),
             rejections: std::array::from_fn(|_| AtomicU64::new(0)),
             buckets: std::array::from_fn(|_| AtomicU64::new(0)),
             count: AtomicU64::new(0),
             sum_micros: AtomicU64::new(0),
         }
     }
+}
+
+/// A gauge on a cache line of its own.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Gauge(AtomicI64);
+
+std::thread_local! {
+    /// The shard this thread writes: its worker's index.
+    static SHARD: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Makes the calling thread write shard `index` (a worker calls it once).
+pub fn set_shard(index: usize) {
+    SHARD.with(|s| s.set(index));
+}
+
+/// What one route (or the unmatched requests) has seen.
+#[derive(Debug)]
+pub struct RouteMetrics {
+    shards: Box<[Shard]>,
+}
+
+impl RouteMetrics {
+    fn new(shards: usize) -> RouteMetrics {
+        RouteMetrics {
+            shards: (0..shards.max(1)).map(|_| Shard::new()).collect(),
+        }
+    }
 
     pub fn observe(&self, status: u16, rejection: Option<ResponseType>, elapsed: Duration) {
-        if let Some(slot) = self.statuses.get(usize::from(status).wrapping_sub(100)) {
-            slot.fetch_add(1, Ordering::Relaxed);
-        }
+        let shard = &self.shards[SHARD.with(std::cell::Cell::get) % self.shards.len()];
+        shard.statuses[status_slot(status)].fetch_add(1, Ordering::Relaxed);
         if let Some(kind) = rejection
             && let Some(i) = ResponseType::ALL.iter().position(|k| *k == kind)
         {
-            self.rejections[i].fetch_add(1, Ordering::Relaxed);
+            shard.rejections[i].fetch_add(1, Ordering::Relaxed);
         }
         let seconds = elapsed.as_secs_f64();
         if let Some(i) = BUCKETS.iter().position(|b| seconds <= *b) {
-            self.buckets[i].fetch_add(1, Ordering::Relaxed);
+            shard.buckets[i].fetch_add(1, Ordering::Relaxed);
         }
-        self.count.fetch_add(1, Ordering::Relaxed);
-        self.sum_micros
+        shard.count.fetch_add(1, Ordering::Relaxed);
+        shard
+            .sum_micros
             .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    fn total(&self, read: impl Fn(&Shard) -> &AtomicU64) -> u64 {
+        self.shards
+            .iter()
+            .map(|s| read(s).load(Ordering::Relaxed))
+            .sum()
     }
 }
 
 /// Every metric of one gateway process; survives reloads.
 #[derive(Debug, Default)]
 pub struct Metrics {
+    /// One shard per worker.
+    shards: usize,
     routes: Mutex<Vec<(String, Arc<RouteMetrics>)>>,
     upstream_errors: Mutex<HashMap<(String, &'static str), u64>>,
-    pub in_flight: AtomicI64,
+    in_flight: Box<[Gauge]>,
     pub reloads_ok: AtomicU64,
     pub reloads_failed: AtomicU64,
     pub log_lines_dropped: AtomicU64,
 }
 
 impl Metrics {
+    pub fn new(shards: usize) -> Metrics {
+        Metrics {
+            shards,
+            in_flight: (0..shards.max(1)).map(|_| Gauge::default()).collect(),
+            ..Metrics::default()
+        }
+    }
+
+    /// A request starts (`leave` when it is answered).
+    pub fn enter(&self) {
+        self.gauge(1);
+    }
+
+    pub fn leave(&self) {
+        self.gauge(-1);
+    }
+
+    fn gauge(&self, delta: i64) {
+        if !self.in_flight.is_empty() {
+            let i = SHARD.with(std::cell::Cell::get) % self.in_flight.len();
+            self.in_flight[i].0.fetch_add(delta, Ordering::Relaxed);
+        }
+    }
+
     /// The metrics of the route called `name`, shared across reloads.
     pub fn route(&self, name: &str) -> Arc<RouteMetrics> {
         let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((_, m)) = routes.iter().find(|(n, _)| n == name) {
             return m.clone();
         }
-        let metrics = Arc::new(RouteMetrics::new());
+        let metrics = Arc::new(RouteMetrics::new(self.shards));
         routes.push((name.to_string(), metrics.clone()));
         metrics
     }
@@ -100,14 +190,14 @@ impl Metrics {
         );
         let _ = writeln!(out, "# TYPE palisade_requests_total counter");
         for (name, m) in &routes {
-            for (i, n) in m.statuses.iter().enumerate() {
-                let n = n.load(Ordering::Relaxed);
+            for slot in 0..SLOTS {
+                let n = m.total(|s| &s.statuses[slot]);
                 if n > 0 {
                     let _ = writeln!(
                         out,
                         "palisade_requests_total{{route=\"{}\",status=\"{}\"}} {n}",
                         escape(name),
-                        i + 100
+                        slot_status(slot)
                     );
                 }
             }
@@ -118,8 +208,8 @@ impl Metrics {
         );
         let _ = writeln!(out, "# TYPE palisade_rejections_total counter");
         for (name, m) in &routes {
-            for (kind, n) in ResponseType::ALL.iter().zip(&m.rejections) {
-                let n = n.load(Ordering::Relaxed);
+            for (i, kind) in ResponseType::ALL.iter().enumerate() {
+                let n = m.total(|s| &s.rejections[i]);
                 if n > 0 {
                     let _ = writeln!(
                         out,
@@ -138,19 +228,19 @@ impl Metrics {
         for (name, m) in &routes {
             let label = escape(name);
             let mut cumulative = 0;
-            for (bound, n) in BUCKETS.iter().zip(&m.buckets) {
-                cumulative += n.load(Ordering::Relaxed);
+            for (i, bound) in BUCKETS.iter().enumerate() {
+                cumulative += m.total(|s| &s.buckets[i]);
                 let _ = writeln!(
                     out,
                     "palisade_request_duration_seconds_bucket{{route=\"{label}\",le=\"{bound}\"}} {cumulative}"
                 );
             }
-            let count = m.count.load(Ordering::Relaxed);
+            let count = m.total(|s| &s.count);
             let _ = writeln!(
                 out,
                 "palisade_request_duration_seconds_bucket{{route=\"{label}\",le=\"+Inf\"}} {count}"
             );
-            let sum = m.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
+            let sum = m.total(|s| &s.sum_micros) as f64 / 1e6;
             let _ = writeln!(
                 out,
                 "palisade_request_duration_seconds_sum{{route=\"{label}\"}} {sum}"
@@ -187,7 +277,10 @@ impl Metrics {
         let _ = writeln!(
             out,
             "palisade_in_flight_requests {}",
-            self.in_flight.load(Ordering::Relaxed)
+            self.in_flight
+                .iter()
+                .map(|g| g.0.load(Ordering::Relaxed))
+                .sum::<i64>()
         );
         let _ = writeln!(
             out,
@@ -231,9 +324,12 @@ mod tests {
 
     #[test]
     fn observations_render_as_prometheus_text() {
-        let metrics = Metrics::default();
+        let metrics = Metrics::new(2);
         let route = metrics.route("POST /customizations");
         route.observe(200, None, Duration::from_micros(800));
+        // Another worker's shard: the totals add up across shards.
+        set_shard(1);
+        route.observe(599, None, Duration::from_millis(3));
         route.observe(
             400,
             Some(ResponseType::BadRequestBody),
@@ -246,8 +342,9 @@ mod tests {
             "palisade_requests_total{route=\"POST /customizations\",status=\"200\"} 1",
             "palisade_rejections_total{route=\"POST /customizations\",reason=\"BAD_REQUEST_BODY\"} 1",
             "palisade_request_duration_seconds_bucket{route=\"POST /customizations\",le=\"0.001\"} 1",
-            "palisade_request_duration_seconds_bucket{route=\"POST /customizations\",le=\"0.005\"} 2",
-            "palisade_request_duration_seconds_count{route=\"POST /customizations\"} 2",
+            "palisade_request_duration_seconds_bucket{route=\"POST /customizations\",le=\"0.005\"} 3",
+            "palisade_request_duration_seconds_count{route=\"POST /customizations\"} 3",
+            "palisade_requests_total{route=\"POST /customizations\",status=\"5xx\"} 1",
             "palisade_upstream_errors_total{upstream=\"backend\",kind=\"connect\"} 1",
         ] {
             assert!(text.contains(line), "{line} missing from\n{text}");

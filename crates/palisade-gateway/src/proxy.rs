@@ -119,14 +119,23 @@ async fn forward_http(
         peer,
         request_id,
     } = inbound;
-    let path = match &route.upstream_path {
-        Some(target) => PathTemplate::fill(target, &params),
-        None => parts.uri.path().to_string(),
-    };
     let prefix = upstream.url.path().trim_end_matches('/');
-    let target = match parts.uri.query() {
-        Some(q) => format!("{prefix}{path}?{q}"),
-        None => format!("{prefix}{path}"),
+    // The common case, no rewrite: the request's own path and query, shared.
+    let path_and_query = match (&route.upstream_path, parts.uri.path_and_query()) {
+        (None, Some(original)) if prefix.is_empty() => original.clone(),
+        _ => {
+            let path = match &route.upstream_path {
+                Some(target) => PathTemplate::fill(target, &params),
+                None => parts.uri.path().to_string(),
+            };
+            let target = match parts.uri.query() {
+                Some(q) => format!("{prefix}{path}?{q}"),
+                None => format!("{prefix}{path}"),
+            };
+            target
+                .parse()
+                .map_err(|e: http::uri::InvalidUri| UpstreamError::Connect(e.to_string()))?
+        }
     };
     let authority = upstream.url.authority().cloned();
     parts.uri = http::Uri::builder()
@@ -136,7 +145,7 @@ async fn forward_http(
                 .clone()
                 .ok_or_else(|| UpstreamError::Connect("no authority".into()))?,
         )
-        .path_and_query(target)
+        .path_and_query(path_and_query)
         .build()
         .map_err(|e| UpstreamError::Connect(e.to_string()))?;
     parts.version = http::Version::HTTP_11;

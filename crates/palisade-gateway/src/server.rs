@@ -18,7 +18,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
-use palisade_validate::{ErrorContext, Rejection, ResponseType, Violation};
+use palisade_validate::{Detail, ErrorContext, Rejection, ResponseType, Violation};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -54,6 +54,8 @@ pub struct ServeOptions {
     /// How often the configuration and model files are checked for
     /// changes (`None`: only an explicit reload, e.g. SIGHUP).
     pub watch_interval: Option<Duration>,
+    /// Worker threads (default: one per core).
+    pub workers: Option<usize>,
     pub events: EventSink,
     /// The environment, unless a test or an embedder supplies its own.
     pub variables: Variables,
@@ -71,6 +73,7 @@ impl Default for ServeOptions {
     fn default() -> ServeOptions {
         ServeOptions {
             watch_interval: Some(Duration::from_secs(1)),
+            workers: None,
             events: Arc::new(|_| {}),
             variables: Arc::new(|name| std::env::var(name).ok()),
         }
@@ -84,10 +87,17 @@ struct Runtime {
     route_metrics: Vec<Arc<RouteMetrics>>,
     unmatched: Arc<RouteMetrics>,
     builder: auto::Builder<TokioExecutor>,
+    /// Whether rejections list each violation (some response shows them).
+    detail: Detail,
 }
 
 impl Runtime {
     fn new(config: Config, metrics: &Metrics) -> Runtime {
+        let detail = if config.responses.shows_violations() {
+            Detail::Full
+        } else {
+            Detail::Verdict
+        };
         let pairs: Vec<_> = config
             .routes
             .iter()
@@ -117,6 +127,7 @@ impl Runtime {
             route_metrics,
             unmatched: metrics.route("(no route)"),
             builder,
+            detail,
         }
     }
 }
@@ -124,7 +135,17 @@ impl Runtime {
 /// Request ids shaped like API Gateway's (UUIDs), cheap to make.
 struct RequestIds {
     seed: u64,
-    counter: AtomicU64,
+}
+
+/// Distinguishes the threads' counters.
+fn thread_salt() -> u64 {
+    std::thread_local! {
+        static SALT: u64 = {
+            use std::hash::BuildHasher;
+            foldhash::fast::RandomState::default().hash_one(std::thread::current().id())
+        };
+    }
+    SALT.with(|s| *s)
 }
 
 fn mix(mut z: u64) -> u64 {
@@ -141,34 +162,49 @@ impl RequestIds {
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64);
         let seed = foldhash::fast::RandomState::default().hash_one((nanos, std::process::id()));
-        RequestIds {
-            seed,
-            counter: AtomicU64::new(0),
-        }
+        RequestIds { seed }
     }
 
+    /// A version-4-shaped UUID from a per-thread counter (no shared
+    /// counter for the workers to contend on).
     fn next(&self) -> String {
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let a = mix(self.seed ^ n);
+        std::thread_local! {
+            static COUNTER: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+        }
+        let n = COUNTER.with(|c| {
+            let n = c.get();
+            c.set(n + 1);
+            n
+        });
+        let a = mix(self.seed ^ n ^ thread_salt());
         let b = mix(a ^ self.seed.rotate_left(17));
-        format!(
-            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-            a >> 32,
-            (a >> 16) & 0xffff,
-            a & 0x0fff,
-            0x8000 | ((b >> 48) & 0x3fff),
-            b & 0xffff_ffff_ffff
-        )
+        let mut bits = (u128::from(a) << 64) | u128::from(b);
+        // Version 4, variant 10.
+        bits = (bits & !(0xf << 76)) | (0x4 << 76);
+        bits = (bits & !(0x3 << 62)) | (0x2 << 62);
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 36];
+        let mut nibble = 32;
+        for (i, byte) in out.iter_mut().enumerate() {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                *byte = b'-';
+                continue;
+            }
+            nibble -= 1;
+            *byte = HEX[((bits >> (nibble * 4)) & 0xf) as usize];
+        }
+        out.iter().map(|&b| char::from(b)).collect()
     }
 }
 
 struct Shared {
     current: RwLock<Arc<Runtime>>,
     metrics: Arc<Metrics>,
-    client: HttpClient,
     log: AccessLogger,
     ids: RequestIds,
     shutting_down: AtomicBool,
+    /// Bumped by each reload, after the swap.
+    generation: AtomicU64,
     events: EventSink,
     variables: Variables,
     file: PathBuf,
@@ -180,6 +216,28 @@ impl Shared {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// The configuration in use, from a per-thread copy refreshed only when
+    /// a reload bumped the generation: the request path takes no lock.
+    fn current(&self) -> Arc<Runtime> {
+        std::thread_local! {
+            static CACHED: std::cell::RefCell<Option<(usize, u64, Arc<Runtime>)>> =
+                const { std::cell::RefCell::new(None) };
+        }
+        let owner = std::ptr::from_ref(self) as usize;
+        let generation = self.generation.load(Ordering::Acquire);
+        CACHED.with(|cell| {
+            let mut cached = cell.borrow_mut();
+            match &*cached {
+                Some((o, g, runtime)) if *o == owner && *g == generation => runtime.clone(),
+                _ => {
+                    let runtime = self.runtime();
+                    *cached = Some((owner, generation, runtime.clone()));
+                    runtime
+                }
+            }
+        })
     }
 
     fn event(&self, level: Level, message: String) {
@@ -215,6 +273,7 @@ impl Shared {
         let routes = config.routes.len();
         let runtime = Arc::new(Runtime::new(config, &self.metrics));
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = runtime;
+        self.generation.fetch_add(1, Ordering::Release);
         self.metrics.reloads_ok.fetch_add(1, Ordering::Relaxed);
         self.event(
             Level::Info,
@@ -257,42 +316,60 @@ impl Running {
     }
 }
 
-/// Loads `file` and starts serving it.
+/// Loads `file` and starts serving it: one single-threaded runtime per
+/// worker, each accepting on its own `SO_REUSEPORT` listener, so a request
+/// is handled start to finish on one thread (no work stealing, no
+/// cross-thread wake-ups); the caller's runtime keeps the admin listener and
+/// the file watcher.
 pub async fn start(file: &Path, options: ServeOptions) -> Result<Running, Error> {
     let config = Config::load(file, &*options.variables)?;
-    let metrics = Arc::new(Metrics::default());
+    let workers = options
+        .workers
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        })
+        .max(1);
+    let metrics = Arc::new(Metrics::new(workers));
     let log = AccessLogger::open(&config.access_log, metrics.clone())?;
-    let listener = bind(config.listen).await?;
-    let address = listener.local_addr().map_err(|source| Error::Listen {
-        address: config.listen,
-        source,
-    })?;
+    let mut listeners = Vec::with_capacity(workers);
+    let mut address = config.listen;
+    for _ in 0..workers {
+        let listener = bind_shared(address)?;
+        address = listener
+            .local_addr()
+            .map_err(|source| Error::Listen { address, source })?;
+        listeners.push(listener);
+    }
     let admin_listener = match config.admin {
-        Some(a) => Some(bind(a).await?),
+        Some(a) => Some(
+            TcpListener::bind(a)
+                .await
+                .map_err(|source| Error::Listen { address: a, source })?,
+        ),
         None => None,
     };
     let admin = admin_listener.as_ref().and_then(|l| l.local_addr().ok());
-    let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    connector.set_nodelay(true);
-    connector.set_connect_timeout(Some(Duration::from_secs(10)));
-    let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(Duration::from_secs(60))
-        .pool_max_idle_per_host(1024)
-        .timer(TokioTimer::new())
-        .pool_timer(TokioTimer::new())
-        .build(connector);
     let shared = Arc::new(Shared {
         current: RwLock::new(Arc::new(Runtime::new(config, &metrics))),
         metrics,
-        client,
         log,
         ids: RequestIds::new(),
         shutting_down: AtomicBool::new(false),
+        generation: AtomicU64::new(0),
         events: options.events.clone(),
         variables: options.variables.clone(),
         file: file.to_path_buf(),
     });
     let (shutdown, stop) = watch::channel(false);
+    let mut threads = Vec::with_capacity(listeners.len());
+    for (i, listener) in listeners.into_iter().enumerate() {
+        let (shared, stop) = (shared.clone(), stop.clone());
+        let thread = std::thread::Builder::new()
+            .name(format!("palisade-worker-{i}"))
+            .spawn(move || worker(i, listener, &shared, stop))
+            .map_err(|source| Error::Listen { address, source })?;
+        threads.push(thread);
+    }
     // The admin listener outlives the drain, so /readyz can say 503 during it.
     let (drained, admin_stop) = watch::channel(false);
     if let Some(listener) = admin_listener {
@@ -305,10 +382,17 @@ pub async fn start(file: &Path, options: ServeOptions) -> Result<Running, Error>
     if let Some(every) = options.watch_interval {
         tokio::spawn(watch_files(shared.clone(), every, stop.clone()));
     }
-    shared.event(Level::Info, format!("listening on http://{address}"));
-    let serving = shared.clone();
+    shared.event(
+        Level::Info,
+        format!("listening on http://{address} ({workers} workers)"),
+    );
     let done = tokio::spawn(async move {
-        accept(listener, serving, stop).await;
+        let _ = tokio::task::spawn_blocking(move || {
+            for thread in threads {
+                let _ = thread.join();
+            }
+        })
+        .await;
         let _ = drained.send(true);
     });
     Ok(Running {
@@ -320,10 +404,61 @@ pub async fn start(file: &Path, options: ServeOptions) -> Result<Running, Error>
     })
 }
 
-async fn bind(address: SocketAddr) -> Result<TcpListener, Error> {
-    TcpListener::bind(address)
-        .await
-        .map_err(|source| Error::Listen { address, source })
+/// A listening socket that other workers can bind too (`SO_REUSEPORT`: the
+/// kernel spreads connections across them).
+fn bind_shared(address: SocketAddr) -> Result<std::net::TcpListener, Error> {
+    let fail = |source| Error::Listen { address, source };
+    let socket = if address.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()
+    } else {
+        tokio::net::TcpSocket::new_v6()
+    }
+    .map_err(fail)?;
+    socket.set_reuseaddr(true).map_err(fail)?;
+    socket.set_reuseport(true).map_err(fail)?;
+    socket.set_nodelay(true).map_err(fail)?;
+    socket.bind(address).map_err(fail)?;
+    let listener = socket.listen(1024).map_err(fail)?;
+    listener.into_std().map_err(fail)
+}
+
+/// One worker thread: its own runtime, listener and upstream pool.
+fn worker(
+    index: usize,
+    listener: std::net::TcpListener,
+    shared: &Arc<Shared>,
+    stop: watch::Receiver<bool>,
+) {
+    crate::metrics::set_shard(index);
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            shared.event(Level::Error, format!("a worker could not start: {e}"));
+            return;
+        }
+    };
+    runtime.block_on(async {
+        let listener = match TcpListener::from_std(listener) {
+            Ok(l) => l,
+            Err(e) => {
+                shared.event(Level::Error, format!("a worker could not listen: {e}"));
+                return;
+            }
+        };
+        let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        connector.set_nodelay(true);
+        connector.set_connect_timeout(Some(Duration::from_secs(10)));
+        let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(1024)
+            .timer(TokioTimer::new())
+            .pool_timer(TokioTimer::new())
+            .build(connector);
+        accept(listener, shared.clone(), client, stop).await;
+    });
 }
 
 fn shared_admin(shared: &Arc<Shared>) -> crate::admin::State {
@@ -334,7 +469,12 @@ fn shared_admin(shared: &Arc<Shared>) -> crate::admin::State {
     }
 }
 
-async fn accept(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+async fn accept(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    client: HttpClient,
+    mut stop: watch::Receiver<bool>,
+) {
     let graceful = GracefulShutdown::new();
     loop {
         tokio::select! {
@@ -351,7 +491,10 @@ async fn accept(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::Rec
                 let _ = stream.set_nodelay(true);
                 let runtime = shared.runtime();
                 let for_service = shared.clone();
-                let service = service_fn(move |request| handle(request, for_service.clone(), peer));
+                let client = client.clone();
+                let service = service_fn(move |request| {
+                    handle(request, for_service.clone(), client.clone(), peer)
+                });
                 let connection = runtime
                     .builder
                     .serve_connection(TokioIo::new(stream), service)
@@ -494,19 +637,20 @@ struct InFlight<'a>(&'a Metrics);
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.0.leave();
     }
 }
 
 async fn handle(
     request: http::Request<Incoming>,
     shared: Arc<Shared>,
+    client: HttpClient,
     peer: SocketAddr,
 ) -> Result<Response<Body>, Infallible> {
     let started = Instant::now();
-    shared.metrics.in_flight.fetch_add(1, Ordering::Relaxed);
+    shared.metrics.enter();
     let _in_flight = InFlight(&shared.metrics);
-    let runtime = shared.runtime();
+    let runtime = shared.current();
     let request_id = shared.ids.next();
     let logged = shared.log.enabled().then(|| {
         (
@@ -525,7 +669,16 @@ async fn handle(
         upstream_error: None,
         bytes_in: 0,
     };
-    let result = pipeline(&shared, &runtime, request, peer, &request_id, &mut outcome).await;
+    let result = pipeline(
+        &shared,
+        &client,
+        &runtime,
+        request,
+        peer,
+        &request_id,
+        &mut outcome,
+    )
+    .await;
     let mut response = match result {
         Ok(response) => response,
         Err(refusal) => {
@@ -590,6 +743,7 @@ fn refuse(runtime: &Runtime, refusal: &Refusal, request_id: &str) -> Response<Bo
 
 async fn pipeline(
     shared: &Shared,
+    client: &HttpClient,
     runtime: &Runtime,
     request: http::Request<Incoming>,
     peer: SocketAddr,
@@ -643,7 +797,7 @@ async fn pipeline(
             params: &params,
             body: &body,
         };
-        rules.check(&view)?;
+        rules.check_with(&view, runtime.detail)?;
     }
     let upstream = &config.upstreams[route.upstream];
     let inbound = Inbound {
@@ -653,7 +807,7 @@ async fn pipeline(
         peer,
         request_id: request_id.to_string(),
     };
-    match proxy::forward(&shared.client, upstream, route, inbound).await {
+    match proxy::forward(client, upstream, route, inbound).await {
         Ok(response) => Ok(response),
         Err(e) => {
             shared.metrics.upstream_error(&upstream.name, e.kind());

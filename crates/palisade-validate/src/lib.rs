@@ -25,8 +25,8 @@ mod response;
 pub use error::{Error, Result};
 pub use model::{Draft, MAX_MODEL_BYTES, Model, Options, Violation, read_json};
 pub use request::{
-    ContentTypeMismatch, Location, MethodRules, Models, ParamType, Parameter, Rejection, Request,
-    Validator,
+    ContentTypeMismatch, Detail, Location, MethodRules, Models, ParamType, Parameter, Rejection,
+    Request, Validator,
 };
 pub use response::{
     DEFAULT_TEMPLATE, DETAILED_TEMPLATE, ErrorContext, GatewayResponse, GatewayResponses, Rendered,

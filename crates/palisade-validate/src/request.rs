@@ -270,14 +270,30 @@ impl Rejection {
     }
 }
 
+/// How much a rejection says about an invalid body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Detail {
+    /// Every violation, with its pointer and message.
+    Full,
+    /// Only that the body is invalid: cheaper, for responses that do not
+    /// show the violations (API Gateway's default).
+    Verdict,
+}
+
 impl MethodRules {
     /// Checks parameters, then the body, as API Gateway orders them.
     pub fn check(&self, request: &dyn Request) -> Result<(), Rejection> {
+        self.check_with(request, Detail::Full)
+    }
+
+    /// [`MethodRules::check`], listing body violations only when `detail`
+    /// asks for them.
+    pub fn check_with(&self, request: &dyn Request, detail: Detail) -> Result<(), Rejection> {
         if self.validator.parameters {
             self.check_parameters(request)?;
         }
         if self.validator.body {
-            self.check_body(request)?;
+            self.check_body(request, detail)?;
         }
         Ok(())
     }
@@ -310,7 +326,7 @@ impl MethodRules {
         Ok(())
     }
 
-    fn check_body(&self, request: &dyn Request) -> Result<(), Rejection> {
+    fn check_body(&self, request: &dyn Request, detail: Detail) -> Result<(), Rejection> {
         if self.models.is_empty() {
             return Ok(());
         }
@@ -330,12 +346,13 @@ impl MethodRules {
                 message,
             }])
         })?;
-        let violations = model.violations(&instance);
-        if violations.is_empty() {
-            Ok(())
-        } else {
-            Err(Rejection::InvalidBody(violations))
+        if model.is_valid(&instance) {
+            return Ok(());
         }
+        Err(Rejection::InvalidBody(match detail {
+            Detail::Full => model.violations(&instance),
+            Detail::Verdict => Vec::new(),
+        }))
     }
 }
 
@@ -441,6 +458,8 @@ mod tests {
         let rejection = rejection.unwrap_or_else(|| panic!("accepted"));
         assert_eq!(rejection.message(), "Invalid request body");
         assert_eq!(rejection.violations()[0].pointer, "/name");
+        let verdict = rules(true, false).check_with(&request, Detail::Verdict);
+        assert_eq!(verdict, Err(Rejection::InvalidBody(Vec::new())));
         // Without a Content-Type the body is taken for JSON.
         request.headers.clear();
         assert!(rules(true, false).check(&request).is_err());

@@ -153,6 +153,20 @@ pub struct GatewayResponses {
 }
 
 impl GatewayResponses {
+    /// Whether any response shows the violations (detailed mode, or a
+    /// template or header using `validationErrorString` or `violations`);
+    /// when none does, validation can stop at the verdict.
+    pub fn shows_violations(&self) -> bool {
+        let uses = |text: &str| {
+            text.contains("$context.error.validationErrorString")
+                || text.contains("$context.error.violations")
+        };
+        self.detailed
+            || self.configured.values().any(|r| {
+                r.template.as_deref().is_some_and(uses) || r.headers.iter().any(|(_, v)| uses(v))
+            })
+    }
+
     pub fn set(&mut self, kind: ResponseType, response: GatewayResponse) {
         self.configured.insert(kind, response);
     }

@@ -37,9 +37,10 @@ pub fn run(out: &Out, args: &GatewayArgs) -> CmdResult {
     if args.check {
         return check(out, args);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // Requests are served by the gateway's own worker threads; this runtime
+    // only waits for signals and runs the admin listener.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .thread_name("palisade-gateway")
         .build()
         .map_err(|e| Failure::new(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(serve(out, args))
@@ -89,6 +90,7 @@ async fn serve(out: &Out, args: &GatewayArgs) -> CmdResult {
     let options = ServeOptions {
         watch_interval: (!args.no_watch).then(|| Duration::from_secs(1)),
         events,
+        workers: args.workers.map(usize::from),
         ..ServeOptions::default()
     };
     let mut hangup = signal(SignalKind::hangup()).map_err(signal_failure)?;

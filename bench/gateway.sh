@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Gateway benchmark (issue: "Inbound validation"). In one run, wrk (Debian)
+# against, all on loopback:
+#   (a) the upstream directly (an nginx answering every request itself),
+#   (b) nginx as a plain reverse proxy to that upstream,
+#   (c) palisade gateway with body validation on the Wild Rydes model.
+# Prints req/s and p99 latency of each, and the ratios c/b and c/a; goal: c
+# at least 0.9x b's throughput with under 1 ms added p99.
+# The three are measured in ROUNDS (default 3) interleaved rounds and the
+# medians reported, since a shared 2-core machine drifts between runs.
+# DURATION (seconds per target and round, default 5), CONNECTIONS (default
+# 64) and THREADS (default 2) shape the load. Installs wrk and nginx with apt-get when
+# missing (as root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION="${DURATION:-5}"
+ROUNDS="${ROUNDS:-3}"
+CONNECTIONS="${CONNECTIONS:-64}"
+THREADS="${THREADS:-2}"
+WORK="$(mktemp -d)"
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for conf in "$WORK"/nginx-*.conf; do
+    [ -f "$conf" ] && nginx -c "$conf" -s quit 2>/dev/null || true
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
+  echo "installing wrk and nginx..." >&2
+  apt-get install -y wrk nginx-light >&2 || { apt-get update >&2 && apt-get install -y wrk nginx-light >&2; }
+fi
+NGINX="$(command -v nginx)"
+
+source bench/common.sh
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+UPSTREAM_PORT="$(free_port)"
+PROXY_PORT="$(free_port)"
+GATEWAY_PORT="$(free_port)"
+
+# $1 name, $2 worker processes, $3 the server block.
+nginx_conf() {
+  cat > "$WORK/nginx-$1.conf" <<CONF
+worker_processes $2;
+pid $WORK/nginx-$1.pid;
+error_log $WORK/nginx-$1.error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/body-$1;
+  proxy_temp_path $WORK/proxy-$1;
+  fastcgi_temp_path $WORK/fastcgi-$1;
+  uwsgi_temp_path $WORK/uwsgi-$1;
+  scgi_temp_path $WORK/scgi-$1;
+  $3
+}
+CONF
+  "$NGINX" -c "$WORK/nginx-$1.conf"
+}
+
+nginx_conf upstream 1 "server {
+    listen 127.0.0.1:$UPSTREAM_PORT;
+    location / { default_type application/json; return 200 '{\"stored\": true}'; }
+  }"
+nginx_conf proxy auto "upstream backend { server 127.0.0.1:$UPSTREAM_PORT; keepalive 256; }
+  server {
+    listen 127.0.0.1:$PROXY_PORT;
+    client_max_body_size 10m;
+    location / {
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection \"\";
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+    }
+  }"
+
+WILD_RYDES_LISTEN="127.0.0.1:$GATEWAY_PORT" WILD_RYDES_ADMIN="127.0.0.1:$(free_port)" \
+  WILD_RYDES_UPSTREAM="http://127.0.0.1:$UPSTREAM_PORT" WILD_RYDES_ACCESS_LOG=off \
+  "$PALISADE" -q gateway --no-watch --config examples/wild-rydes/gateway.yaml &
+PIDS+=($!)
+
+wait_port() {
+  for _ in $(seq 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$1/" 2>/dev/null && return 0
+    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),0.1)" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "nothing listens on $1" >&2; exit 2
+}
+wait_port "$UPSTREAM_PORT"; wait_port "$PROXY_PORT"; wait_port "$GATEWAY_PORT"
+
+BODY="$(tr -d '\n' < examples/wild-rydes/requests/valid.json)"
+cat > "$WORK/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '$BODY'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+
+# The gateway refuses what the model refuses, so every timed request is one
+# the upstream answers: check that first.
+STATUS="$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data "$BODY" "http://127.0.0.1:$GATEWAY_PORT/customizations")"
+[ "$STATUS" = 200 ] || { echo "the gateway answered $STATUS to the valid customization" >&2; exit 2; }
+STATUS="$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data '{"cape": "2); DROP"}' "http://127.0.0.1:$GATEWAY_PORT/customizations")"
+[ "$STATUS" = 400 ] || { echo "the gateway answered $STATUS to an invalid customization" >&2; exit 2; }
+
+# Prints "req/s p99-ms errors" for one wrk run.
+load() {
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$WORK/post.lua" "$1" > "$WORK/wrk.out"
+  python3 - "$WORK/wrk.out" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", text)
+scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+bad = (int(errors.group(1)) if errors else 0) + (sum(map(int, socket.groups())) if socket else 0)
+print(f"{rps:.0f} {float(p99.group(1)) * scale:.3f} {bad}")
+PY
+}
+
+echo "wrk: $THREADS threads, $CONNECTIONS connections, ${DURATION}s per target, $ROUNDS rounds; 2 cores shared by wrk, upstream and proxy" >&2
+: > "$WORK/results"
+for round in $(seq "$ROUNDS"); do
+  echo "a $(load "http://127.0.0.1:$UPSTREAM_PORT/customizations")" >> "$WORK/results"
+  echo "b $(load "http://127.0.0.1:$PROXY_PORT/customizations")" >> "$WORK/results"
+  echo "c $(load "http://127.0.0.1:$GATEWAY_PORT/customizations")" >> "$WORK/results"
+  echo "round $round done" >&2
+done
+
+python3 - "$WORK/results" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    target, rps, p99, errors = line.split()
+    rows.setdefault(target, []).append((float(rps), float(p99), int(errors)))
+def med(target, i):
+    return statistics.median(r[i] for r in rows[target])
+names = {"a": "(a) upstream directly", "b": "(b) nginx reverse proxy", "c": "(c) palisade, Wild Rydes body validation"}
+print(f"{'target (median of ' + str(len(rows['a'])) + ' rounds)':<44} {'req/s':>9} {'p99 ms':>8} {'errors':>7}")
+for t in "abc":
+    print(f"{names[t]:<44} {med(t, 0):>9.0f} {med(t, 1):>8.2f} {sum(r[2] for r in rows[t]):>7}")
+ratios = [c[0] / b[0] for b, c in zip(rows["b"], rows["c"])]
+print(f"throughput c/b: {med('c', 0) / med('b', 0):.2f}x (goal >= 0.90x; per round: {', '.join(f'{r:.2f}' for r in ratios)}); c/a: {med('c', 0) / med('a', 0):.2f}x")
+print(f"p99 added by palisade: {med('c', 1) - med('a', 1):+.2f} ms over the upstream, {med('c', 1) - med('b', 1):+.2f} ms over nginx (goal < 1 ms)")
+PY
