@@ -380,7 +380,7 @@ pub async fn start(file: &Path, options: ServeOptions) -> Result<Running, Error>
         ));
     }
     if let Some(every) = options.watch_interval {
-        tokio::spawn(watch_files(shared.clone(), every, stop.clone()));
+        tokio::spawn(watch_files(shared.clone(), every, stop));
     }
     shared.event(
         Level::Info,
