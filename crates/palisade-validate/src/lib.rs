@@ -18,6 +18,9 @@
 //! ```
 
 mod error;
+pub mod event;
+#[cfg(feature = "tower")]
+pub mod layer;
 mod model;
 mod request;
 mod response;
