@@ -77,7 +77,7 @@ fn the_function_and_the_gateway_read_the_same_recorded_events_alike() {
         &wild_rydes_lambda::rules(),
         &palisade_validate::GatewayResponses::default(),
     );
-    let response = refused.err().expect("refused");
+    let response = refused.expect_err("refused");
     assert_eq!(response["statusCode"], 400);
     assert_eq!(response["body"], r#"{"message": "Invalid request body"}"#);
 }
