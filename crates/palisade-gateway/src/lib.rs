@@ -13,11 +13,13 @@ mod log;
 mod metrics;
 mod openapi;
 mod proxy;
+mod reader;
 mod route;
 mod server;
 
-pub use config::{AccessLog, Config, Limits, MAX_CONFIG_BYTES, Route, Upstream, UpstreamMode};
+pub use config::{AccessLog, Config, Limits, Route, Upstream, UpstreamMode};
 pub use error::{Error, Problem};
 pub use proxy::{Inbound, proxy_event, proxy_response};
+pub use reader::MAX_CONFIG_BYTES;
 pub use route::{Method, PathTemplate};
 pub use server::{Event, EventSink, Level, Running, ServeOptions, Variables, start};

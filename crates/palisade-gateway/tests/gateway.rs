@@ -478,3 +478,53 @@ async fn the_access_log_and_metrics_record_each_request() {
     assert_eq!(refused["client"], "127.0.0.1");
     assert_eq!(refused["request_id"].as_str().map(str::len), Some(36));
 }
+
+#[tokio::test]
+async fn gateway_responses_and_detailed_mode_shape_what_a_rejection_says() {
+    let upstream = Upstream::start().await;
+    let config = r#"
+listen: 127.0.0.1:0
+upstreams: { backend: { url: "${UPSTREAM}" } }
+models: { Item: item.json }
+validators: { body: { validateRequestBody: true } }
+routes:
+  - { method: POST, path: /items, upstream: backend, validator: body, model: Item }
+  - { method: POST, path: /plain, upstream: backend }
+validation: { detailed_errors: true }
+gateway_responses:
+  DEFAULT_4XX:
+    headers: { access-control-allow-origin: "*" }
+  REQUEST_TOO_LARGE:
+    status: 400
+    template: '{"error": "too big", "id": "$context.requestId"}'
+limits: { max_body_bytes: 64 }
+access_log: "off"
+"#;
+    let setup = Setup::new(config, &[("item.json", ITEM)]).var("UPSTREAM", &upstream.url());
+    let running = setup.start().await;
+    let detailed = post_json(running.address, "/items", r#"{"name": 7}"#).await;
+    assert_eq!(detailed.status, 400);
+    let body = detailed.json();
+    assert_eq!(body["message"], "Invalid request body");
+    assert_eq!(body["errors"][0]["pointer"], "/name");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("string"),
+        "{body}"
+    );
+    assert_eq!(detailed.headers["access-control-allow-origin"], "*");
+    let big = post_json(running.address, "/plain", &"x".repeat(100)).await;
+    assert_eq!(big.status, 400);
+    let id = big.headers["x-amzn-requestid"]
+        .to_str()
+        .unwrap_or("")
+        .to_string();
+    assert_eq!(
+        big.json(),
+        serde_json::json!({"error": "too big", "id": id})
+    );
+    assert_eq!(big.headers["access-control-allow-origin"], "*");
+    assert!(upstream.seen().is_empty());
+}
