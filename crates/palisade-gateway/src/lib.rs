@@ -12,8 +12,10 @@ mod error;
 mod log;
 mod metrics;
 mod openapi;
+mod pipeline;
 mod proxy;
 mod reader;
+mod request_id;
 mod route;
 mod server;
 

@@ -2,23 +2,17 @@
 //! limits, validate, forward, then log and count. The configuration in use is
 //! swapped whole on reload; a request keeps the one it started with.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
-use bytes::Bytes;
-use http::header::{self, HeaderMap, HeaderValue};
-use http::{Response, StatusCode};
-use http_body_util::{BodyExt, Either, Full, Limited};
-use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
-use palisade_validate::{Detail, ErrorContext, Rejection, ResponseType, Violation};
+use palisade_validate::Detail;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -26,8 +20,10 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::log::AccessLogger;
 use crate::metrics::{Metrics, RouteMetrics};
-use crate::proxy::{self, Body, HttpClient, Inbound};
-use crate::route::{Params, Router};
+use crate::pipeline::handle;
+use crate::proxy::HttpClient;
+use crate::request_id::RequestIds;
+use crate::route::Router;
 
 /// Something the gateway wants an operator to know (reloads, failures).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,14 +77,14 @@ impl Default for ServeOptions {
 }
 
 /// A configuration ready to serve.
-struct Runtime {
-    config: Config,
-    router: Router,
-    route_metrics: Vec<Arc<RouteMetrics>>,
-    unmatched: Arc<RouteMetrics>,
+pub(crate) struct Runtime {
+    pub(crate) config: Config,
+    pub(crate) router: Router,
+    pub(crate) route_metrics: Vec<Arc<RouteMetrics>>,
+    pub(crate) unmatched: Arc<RouteMetrics>,
     builder: auto::Builder<TokioExecutor>,
     /// Whether rejections list each violation (some response shows them).
-    detail: Detail,
+    pub(crate) detail: Detail,
 }
 
 impl Runtime {
@@ -132,76 +128,11 @@ impl Runtime {
     }
 }
 
-/// Request ids shaped like API Gateway's (UUIDs), cheap to make.
-struct RequestIds {
-    seed: u64,
-}
-
-/// Distinguishes the threads' counters.
-fn thread_salt() -> u64 {
-    std::thread_local! {
-        static SALT: u64 = {
-            use std::hash::BuildHasher;
-            foldhash::fast::RandomState::default().hash_one(std::thread::current().id())
-        };
-    }
-    SALT.with(|s| *s)
-}
-
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-impl RequestIds {
-    fn new() -> RequestIds {
-        use std::hash::BuildHasher;
-        let nanos = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
-        let seed = foldhash::fast::RandomState::default().hash_one((nanos, std::process::id()));
-        RequestIds { seed }
-    }
-
-    /// A version-4-shaped UUID from a per-thread counter (no shared
-    /// counter for the workers to contend on).
-    fn next(&self) -> String {
-        std::thread_local! {
-            static COUNTER: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
-        }
-        let n = COUNTER.with(|c| {
-            let n = c.get();
-            c.set(n + 1);
-            n
-        });
-        let a = mix(self.seed ^ n ^ thread_salt());
-        let b = mix(a ^ self.seed.rotate_left(17));
-        let mut bits = (u128::from(a) << 64) | u128::from(b);
-        // Version 4, variant 10.
-        bits = (bits & !(0xf << 76)) | (0x4 << 76);
-        bits = (bits & !(0x3 << 62)) | (0x2 << 62);
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut out = [0u8; 36];
-        let mut nibble = 32;
-        for (i, byte) in out.iter_mut().enumerate() {
-            if matches!(i, 8 | 13 | 18 | 23) {
-                *byte = b'-';
-                continue;
-            }
-            nibble -= 1;
-            *byte = HEX[((bits >> (nibble * 4)) & 0xf) as usize];
-        }
-        out.iter().map(|&b| char::from(b)).collect()
-    }
-}
-
-struct Shared {
+pub(crate) struct Shared {
     current: RwLock<Arc<Runtime>>,
-    metrics: Arc<Metrics>,
-    log: AccessLogger,
-    ids: RequestIds,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) log: AccessLogger,
+    pub(crate) ids: RequestIds,
     shutting_down: AtomicBool,
     /// Bumped by each reload, after the swap.
     generation: AtomicU64,
@@ -220,7 +151,7 @@ impl Shared {
 
     /// The configuration in use, from a per-thread copy refreshed only when
     /// a reload bumped the generation: the request path takes no lock.
-    fn current(&self) -> Arc<Runtime> {
+    pub(crate) fn current(&self) -> Arc<Runtime> {
         std::thread_local! {
             static CACHED: std::cell::RefCell<Option<(usize, u64, Arc<Runtime>)>> =
                 const { std::cell::RefCell::new(None) };
@@ -545,307 +476,5 @@ async fn watch_files(shared: Arc<Shared>, every: Duration, mut stop: watch::Rece
             watched = shared.runtime().config.watched.clone();
             last = stamp(&watched);
         }
-    }
-}
-
-/// A request's view for the validator.
-struct View<'a> {
-    headers: &'a HeaderMap,
-    query: Vec<(String, String)>,
-    params: &'a Params,
-    body: &'a [u8],
-}
-
-impl palisade_validate::Request for View<'_> {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-    fn query(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-    fn path_parameter(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-    fn body(&self) -> &[u8] {
-        self.body
-    }
-}
-
-/// `a=1&b=x%20y` decoded, `+` read as a space.
-pub(crate) fn query_pairs(query: &str) -> Vec<(String, String)> {
-    let decode = |s: &str| {
-        let spaced = s.replace('+', " ");
-        percent_encoding::percent_decode_str(&spaced)
-            .decode_utf8_lossy()
-            .into_owned()
-    };
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| match pair.split_once('=') {
-            Some((k, v)) => (decode(k), decode(v)),
-            None => (decode(pair), String::new()),
-        })
-        .collect()
-}
-
-/// A request the gateway answers itself.
-struct Refusal {
-    kind: ResponseType,
-    message: String,
-    violations: Vec<Violation>,
-    detail: String,
-}
-
-impl Refusal {
-    fn plain(kind: ResponseType) -> Refusal {
-        Refusal {
-            kind,
-            message: kind.default_message().to_string(),
-            violations: Vec::new(),
-            detail: String::new(),
-        }
-    }
-}
-
-impl From<Rejection> for Refusal {
-    fn from(rejection: Rejection) -> Refusal {
-        Refusal {
-            kind: rejection.response_type(),
-            message: rejection.message(),
-            detail: rejection.validation_error_string(),
-            violations: rejection.violations(),
-        }
-    }
-}
-
-/// What the log and the metrics need once a request is answered.
-struct Outcome {
-    route: Option<usize>,
-    refused: Option<ResponseType>,
-    upstream_error: Option<String>,
-    bytes_in: usize,
-}
-
-struct InFlight<'a>(&'a Metrics);
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.0.leave();
-    }
-}
-
-async fn handle(
-    request: http::Request<Incoming>,
-    shared: Arc<Shared>,
-    client: HttpClient,
-    peer: SocketAddr,
-) -> Result<Response<Body>, Infallible> {
-    let started = Instant::now();
-    shared.metrics.enter();
-    let _in_flight = InFlight(&shared.metrics);
-    let runtime = shared.current();
-    let request_id = shared.ids.next();
-    let logged = shared.log.enabled().then(|| {
-        (
-            request.method().to_string(),
-            request.uri().path().to_string(),
-            request
-                .headers()
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string),
-        )
-    });
-    let mut outcome = Outcome {
-        route: None,
-        refused: None,
-        upstream_error: None,
-        bytes_in: 0,
-    };
-    let result = pipeline(
-        &shared,
-        &client,
-        &runtime,
-        request,
-        peer,
-        &request_id,
-        &mut outcome,
-    )
-    .await;
-    let mut response = match result {
-        Ok(response) => response,
-        Err(refusal) => {
-            outcome.refused = Some(refusal.kind);
-            refuse(&runtime, &refusal, &request_id)
-        }
-    };
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
-        response.headers_mut().insert("x-amzn-requestid", v);
-    }
-    let elapsed = started.elapsed();
-    let status = response.status().as_u16();
-    let metrics = outcome
-        .route
-        .and_then(|i| runtime.route_metrics.get(i))
-        .unwrap_or(&runtime.unmatched);
-    metrics.observe(status, outcome.refused, elapsed);
-    if let Some((method, path, agent)) = logged {
-        let route = outcome.route.map(|i| runtime.config.route(i).name.as_str());
-        let line = serde_json::json!({
-            "time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            "request_id": request_id,
-            "client": peer.ip().to_string(),
-            "method": method,
-            "path": path,
-            "route": route,
-            "status": status,
-            "reason": outcome.refused.map(ResponseType::name),
-            "upstream_error": outcome.upstream_error,
-            "bytes_in": outcome.bytes_in,
-            "duration_ms": (elapsed.as_micros() as f64) / 1000.0,
-            "user_agent": agent,
-        });
-        shared.log.line(line.to_string());
-    }
-    Ok(response)
-}
-
-fn refuse(runtime: &Runtime, refusal: &Refusal, request_id: &str) -> Response<Body> {
-    let rendered = runtime.config.responses.render(
-        refusal.kind,
-        &ErrorContext {
-            message: &refusal.message,
-            violations: &refusal.violations,
-            validation_error_string: &refusal.detail,
-            request_id,
-        },
-    );
-    let mut response = Response::new(Either::Left(Full::new(Bytes::from(rendered.body))));
-    *response.status_mut() =
-        StatusCode::from_u16(rendered.status).unwrap_or(StatusCode::BAD_REQUEST);
-    for (name, value) in rendered.headers {
-        if let (Ok(n), Ok(v)) = (
-            header::HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(&value),
-        ) {
-            response.headers_mut().insert(n, v);
-        }
-    }
-    response
-}
-
-async fn pipeline(
-    shared: &Shared,
-    client: &HttpClient,
-    runtime: &Runtime,
-    request: http::Request<Incoming>,
-    peer: SocketAddr,
-    request_id: &str,
-    outcome: &mut Outcome,
-) -> Result<Response<Body>, Refusal> {
-    let config = &runtime.config;
-    let Some((index, params)) =
-        runtime
-            .router
-            .find(&config.routes, request.method(), request.uri().path())
-    else {
-        return Err(Refusal::plain(ResponseType::ResourceNotFound));
-    };
-    outcome.route = Some(index);
-    let route = config.route(index);
-    let limit = config.limits.max_body_bytes;
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(Refusal::plain(ResponseType::RequestTooLarge));
-    }
-    let (parts, body) = request.into_parts();
-    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let read = tokio::time::timeout(
-        config.limits.body_read_timeout,
-        Limited::new(body, limit).collect(),
-    )
-    .await;
-    let body = match read {
-        Err(_) => return Err(Refusal::plain(ResponseType::RequestTimeout)),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
-            return Err(Refusal::plain(ResponseType::RequestTooLarge));
-        }
-        Ok(Err(_)) => return Err(Refusal::plain(ResponseType::Default4xx)),
-        Ok(Ok(collected)) => collected.to_bytes(),
-    };
-    outcome.bytes_in = body.len();
-    let rules = &route.rules;
-    if rules.validator.body || rules.validator.parameters {
-        let view = View {
-            headers: &parts.headers,
-            query: if rules.validator.parameters {
-                query_pairs(parts.uri.query().unwrap_or(""))
-            } else {
-                Vec::new()
-            },
-            params: &params,
-            body: &body,
-        };
-        rules.check_with(&view, runtime.detail)?;
-    }
-    let upstream = &config.upstreams[route.upstream];
-    let inbound = Inbound {
-        parts,
-        body,
-        params,
-        peer,
-        request_id: request_id.to_string(),
-    };
-    match proxy::forward(client, upstream, route, inbound).await {
-        Ok(response) => Ok(response),
-        Err(e) => {
-            shared.metrics.upstream_error(&upstream.name, e.kind());
-            let kind = match e {
-                proxy::UpstreamError::Timeout => ResponseType::IntegrationTimeout,
-                _ => ResponseType::IntegrationFailure,
-            };
-            outcome.upstream_error = Some(format!("{e:?}"));
-            Err(Refusal::plain(kind))
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn request_ids_are_distinct_uuid_shapes() {
-        let ids = RequestIds::new();
-        let a = ids.next();
-        let b = ids.next();
-        assert_ne!(a, b);
-        assert_eq!(a.len(), 36);
-        assert_eq!(&a[14..15], "4");
-        assert!(a.chars().all(|c| c.is_ascii_hexdigit() || c == '-'));
-    }
-
-    #[test]
-    fn query_strings_decode() {
-        assert_eq!(
-            query_pairs("a=1&b=x%20y+z&flag&&c="),
-            vec![
-                ("a".into(), "1".into()),
-                ("b".into(), "x y z".into()),
-                ("flag".into(), String::new()),
-                ("c".into(), String::new())
-            ]
-        );
     }
 }

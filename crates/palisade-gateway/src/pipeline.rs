@@ -1,0 +1,310 @@
+//! One request, start to finish: route, read the body within its limits,
+//! validate, forward; then count and log it.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderValue};
+use http::{Response, StatusCode};
+use http_body_util::{BodyExt, Either, Full, Limited};
+use hyper::body::Incoming;
+use palisade_validate::{ErrorContext, Rejection, ResponseType, Violation};
+
+use crate::metrics::Metrics;
+use crate::proxy::{self, Body, HttpClient, Inbound};
+use crate::route::Params;
+use crate::server::{Runtime, Shared};
+
+/// A request's view for the validator.
+struct View<'a> {
+    headers: &'a HeaderMap,
+    query: Vec<(String, String)>,
+    params: &'a Params,
+    body: &'a [u8],
+}
+
+impl palisade_validate::Request for View<'_> {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    fn query(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+    fn path_parameter(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+    fn body(&self) -> &[u8] {
+        self.body
+    }
+}
+
+/// `a=1&b=x%20y` decoded, `+` read as a space.
+pub(crate) fn query_pairs(query: &str) -> Vec<(String, String)> {
+    let decode = |s: &str| {
+        let spaced = s.replace('+', " ");
+        percent_encoding::percent_decode_str(&spaced)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| match pair.split_once('=') {
+            Some((k, v)) => (decode(k), decode(v)),
+            None => (decode(pair), String::new()),
+        })
+        .collect()
+}
+
+/// A request the gateway answers itself.
+struct Refusal {
+    kind: ResponseType,
+    message: String,
+    violations: Vec<Violation>,
+    detail: String,
+}
+
+impl Refusal {
+    fn plain(kind: ResponseType) -> Refusal {
+        Refusal {
+            kind,
+            message: kind.default_message().to_string(),
+            violations: Vec::new(),
+            detail: String::new(),
+        }
+    }
+}
+
+impl From<Rejection> for Refusal {
+    fn from(rejection: Rejection) -> Refusal {
+        Refusal {
+            kind: rejection.response_type(),
+            message: rejection.message(),
+            detail: rejection.validation_error_string(),
+            violations: rejection.violations(),
+        }
+    }
+}
+
+/// What the log and the metrics need once a request is answered.
+struct Outcome {
+    route: Option<usize>,
+    refused: Option<ResponseType>,
+    upstream_error: Option<String>,
+    bytes_in: usize,
+}
+
+struct InFlight<'a>(&'a Metrics);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.leave();
+    }
+}
+
+pub(crate) async fn handle(
+    request: http::Request<Incoming>,
+    shared: Arc<Shared>,
+    client: HttpClient,
+    peer: SocketAddr,
+) -> Result<Response<Body>, Infallible> {
+    let started = Instant::now();
+    shared.metrics.enter();
+    let _in_flight = InFlight(&shared.metrics);
+    let runtime = shared.current();
+    let request_id = shared.ids.next();
+    let logged = shared.log.enabled().then(|| {
+        (
+            request.method().to_string(),
+            request.uri().path().to_string(),
+            request
+                .headers()
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+        )
+    });
+    let mut outcome = Outcome {
+        route: None,
+        refused: None,
+        upstream_error: None,
+        bytes_in: 0,
+    };
+    let result = pipeline(
+        &shared,
+        &client,
+        &runtime,
+        request,
+        peer,
+        &request_id,
+        &mut outcome,
+    )
+    .await;
+    let mut response = match result {
+        Ok(response) => response,
+        Err(refusal) => {
+            outcome.refused = Some(refusal.kind);
+            refuse(&runtime, &refusal, &request_id)
+        }
+    };
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-amzn-requestid", v);
+    }
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    let metrics = outcome
+        .route
+        .and_then(|i| runtime.route_metrics.get(i))
+        .unwrap_or(&runtime.unmatched);
+    metrics.observe(status, outcome.refused, elapsed);
+    if let Some((method, path, agent)) = logged {
+        let route = outcome.route.map(|i| runtime.config.route(i).name.as_str());
+        let line = serde_json::json!({
+            "time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "request_id": request_id,
+            "client": peer.ip().to_string(),
+            "method": method,
+            "path": path,
+            "route": route,
+            "status": status,
+            "reason": outcome.refused.map(ResponseType::name),
+            "upstream_error": outcome.upstream_error,
+            "bytes_in": outcome.bytes_in,
+            "duration_ms": (elapsed.as_micros() as f64) / 1000.0,
+            "user_agent": agent,
+        });
+        shared.log.line(line.to_string());
+    }
+    Ok(response)
+}
+
+fn refuse(runtime: &Runtime, refusal: &Refusal, request_id: &str) -> Response<Body> {
+    let rendered = runtime.config.responses.render(
+        refusal.kind,
+        &ErrorContext {
+            message: &refusal.message,
+            violations: &refusal.violations,
+            validation_error_string: &refusal.detail,
+            request_id,
+        },
+    );
+    let mut response = Response::new(Either::Left(Full::new(Bytes::from(rendered.body))));
+    *response.status_mut() =
+        StatusCode::from_u16(rendered.status).unwrap_or(StatusCode::BAD_REQUEST);
+    for (name, value) in rendered.headers {
+        if let (Ok(n), Ok(v)) = (
+            header::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            response.headers_mut().insert(n, v);
+        }
+    }
+    response
+}
+
+async fn pipeline(
+    shared: &Shared,
+    client: &HttpClient,
+    runtime: &Runtime,
+    request: http::Request<Incoming>,
+    peer: SocketAddr,
+    request_id: &str,
+    outcome: &mut Outcome,
+) -> Result<Response<Body>, Refusal> {
+    let config = &runtime.config;
+    let Some((index, params)) =
+        runtime
+            .router
+            .find(&config.routes, request.method(), request.uri().path())
+    else {
+        return Err(Refusal::plain(ResponseType::ResourceNotFound));
+    };
+    outcome.route = Some(index);
+    let route = config.route(index);
+    let limit = config.limits.max_body_bytes;
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(Refusal::plain(ResponseType::RequestTooLarge));
+    }
+    let (parts, body) = request.into_parts();
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let read = tokio::time::timeout(
+        config.limits.body_read_timeout,
+        Limited::new(body, limit).collect(),
+    )
+    .await;
+    let body = match read {
+        Err(_) => return Err(Refusal::plain(ResponseType::RequestTimeout)),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+            return Err(Refusal::plain(ResponseType::RequestTooLarge));
+        }
+        Ok(Err(_)) => return Err(Refusal::plain(ResponseType::Default4xx)),
+        Ok(Ok(collected)) => collected.to_bytes(),
+    };
+    outcome.bytes_in = body.len();
+    let rules = &route.rules;
+    if rules.validator.body || rules.validator.parameters {
+        let view = View {
+            headers: &parts.headers,
+            query: if rules.validator.parameters {
+                query_pairs(parts.uri.query().unwrap_or(""))
+            } else {
+                Vec::new()
+            },
+            params: &params,
+            body: &body,
+        };
+        rules.check_with(&view, runtime.detail)?;
+    }
+    let upstream = &config.upstreams[route.upstream];
+    let inbound = Inbound {
+        parts,
+        body,
+        params,
+        peer,
+        request_id: request_id.to_string(),
+    };
+    match proxy::forward(client, upstream, route, inbound).await {
+        Ok(response) => Ok(response),
+        Err(e) => {
+            shared.metrics.upstream_error(&upstream.name, e.kind());
+            let kind = match e {
+                proxy::UpstreamError::Timeout => ResponseType::IntegrationTimeout,
+                _ => ResponseType::IntegrationFailure,
+            };
+            outcome.upstream_error = Some(format!("{e:?}"));
+            Err(Refusal::plain(kind))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_strings_decode() {
+        assert_eq!(
+            query_pairs("a=1&b=x%20y+z&flag&&c="),
+            vec![
+                ("a".into(), "1".into()),
+                ("b".into(), "x y z".into()),
+                ("flag".into(), String::new()),
+                ("c".into(), String::new())
+            ]
+        );
+    }
+}
