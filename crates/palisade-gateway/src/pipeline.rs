@@ -11,7 +11,7 @@ use http::header::{self, HeaderMap, HeaderValue};
 use http::{Response, StatusCode};
 use http_body_util::{BodyExt, Either, Full, Limited};
 use hyper::body::Incoming;
-use palisade_validate::{ErrorContext, Rejection, ResponseType, Violation};
+use palisade_validate::{ErrorContext, Rejection, ResponseType, Violation, lookup, query_pairs};
 
 use crate::metrics::Metrics;
 use crate::proxy::{self, Body, HttpClient, Inbound};
@@ -31,38 +31,14 @@ impl palisade_validate::Request for View<'_> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
     fn query(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        lookup(&self.query, name)
     }
     fn path_parameter(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        lookup(self.params, name)
     }
     fn body(&self) -> &[u8] {
         self.body
     }
-}
-
-/// `a=1&b=x%20y` decoded, `+` read as a space.
-pub(crate) fn query_pairs(query: &str) -> Vec<(String, String)> {
-    let decode = |s: &str| {
-        let spaced = s.replace('+', " ");
-        percent_encoding::percent_decode_str(&spaced)
-            .decode_utf8_lossy()
-            .into_owned()
-    };
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| match pair.split_once('=') {
-            Some((k, v)) => (decode(k), decode(v)),
-            None => (decode(pair), String::new()),
-        })
-        .collect()
 }
 
 /// A request the gateway answers itself.
@@ -288,23 +264,5 @@ async fn pipeline(
             outcome.upstream_error = Some(format!("{e:?}"));
             Err(Refusal::plain(kind))
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn query_strings_decode() {
-        assert_eq!(
-            query_pairs("a=1&b=x%20y+z&flag&&c="),
-            vec![
-                ("a".into(), "1".into()),
-                ("b".into(), "x y z".into()),
-                ("flag".into(), String::new()),
-                ("c".into(), String::new())
-            ]
-        );
     }
 }

@@ -204,7 +204,7 @@ pub fn proxy_event(route: &Route, inbound: &Inbound) -> Value {
     }
     let mut query = Map::new();
     let mut multi_query: Map<String, Value> = Map::new();
-    for (name, value) in crate::pipeline::query_pairs(parts.uri.query().unwrap_or("")) {
+    for (name, value) in palisade_validate::query_pairs(parts.uri.query().unwrap_or("")) {
         query.insert(name.clone(), Value::from(value.clone()));
         match multi_query.get_mut(&name) {
             Some(Value::Array(list)) => list.push(Value::from(value)),

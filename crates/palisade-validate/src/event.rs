@@ -13,7 +13,7 @@ use base64::Engine;
 use serde_json::{Map, Value, json};
 
 use crate::model::{Model, Violation};
-use crate::request::{MethodRules, Rejection, Request};
+use crate::request::{MethodRules, Rejection, Request, lookup};
 use crate::response::{ErrorContext, GatewayResponses};
 
 /// Why an event could not be read.
@@ -151,16 +151,10 @@ impl Request for ProxyRequest {
             .map(|(_, v)| v.as_str())
     }
     fn query(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        lookup(&self.query, name)
     }
     fn path_parameter(&self, name: &str) -> Option<&str> {
-        self.path_parameters
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        lookup(&self.path_parameters, name)
     }
     fn body(&self) -> &[u8] {
         &self.body

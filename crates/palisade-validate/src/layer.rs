@@ -18,7 +18,7 @@ use std::task::{Context, Poll};
 use http::{Request as HttpRequest, Response as HttpResponse, StatusCode};
 
 use crate::event::rejection_response;
-use crate::request::{MethodRules, Request};
+use crate::request::{MethodRules, Request, lookup, query_pairs};
 use crate::response::GatewayResponses;
 
 /// Reads path parameters from a request (routers keep them in extensions
@@ -115,36 +115,14 @@ impl<B: AsRef<[u8]>> Request for View<'_, B> {
             .and_then(|v| v.to_str().ok())
     }
     fn query(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        lookup(&self.query, name)
     }
     fn path_parameter(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        lookup(&self.params, name)
     }
     fn body(&self) -> &[u8] {
         self.request.body().as_ref()
     }
-}
-
-fn query_pairs(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let decode = |s: &str| {
-                percent_encoding::percent_decode_str(&s.replace('+', " "))
-                    .decode_utf8_lossy()
-                    .into_owned()
-            };
-            (decode(k), decode(v))
-        })
-        .collect()
 }
 
 type Boxed<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;

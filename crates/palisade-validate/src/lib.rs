@@ -29,7 +29,7 @@ pub use error::{Error, Result};
 pub use model::{Draft, MAX_MODEL_BYTES, Model, Options, Violation, read_json};
 pub use request::{
     ContentTypeMismatch, Detail, Location, MethodRules, Models, ParamType, Parameter, Rejection,
-    Request, Validator,
+    Request, Validator, lookup, query_pairs,
 };
 pub use response::{
     DEFAULT_TEMPLATE, DETAILED_TEMPLATE, ErrorContext, GatewayResponse, GatewayResponses, Rendered,

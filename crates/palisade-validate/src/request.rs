@@ -110,6 +110,32 @@ impl Parameter {
     }
 }
 
+/// The first value named `name` (exact match) among name-value pairs.
+pub fn lookup<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// A query string's pairs, decoded (`+` is a space), in order; a name
+/// without `=` has an empty value.
+pub fn query_pairs(query: &str) -> Vec<(String, String)> {
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(&s.replace('+', " "))
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
 /// What a validator needs to know of a request. The gateway implements it
 /// over hyper requests, the event module over Lambda events.
 pub trait Request {
@@ -494,6 +520,23 @@ mod tests {
             with_default.check(&request),
             Err(Rejection::InvalidBody(_))
         ));
+    }
+
+    #[test]
+    fn query_strings_decode_in_order() {
+        let pairs = query_pairs("a=1&b=x%20y+z&flag&&c=&a=2");
+        assert_eq!(
+            pairs,
+            vec![
+                ("a".into(), "1".into()),
+                ("b".into(), "x y z".into()),
+                ("flag".into(), String::new()),
+                ("c".into(), String::new()),
+                ("a".into(), "2".into())
+            ]
+        );
+        assert_eq!(lookup(&pairs, "a"), Some("1"));
+        assert_eq!(lookup(&pairs, "A"), None);
     }
 
     #[test]
