@@ -8,6 +8,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use palisade_testkit::http::Server;
+use rustix::process::{Pid, Signal};
 
 fn palisade() -> Command {
     Command::new(env!("CARGO_BIN_EXE_palisade"))
@@ -113,12 +114,12 @@ impl Gateway {
         }
     }
 
-    fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .args([&format!("-{name}"), &self.child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(status.success());
+    fn signal(&self, signal: Signal) {
+        let pid = i32::try_from(self.child.id())
+            .ok()
+            .and_then(Pid::from_raw)
+            .expect("pid");
+        rustix::process::kill_process(pid, signal).expect("kill");
     }
 }
 
@@ -167,7 +168,7 @@ fn sigterm_finishes_the_request_in_flight_then_exits_0() {
     let address = gateway.address;
     let in_flight = std::thread::spawn(move || get(address, "/slow", "x-delay-ms: 800\r\n"));
     std::thread::sleep(Duration::from_millis(250));
-    gateway.signal("TERM");
+    gateway.signal(Signal::TERM);
     let reply = in_flight.join().expect("request thread");
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
     assert!(reply.ends_with("done"), "{reply}");
@@ -198,12 +199,12 @@ fn sighup_reloads_the_configuration() {
         &upstream.url(),
         &format!("{first}  - {{ method: GET, path: /b, upstream: b }}\n"),
     );
-    gateway.signal("HUP");
+    gateway.signal(Signal::HUP);
     gateway.wait_for("configuration reloaded: 2 routes");
     assert!(get(gateway.address, "/b", "").starts_with("HTTP/1.1 200"));
     // A broken file is reported and changes nothing.
     std::fs::write(&path, "listen: [").expect("break");
-    gateway.signal("HUP");
+    gateway.signal(Signal::HUP);
     gateway.wait_for("reload failed");
     assert!(get(gateway.address, "/a", "").starts_with("HTTP/1.1 200"));
 }
