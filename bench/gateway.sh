@@ -4,17 +4,18 @@
 #   (a) the upstream directly (an nginx answering every request itself),
 #   (b) nginx as a plain reverse proxy to that upstream,
 #   (c) palisade gateway with body validation on the Wild Rydes model.
-# Prints req/s and p99 latency of each, and the ratios c/b and c/a; goal: c
+# Prints req/s, p99 latency and CPU per request of each, and the ratios c/b and c/a; goal: c
 # at least 0.9x b's throughput with under 1 ms added p99.
-# The three are measured in ROUNDS (default 3) interleaved rounds and the
-# medians reported, since a shared 2-core machine drifts between runs.
+# The three are measured in ROUNDS (default 5) interleaved rounds and the
+# medians reported, since a shared 2-core machine drifts between runs; the
+# CPU time each proxy spends per request is printed too (steadier).
 # DURATION (seconds per target and round, default 5), CONNECTIONS (default
 # 64) and THREADS (default 2) shape the load. Installs wrk and nginx with apt-get when
 # missing (as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${DURATION:-5}"
-ROUNDS="${ROUNDS:-3}"
+ROUNDS="${ROUNDS:-5}"
 CONNECTIONS="${CONNECTIONS:-64}"
 THREADS="${THREADS:-2}"
 WORK="$(mktemp -d)"
@@ -81,6 +82,7 @@ WILD_RYDES_LISTEN="127.0.0.1:$GATEWAY_PORT" WILD_RYDES_ADMIN="127.0.0.1:$(free_p
   WILD_RYDES_UPSTREAM="http://127.0.0.1:$UPSTREAM_PORT" WILD_RYDES_ACCESS_LOG=off \
   "$PALISADE" -q gateway --no-watch --config examples/wild-rydes/gateway.yaml &
 PIDS+=($!)
+GATEWAY_PID=$!
 
 wait_port() {
   for _ in $(seq 100); do
@@ -106,28 +108,48 @@ STATUS="$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/j
 STATUS="$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data '{"cape": "2); DROP"}' "http://127.0.0.1:$GATEWAY_PORT/customizations")"
 [ "$STATUS" = 400 ] || { echo "the gateway answered $STATUS to an invalid customization" >&2; exit 2; }
 
-# Prints "req/s p99-ms errors" for one wrk run.
+# CPU time (clock ticks, user + system) of the given processes' threads.
+ticks() {
+  local total=0 pid stat
+  for pid in "$@"; do
+    for stat in /proc/"$pid"/task/*/stat; do
+      [ -r "$stat" ] || continue
+      total=$((total + $(awk '{sub(/.*\) /, ""); print $12 + $13}' "$stat")))
+    done
+  done
+  echo "$total"
+}
+
+# Prints "req/s p99-ms errors cpu-us-per-request" for one wrk run against
+# $1, charging the CPU time of the processes $2... to it.
 load() {
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$WORK/post.lua" "$1" > "$WORK/wrk.out"
-  python3 - "$WORK/wrk.out" <<'PY'
+  local url="$1"; shift
+  local before after
+  before="$(ticks "$@")"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$WORK/post.lua" "$url" > "$WORK/wrk.out"
+  after="$(ticks "$@")"
+  python3 - "$WORK/wrk.out" "$((after - before))" "$(getconf CLK_TCK)" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
+ticks, hz = int(sys.argv[2]), int(sys.argv[3])
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+total = int(re.search(r"(\d+) requests in", text).group(1))
 p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", text)
 scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
 errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
 socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
 bad = (int(errors.group(1)) if errors else 0) + (sum(map(int, socket.groups())) if socket else 0)
-print(f"{rps:.0f} {float(p99.group(1)) * scale:.3f} {bad}")
+cpu_us = ticks / hz * 1e6 / max(total, 1)
+print(f"{rps:.0f} {float(p99.group(1)) * scale:.3f} {bad} {cpu_us:.1f}")
 PY
 }
 
 echo "wrk: $THREADS threads, $CONNECTIONS connections, ${DURATION}s per target, $ROUNDS rounds; 2 cores shared by wrk, upstream and proxy" >&2
 : > "$WORK/results"
 for round in $(seq "$ROUNDS"); do
-  echo "a $(load "http://127.0.0.1:$UPSTREAM_PORT/customizations")" >> "$WORK/results"
-  echo "b $(load "http://127.0.0.1:$PROXY_PORT/customizations")" >> "$WORK/results"
-  echo "c $(load "http://127.0.0.1:$GATEWAY_PORT/customizations")" >> "$WORK/results"
+  echo "a $(load "http://127.0.0.1:$UPSTREAM_PORT/customizations" $(pgrep -P "$(cat "$WORK/nginx-upstream.pid")"))" >> "$WORK/results"
+  echo "b $(load "http://127.0.0.1:$PROXY_PORT/customizations" $(pgrep -P "$(cat "$WORK/nginx-proxy.pid")"))" >> "$WORK/results"
+  echo "c $(load "http://127.0.0.1:$GATEWAY_PORT/customizations" "$GATEWAY_PID")" >> "$WORK/results"
   echo "round $round done" >&2
 done
 
@@ -135,15 +157,18 @@ python3 - "$WORK/results" <<'PY'
 import statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
-    target, rps, p99, errors = line.split()
-    rows.setdefault(target, []).append((float(rps), float(p99), int(errors)))
+    target, rps, p99, errors, cpu = line.split()
+    rows.setdefault(target, []).append((float(rps), float(p99), int(errors), float(cpu)))
 def med(target, i):
     return statistics.median(r[i] for r in rows[target])
 names = {"a": "(a) upstream directly", "b": "(b) nginx reverse proxy", "c": "(c) palisade, Wild Rydes body validation"}
-print(f"{'target (median of ' + str(len(rows['a'])) + ' rounds)':<44} {'req/s':>9} {'p99 ms':>8} {'errors':>7}")
+print(f"{'target (median of ' + str(len(rows['a'])) + ' rounds)':<44} {'req/s':>9} {'p99 ms':>8} {'errors':>7} {'CPU us/req':>11}")
 for t in "abc":
-    print(f"{names[t]:<44} {med(t, 0):>9.0f} {med(t, 1):>8.2f} {sum(r[2] for r in rows[t]):>7}")
+    print(f"{names[t]:<44} {med(t, 0):>9.0f} {med(t, 1):>8.2f} {sum(r[2] for r in rows[t]):>7} {med(t, 3):>11.1f}")
+# b and c of one round ran back to back: their ratio is steadier than the
+# ratio of medians on a machine whose speed drifts.
 ratios = [c[0] / b[0] for b, c in zip(rows["b"], rows["c"])]
-print(f"throughput c/b: {med('c', 0) / med('b', 0):.2f}x (goal >= 0.90x; per round: {', '.join(f'{r:.2f}' for r in ratios)}); c/a: {med('c', 0) / med('a', 0):.2f}x")
+print(f"throughput c/b: {statistics.median(ratios):.2f}x median of rounds (goal >= 0.90x; per round: {', '.join(f'{r:.2f}' for r in ratios)}); c/a: {med('c', 0) / med('a', 0):.2f}x")
+print(f"CPU per request, nginx / palisade (the proxy process only): {med('b', 3) / med('c', 3):.2f}x")
 print(f"p99 added by palisade: {med('c', 1) - med('a', 1):+.2f} ms over the upstream, {med('c', 1) - med('b', 1):+.2f} ms over nginx (goal < 1 ms)")
 PY

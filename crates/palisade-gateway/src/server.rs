@@ -110,6 +110,7 @@ impl Runtime {
             .http1()
             .timer(TokioTimer::new())
             .header_read_timeout(config.limits.header_read_timeout)
+            .writev(false)
             .max_buf_size(config.limits.max_header_bytes);
         builder
             .http2()
@@ -385,6 +386,7 @@ fn worker(
         let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(60))
             .pool_max_idle_per_host(1024)
+            .http1_writev(false)
             .timer(TokioTimer::new())
             .pool_timer(TokioTimer::new())
             .build(connector);
