@@ -265,6 +265,7 @@ pub async fn start(file: &Path, options: ServeOptions) -> Result<Running, Error>
     let log = AccessLogger::open(&config.access_log, metrics.clone())?;
     let mut listeners = Vec::with_capacity(workers);
     let mut address = config.listen;
+    refuse_taken(address)?;
     for _ in 0..workers {
         let listener = bind_shared(address)?;
         address = listener
@@ -334,6 +335,24 @@ pub async fn start(file: &Path, options: ServeOptions) -> Result<Running, Error>
         shutdown,
         done,
     })
+}
+
+/// `SO_REUSEPORT` would let a second gateway share a port that another
+/// one (of the same user) holds, splitting traffic between them: a plain
+/// bind first makes a taken port an error, as it is for any server.
+fn refuse_taken(address: SocketAddr) -> Result<(), Error> {
+    if address.port() == 0 {
+        return Ok(());
+    }
+    let fail = |source| Error::Listen { address, source };
+    let probe = if address.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()
+    } else {
+        tokio::net::TcpSocket::new_v6()
+    }
+    .map_err(fail)?;
+    probe.set_reuseaddr(true).map_err(fail)?;
+    probe.bind(address).map_err(fail)
 }
 
 /// A listening socket that other workers can bind too (`SO_REUSEPORT`: the

@@ -528,3 +528,29 @@ access_log: "off"
     assert_eq!(big.headers["access-control-allow-origin"], "*");
     assert!(upstream.seen().is_empty());
 }
+
+#[tokio::test]
+async fn a_port_another_gateway_holds_is_an_error_not_a_shared_listener() {
+    let (_setup, upstream, running) = gateway().await;
+    let taken = CONFIG.replace(
+        "listen: 127.0.0.1:0",
+        &format!("listen: {}", running.address),
+    );
+    let second = Setup::new(
+        &taken.replace("admin: 127.0.0.1:0\n", ""),
+        &[
+            ("models/item.json", ITEM),
+            ("models/text.json", "{}"),
+            ("models/redos.json", "{}"),
+        ],
+    )
+    .var("UPSTREAM", &upstream.url());
+    let started = palisade_gateway::start(&second.config, second.options(None)).await;
+    match started {
+        Err(palisade_gateway::Error::Listen { address, .. }) => {
+            assert_eq!(address, running.address)
+        }
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("two gateways share {}", running.address),
+    }
+}
