@@ -155,6 +155,13 @@ pub(crate) async fn handle(
             "reason": outcome.refused.map(ResponseType::name),
             "upstream_error": outcome.upstream_error,
             "bytes_in": outcome.bytes_in,
+            // Known when the response declares it (streamed upstream bodies may not).
+            "bytes_out": response
+                .headers()
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok())
+                .or_else(|| hyper::body::Body::size_hint(response.body()).exact()),
             "duration_ms": (elapsed.as_micros() as f64) / 1000.0,
             "user_agent": agent,
         });

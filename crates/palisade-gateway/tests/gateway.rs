@@ -474,6 +474,11 @@ async fn the_access_log_and_metrics_record_each_request() {
     assert_eq!(refused["status"], 400);
     assert_eq!(refused["route"], "POST /items");
     assert_eq!(refused["reason"], "BAD_REQUEST_BODY");
+    assert_eq!(refused["bytes_in"], 11);
+    assert_eq!(
+        refused["bytes_out"],
+        r#"{"message": "Invalid request body"}"#.len()
+    );
     assert_eq!(refused["method"], "POST");
     assert_eq!(refused["client"], "127.0.0.1");
     assert_eq!(refused["request_id"].as_str().map(str::len), Some(36));
