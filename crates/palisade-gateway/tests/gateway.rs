@@ -559,3 +559,70 @@ async fn a_port_another_gateway_holds_is_an_error_not_a_shared_listener() {
         Ok(_) => panic!("two gateways share {}", running.address),
     }
 }
+
+#[tokio::test]
+async fn an_upstream_that_drops_idle_connections_fails_no_request() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // Answers one request per connection, then closes it without saying so.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let mut seen = Vec::new();
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = stream
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                    .await;
+            });
+        }
+    });
+    let config = format!(
+        "listen: 127.0.0.1:0\nupstreams: {{ b: {{ url: \"http://{address}\" }} }}\nroutes:\n  - {{ method: GET, path: /x, upstream: b }}\naccess_log: \"off\"\n"
+    );
+    let setup = Setup::new(&config, &[]);
+    let running = setup.start().await;
+    // One client connection, several requests in turn.
+    let stream = tokio::net::TcpStream::connect(running.address)
+        .await
+        .expect("connect");
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .expect("handshake");
+    tokio::spawn(connection);
+    // With a pause the gateway sees the close first; without one it finds
+    // out when it sends, and sends again on a new connection.
+    for i in 0..6 {
+        if i % 2 == 1 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        sender.ready().await.expect("ready");
+        let request = http::Request::get("/x")
+            .header("host", "t")
+            .body(http_body_util::Full::new(bytes::Bytes::new()))
+            .expect("request");
+        let response = sender.send_request(request).await.expect("response");
+        assert_eq!(response.status(), 200, "request {i}");
+        use http_body_util::BodyExt;
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        assert_eq!(body.as_ref(), b"ok");
+    }
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 6);
+}
