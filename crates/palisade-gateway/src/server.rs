@@ -345,26 +345,24 @@ fn refuse_taken(address: SocketAddr) -> Result<(), Error> {
         return Ok(());
     }
     let fail = |source| Error::Listen { address, source };
-    let probe = if address.is_ipv4() {
+    let probe = socket_for(address).map_err(fail)?;
+    probe.set_reuseaddr(true).map_err(fail)?;
+    probe.bind(address).map_err(fail)
+}
+
+fn socket_for(address: SocketAddr) -> std::io::Result<tokio::net::TcpSocket> {
+    if address.is_ipv4() {
         tokio::net::TcpSocket::new_v4()
     } else {
         tokio::net::TcpSocket::new_v6()
     }
-    .map_err(fail)?;
-    probe.set_reuseaddr(true).map_err(fail)?;
-    probe.bind(address).map_err(fail)
 }
 
 /// A listening socket that other workers can bind too (`SO_REUSEPORT`: the
 /// kernel spreads connections across them).
 fn bind_shared(address: SocketAddr) -> Result<std::net::TcpListener, Error> {
     let fail = |source| Error::Listen { address, source };
-    let socket = if address.is_ipv4() {
-        tokio::net::TcpSocket::new_v4()
-    } else {
-        tokio::net::TcpSocket::new_v6()
-    }
-    .map_err(fail)?;
+    let socket = socket_for(address).map_err(fail)?;
     socket.set_reuseaddr(true).map_err(fail)?;
     socket.set_reuseport(true).map_err(fail)?;
     socket.set_nodelay(true).map_err(fail)?;
