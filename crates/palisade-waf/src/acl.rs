@@ -153,7 +153,98 @@ pub enum Statement {
     RateBasedStatement(Box<RateBased>),
 }
 
+impl FieldToMatch {
+    /// The patterned fields are kept as JSON; their fields are checked here
+    /// so a typo is an error like anywhere else.
+    fn check(&self) -> Result<(), String> {
+        let (value, fields, patterns): (&Value, &[&str], &[&str]) = match self {
+            FieldToMatch::Headers(v) => (
+                v,
+                &["MatchPattern", "MatchScope", "OversizeHandling"],
+                &["All", "IncludedHeaders", "ExcludedHeaders"],
+            ),
+            FieldToMatch::Cookies(v) => (
+                v,
+                &["MatchPattern", "MatchScope", "OversizeHandling"],
+                &["All", "IncludedCookies", "ExcludedCookies"],
+            ),
+            FieldToMatch::JsonBody(v) => (
+                v,
+                &[
+                    "MatchPattern",
+                    "MatchScope",
+                    "InvalidFallbackBehavior",
+                    "OversizeHandling",
+                ],
+                &["All", "IncludedPaths"],
+            ),
+            _ => return Ok(()),
+        };
+        let unknown = |map: Option<&serde_json::Map<String, Value>>, known: &[&str]| {
+            map.into_iter()
+                .flat_map(|m| m.keys())
+                .find(|k| !known.contains(&k.as_str()))
+                .map(|k| format!("unknown field {k:?} (known: {})", known.join(", ")))
+        };
+        if !value.is_object() {
+            return Err("expected an object".to_string());
+        }
+        if let Some(problem) = unknown(value.as_object(), fields)
+            .or_else(|| unknown(value["MatchPattern"].as_object(), patterns))
+        {
+            return Err(problem);
+        }
+        Ok(())
+    }
+}
+
 impl Statement {
+    /// Checks the patterned fields of this statement and those inside it;
+    /// the error carries the path to the field.
+    fn check(&self, path: &str) -> Result<(), (String, String)> {
+        let field = match self {
+            Statement::ByteMatchStatement(s) => Some((&s.field_to_match, "ByteMatchStatement")),
+            Statement::RegexMatchStatement(s) => Some((&s.field_to_match, "RegexMatchStatement")),
+            Statement::RegexPatternSetReferenceStatement(s) => {
+                Some((&s.field_to_match, "RegexPatternSetReferenceStatement"))
+            }
+            Statement::SizeConstraintStatement(s) => {
+                Some((&s.field_to_match, "SizeConstraintStatement"))
+            }
+            Statement::SqliMatchStatement(s) => Some((&s.field_to_match, "SqliMatchStatement")),
+            Statement::XssMatchStatement(s) => Some((&s.field_to_match, "XssMatchStatement")),
+            Statement::AndStatement(s) | Statement::OrStatement(s) => {
+                let kind = if matches!(self, Statement::AndStatement(_)) {
+                    "AndStatement"
+                } else {
+                    "OrStatement"
+                };
+                for (i, inner) in s.statements.iter().enumerate() {
+                    inner.check(&format!("{path}.{kind}.Statements[{i}]"))?;
+                }
+                None
+            }
+            Statement::NotStatement(s) => {
+                s.statement
+                    .check(&format!("{path}.NotStatement.Statement"))?;
+                None
+            }
+            Statement::RateBasedStatement(s) => {
+                if let Some(scope) = &s.scope_down_statement {
+                    scope.check(&format!("{path}.RateBasedStatement.ScopeDownStatement"))?;
+                }
+                None
+            }
+            _ => None,
+        };
+        if let Some((field, kind)) = field {
+            field
+                .check()
+                .map_err(|m| (format!("{path}.{kind}.FieldToMatch"), m))?;
+        }
+        Ok(())
+    }
+
     /// Puts every transformation list in `Priority` order, the order they
     /// are applied in.
     fn sort_transformations(&mut self) {
@@ -477,6 +568,15 @@ impl WebAcl {
                 path,
                 message,
             })?;
+            rule.statement
+                .check("Statement")
+                .map_err(|(path, message)| AclError::Rule {
+                    origin: origin.to_string(),
+                    index,
+                    name: name.clone(),
+                    path,
+                    message,
+                })?;
             rule.statement.sort_transformations();
             rules.push(rule);
         }
@@ -642,6 +742,16 @@ mod tests {
         );
         let err = refusal(&body);
         assert!(err.contains("no custom response body \"missing\""), "{err}");
+        let pattern = SEED.replace(
+            "{\"UriPath\": {}}",
+            "{\"Headers\": {\"MatchPattern\": {\"IncludedHeader\": [\"a\"]}, \"MatchScope\": \"ALL\"}}",
+        );
+        let err = refusal(&pattern);
+        assert!(
+            err.contains("Statement.OrStatement.Statements[0].SqliMatchStatement.FieldToMatch"),
+            "{err}"
+        );
+        assert!(err.contains("IncludedHeader"), "{err}");
         let top = SEED.replace("\"Id\": \"a1b2\"", "\"Idd\": \"a1b2\"");
         let err = refusal(&top);
         assert!(err.contains("unknown field \"Idd\""), "{err}");

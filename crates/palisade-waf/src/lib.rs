@@ -1,10 +1,12 @@
 //! Web application firewall rules in AWS WAF's web ACL format (issue:
 //! "WAF"). Built in steps: so far the web ACL model, read strictly from
-//! AWS's JSON, and the text transformations a rule applies before it
-//! inspects a request component.
+//! AWS's JSON, the request components a rule inspects, and the text
+//! transformations it applies to them first.
 
 pub mod acl;
+pub mod inspect;
 pub mod transform;
 
 pub use acl::{AclError, WebAcl};
+pub use inspect::{BODY_INSPECTION_LIMIT, Component, WafRequest};
 pub use transform::{Transform, apply_all};

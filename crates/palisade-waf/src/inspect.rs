@@ -1,0 +1,331 @@
+//! What a statement inspects: the request components a `FieldToMatch`
+//! names, as AWS WAF presents them — raw (not URL-decoded; decoding is a
+//! text transformation's job), the body only up to the inspection limit.
+
+use std::borrow::Cow;
+
+use serde_json::Value;
+
+use crate::acl::{FieldToMatch, OversizeHandling};
+
+/// AWS WAF's default body inspection limit for regional resources.
+pub const BODY_INSPECTION_LIMIT: usize = 8 * 1024;
+
+/// The parts of a request the rules can look at.
+#[derive(Clone, Debug, Default)]
+pub struct WafRequest<'a> {
+    pub method: &'a str,
+    /// The path as received, percent-encoding kept.
+    pub uri_path: &'a str,
+    /// The query string as received, without `?`.
+    pub query: &'a str,
+    pub headers: Vec<(&'a str, &'a str)>,
+    pub body: &'a [u8],
+}
+
+/// What a component yields: the values to inspect, or a verdict already
+/// decided by oversize or invalid-content handling.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Component<'a> {
+    Values(Vec<Cow<'a, [u8]>>),
+    /// The statement matches without inspecting (OversizeHandling MATCH,
+    /// InvalidFallbackBehavior MATCH).
+    Match,
+    /// The statement does not match (NO_MATCH).
+    NoMatch,
+}
+
+fn query_args(query: &str) -> impl Iterator<Item = (&str, &str)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+}
+
+/// Which part of a header, cookie or JSON entry is inspected.
+fn scope(pattern: &Value) -> (bool, bool) {
+    match pattern.get("MatchScope").and_then(Value::as_str) {
+        Some("KEY") => (true, false),
+        Some("VALUE") => (false, true),
+        _ => (true, true),
+    }
+}
+
+/// Whether a name passes the `MatchPattern` (`All`, `IncludedHeaders` /
+/// `IncludedCookies`, `ExcludedHeaders` / `ExcludedCookies`).
+fn selected(pattern: &Value, name: &str, included: &str, excluded: &str) -> bool {
+    let pattern = &pattern["MatchPattern"];
+    let listed = |key: &str| {
+        pattern[key].as_array().is_some_and(|names| {
+            names
+                .iter()
+                .any(|n| n.as_str().is_some_and(|n| n.eq_ignore_ascii_case(name)))
+        })
+    };
+    if pattern.get(included).is_some() {
+        listed(included)
+    } else if pattern.get(excluded).is_some() {
+        !listed(excluded)
+    } else {
+        true
+    }
+}
+
+/// The body, or the verdict its size decides.
+fn body<'a>(
+    request: &WafRequest<'a>,
+    oversize: Option<OversizeHandling>,
+) -> Result<&'a [u8], Component<'a>> {
+    if request.body.len() <= BODY_INSPECTION_LIMIT {
+        return Ok(request.body);
+    }
+    match oversize.unwrap_or(OversizeHandling::Continue) {
+        OversizeHandling::Continue => Ok(&request.body[..BODY_INSPECTION_LIMIT]),
+        OversizeHandling::Match => Err(Component::Match),
+        OversizeHandling::NoMatch => Err(Component::NoMatch),
+    }
+}
+
+fn oversize_of(pattern: &Value) -> Option<OversizeHandling> {
+    match pattern.get("OversizeHandling").and_then(Value::as_str) {
+        Some("MATCH") => Some(OversizeHandling::Match),
+        Some("NO_MATCH") => Some(OversizeHandling::NoMatch),
+        Some("CONTINUE") => Some(OversizeHandling::Continue),
+        _ => None,
+    }
+}
+
+/// The JSON body's keys and values (strings as their text, other scalars
+/// as JSON), restricted to `IncludedPaths` (JSON pointers) when given.
+fn json_entries(
+    document: &Value,
+    pattern: &Value,
+    keys: bool,
+    values: bool,
+    out: &mut Vec<Vec<u8>>,
+) {
+    let roots: Vec<&Value> = match pattern["MatchPattern"]["IncludedPaths"].as_array() {
+        Some(paths) => paths
+            .iter()
+            .filter_map(Value::as_str)
+            .filter_map(|p| document.pointer(p))
+            .collect(),
+        None => vec![document],
+    };
+    let mut stack = roots;
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    if keys {
+                        out.push(k.as_bytes().to_vec());
+                    }
+                    stack.push(v);
+                }
+            }
+            Value::Array(items) => stack.extend(items),
+            Value::String(s) if values => out.push(s.as_bytes().to_vec()),
+            Value::Null | Value::Bool(_) | Value::Number(_) if values => {
+                out.push(value.to_string().into_bytes());
+            }
+            _ => {}
+        }
+    }
+}
+
+impl FieldToMatch {
+    /// The values this field takes in `request`.
+    pub fn extract<'a>(&self, request: &WafRequest<'a>) -> Component<'a> {
+        let borrowed = |s: &'a str| Cow::Borrowed(s.as_bytes());
+        let values: Vec<Cow<'a, [u8]>> = match self {
+            FieldToMatch::UriPath(_) => vec![borrowed(request.uri_path)],
+            FieldToMatch::QueryString(_) => vec![borrowed(request.query)],
+            FieldToMatch::Method(_) => vec![borrowed(request.method)],
+            FieldToMatch::SingleQueryArgument(arg) => query_args(request.query)
+                .filter(|(k, _)| k.eq_ignore_ascii_case(&arg.name))
+                .map(|(_, v)| borrowed(v))
+                .collect(),
+            FieldToMatch::AllQueryArguments(_) => query_args(request.query)
+                .map(|(_, v)| borrowed(v))
+                .collect(),
+            FieldToMatch::SingleHeader(header) => request
+                .headers
+                .iter()
+                .filter(|(k, _)| k.eq_ignore_ascii_case(&header.name))
+                .map(|(_, v)| borrowed(v))
+                .collect(),
+            FieldToMatch::Headers(pattern) => {
+                let (keys, values) = scope(pattern);
+                request
+                    .headers
+                    .iter()
+                    .filter(|(k, _)| selected(pattern, k, "IncludedHeaders", "ExcludedHeaders"))
+                    .flat_map(|(k, v)| {
+                        let key = keys.then(|| borrowed(k));
+                        let value = values.then(|| borrowed(v));
+                        key.into_iter().chain(value)
+                    })
+                    .collect()
+            }
+            FieldToMatch::Cookies(pattern) => {
+                let (keys, values) = scope(pattern);
+                request
+                    .headers
+                    .iter()
+                    .filter(|(k, _)| k.eq_ignore_ascii_case("cookie"))
+                    .flat_map(|(_, v)| v.split(';'))
+                    .map(|c| c.trim().split_once('=').unwrap_or((c.trim(), "")))
+                    .filter(|(k, _)| selected(pattern, k, "IncludedCookies", "ExcludedCookies"))
+                    .flat_map(|(k, v)| {
+                        let key = keys.then(|| borrowed(k));
+                        let value = values.then(|| borrowed(v));
+                        key.into_iter().chain(value)
+                    })
+                    .collect()
+            }
+            FieldToMatch::Body(oversize) => match body(request, oversize.oversize_handling) {
+                Ok(bytes) => vec![Cow::Borrowed(bytes)],
+                Err(verdict) => return verdict,
+            },
+            FieldToMatch::JsonBody(pattern) => {
+                let bytes = match body(request, oversize_of(pattern)) {
+                    Ok(bytes) => bytes,
+                    Err(verdict) => return verdict,
+                };
+                match serde_json::from_slice::<Value>(bytes) {
+                    Ok(document) => {
+                        let (keys, values) = scope(pattern);
+                        let mut out = Vec::new();
+                        json_entries(&document, pattern, keys, values, &mut out);
+                        out.into_iter().map(Cow::Owned).collect()
+                    }
+                    Err(_) => match pattern
+                        .get("InvalidFallbackBehavior")
+                        .and_then(Value::as_str)
+                    {
+                        Some("MATCH") => return Component::Match,
+                        Some("NO_MATCH") => return Component::NoMatch,
+                        // EVALUATE_AS_STRING, and AWS's default: inspect
+                        // the text as it is.
+                        _ => vec![Cow::Borrowed(bytes)],
+                    },
+                }
+            }
+        };
+        Component::Values(values)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn field(value: Value) -> FieldToMatch {
+        serde_json::from_value(value).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn texts(component: Component<'_>) -> Vec<String> {
+        match component {
+            Component::Values(values) => values
+                .iter()
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+                .collect(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn request(body: &[u8]) -> WafRequest<'_> {
+        WafRequest {
+            method: "POST",
+            uri_path: "/items/%27",
+            query: "id=1%20OR%201=1&Page=2&flag",
+            headers: vec![
+                ("User-Agent", "sqlmap/1.7"),
+                ("Cookie", "session=abc; theme=dark"),
+                ("Content-Type", "application/json"),
+            ],
+            body,
+        }
+    }
+
+    #[test]
+    fn uri_query_method_and_arguments_are_raw() {
+        let r = request(b"");
+        assert_eq!(
+            texts(field(json!({"UriPath": {}})).extract(&r)),
+            ["/items/%27"]
+        );
+        assert_eq!(
+            texts(field(json!({"QueryString": {}})).extract(&r)),
+            ["id=1%20OR%201=1&Page=2&flag"]
+        );
+        assert_eq!(texts(field(json!({"Method": {}})).extract(&r)), ["POST"]);
+        assert_eq!(
+            texts(field(json!({"SingleQueryArgument": {"Name": "page"}})).extract(&r)),
+            ["2"]
+        );
+        assert_eq!(
+            texts(field(json!({"AllQueryArguments": {}})).extract(&r)),
+            ["1%20OR%201=1", "2", ""]
+        );
+    }
+
+    #[test]
+    fn headers_and_cookies_follow_pattern_and_scope() {
+        let r = request(b"");
+        assert_eq!(
+            texts(field(json!({"SingleHeader": {"Name": "user-agent"}})).extract(&r)),
+            ["sqlmap/1.7"]
+        );
+        let only_agent = json!({"Headers": {"MatchPattern": {"IncludedHeaders": ["User-Agent"]}, "MatchScope": "VALUE", "OversizeHandling": "CONTINUE"}});
+        assert_eq!(texts(field(only_agent).extract(&r)), ["sqlmap/1.7"]);
+        let keys = json!({"Headers": {"MatchPattern": {"ExcludedHeaders": ["cookie"]}, "MatchScope": "KEY", "OversizeHandling": "CONTINUE"}});
+        assert_eq!(
+            texts(field(keys).extract(&r)),
+            ["User-Agent", "Content-Type"]
+        );
+        let cookies = json!({"Cookies": {"MatchPattern": {"All": {}}, "MatchScope": "ALL", "OversizeHandling": "CONTINUE"}});
+        assert_eq!(
+            texts(field(cookies).extract(&r)),
+            ["session", "abc", "theme", "dark"]
+        );
+    }
+
+    #[test]
+    fn bodies_past_the_limit_follow_oversize_handling() {
+        let big = vec![b'a'; BODY_INSPECTION_LIMIT + 10];
+        let r = request(&big);
+        let cont = texts(field(json!({"Body": {"OversizeHandling": "CONTINUE"}})).extract(&r));
+        assert_eq!(cont[0].len(), BODY_INSPECTION_LIMIT);
+        assert_eq!(
+            field(json!({"Body": {"OversizeHandling": "MATCH"}})).extract(&r),
+            Component::Match
+        );
+        assert_eq!(
+            field(json!({"Body": {"OversizeHandling": "NO_MATCH"}})).extract(&r),
+            Component::NoMatch
+        );
+        assert_eq!(
+            texts(field(json!({"Body": {}})).extract(&request(b"x=1"))),
+            ["x=1"]
+        );
+    }
+
+    #[test]
+    fn json_bodies_yield_keys_and_values_or_their_fallback() {
+        let body = br#"{"name": "x' OR 1=1", "tags": ["a", 2], "nested": {"deep": true}}"#;
+        let r = request(body);
+        let all = json!({"JsonBody": {"MatchPattern": {"All": {}}, "MatchScope": "VALUE"}});
+        let mut values = texts(field(all).extract(&r));
+        values.sort();
+        assert_eq!(values, ["2", "a", "true", "x' OR 1=1"]);
+        let keys = json!({"JsonBody": {"MatchPattern": {"IncludedPaths": ["/nested"]}, "MatchScope": "KEY"}});
+        assert_eq!(texts(field(keys).extract(&r)), ["deep"]);
+        let invalid = request(b"{not json");
+        let matching = json!({"JsonBody": {"MatchPattern": {"All": {}}, "MatchScope": "ALL", "InvalidFallbackBehavior": "MATCH"}});
+        assert_eq!(field(matching).extract(&invalid), Component::Match);
+        let as_text = json!({"JsonBody": {"MatchPattern": {"All": {}}, "MatchScope": "ALL", "InvalidFallbackBehavior": "EVALUATE_AS_STRING"}});
+        assert_eq!(texts(field(as_text).extract(&invalid)), ["{not json"]);
+    }
+}
