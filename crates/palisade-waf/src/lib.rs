@@ -4,9 +4,11 @@
 //! transformations it applies to them first.
 
 pub mod acl;
+pub mod eval;
 pub mod inspect;
 pub mod transform;
 
 pub use acl::{AclError, WebAcl};
+pub use eval::{Decision, Evaluator, Response, Verdict};
 pub use inspect::{BODY_INSPECTION_LIMIT, Component, WafRequest};
 pub use transform::{Transform, apply_all};

@@ -1,0 +1,431 @@
+//! Rules compiled once (patterns built, search strings decoded) and
+//! evaluated in priority order: a matching rule adds its labels, Count goes
+//! on, Allow and Block stop; the default action decides the rest.
+
+use memchr::memmem;
+
+use crate::acl::{
+    Action, Comparison, CustomResponse, FieldToMatch, LabelScope, NamedValue, Position, Statement,
+    WebAcl,
+};
+use crate::inspect::{Component, WafRequest};
+use crate::transform::{Transform, apply_all};
+
+/// A statement ready to evaluate.
+#[derive(Debug)]
+enum Check {
+    Bytes {
+        field: FieldToMatch,
+        transforms: Vec<Transform>,
+        needle: Vec<u8>,
+        position: Position,
+    },
+    Regex {
+        field: FieldToMatch,
+        transforms: Vec<Transform>,
+        regex: regex::bytes::Regex,
+    },
+    Size {
+        field: FieldToMatch,
+        transforms: Vec<Transform>,
+        comparison: Comparison,
+        size: u64,
+    },
+    Label {
+        scope: LabelScope,
+        key: String,
+    },
+    And(Vec<Check>),
+    Or(Vec<Check>),
+    Not(Box<Check>),
+}
+
+/// The largest compiled form of a rule's regular expression.
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+fn compile(statement: &Statement) -> Result<Check, String> {
+    let transforms = |list: &[crate::acl::TextTransformation]| -> Vec<Transform> {
+        list.iter().map(|t| t.kind).collect()
+    };
+    Ok(match statement {
+        Statement::ByteMatchStatement(s) => {
+            let needle = match (&s.search_string, &s.search_string_base64) {
+                (Some(text), None) => text.as_bytes().to_vec(),
+                (None, Some(encoded)) => match Transform::Base64Decode.apply(encoded.as_bytes()) {
+                    std::borrow::Cow::Owned(bytes) => bytes,
+                    std::borrow::Cow::Borrowed(_) if encoded.is_empty() => Vec::new(),
+                    std::borrow::Cow::Borrowed(_) => {
+                        return Err("SearchStringBase64 is not base64".to_string());
+                    }
+                },
+                _ => {
+                    return Err(
+                        "give exactly one of SearchString and SearchStringBase64".to_string()
+                    );
+                }
+            };
+            Check::Bytes {
+                field: s.field_to_match.clone(),
+                transforms: transforms(&s.text_transformations),
+                needle,
+                position: s.positional_constraint,
+            }
+        }
+        Statement::RegexMatchStatement(s) => Check::Regex {
+            field: s.field_to_match.clone(),
+            transforms: transforms(&s.text_transformations),
+            regex: regex::bytes::RegexBuilder::new(&s.regex_string)
+                .size_limit(REGEX_SIZE_LIMIT)
+                .build()
+                .map_err(|e| format!("RegexString: {e}"))?,
+        },
+        Statement::SizeConstraintStatement(s) => Check::Size {
+            field: s.field_to_match.clone(),
+            transforms: transforms(&s.text_transformations),
+            comparison: s.comparison_operator,
+            size: s.size,
+        },
+        Statement::LabelMatchStatement(s) => Check::Label {
+            scope: s.scope,
+            key: s.key.clone(),
+        },
+        Statement::AndStatement(s) => {
+            Check::And(s.statements.iter().map(compile).collect::<Result<_, _>>()?)
+        }
+        Statement::OrStatement(s) => {
+            Check::Or(s.statements.iter().map(compile).collect::<Result<_, _>>()?)
+        }
+        Statement::NotStatement(s) => Check::Not(Box::new(compile(&s.statement)?)),
+        other => {
+            let kind = format!("{other:?}");
+            let kind = kind.split('(').next().unwrap_or("this statement");
+            return Err(format!(
+                "{kind} is not evaluated by this version of palisade yet"
+            ));
+        }
+    })
+}
+
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+fn byte_match(value: &[u8], needle: &[u8], position: Position) -> bool {
+    match position {
+        Position::Exactly => value == needle,
+        Position::StartsWith => value.starts_with(needle),
+        Position::EndsWith => value.ends_with(needle),
+        Position::Contains => memmem::find(value, needle).is_some(),
+        Position::ContainsWord => memmem::find_iter(value, needle).any(|at| {
+            let before = at.checked_sub(1).map(|i| value[i]);
+            let after = value.get(at + needle.len()).copied();
+            !before.is_some_and(is_word) && !after.is_some_and(is_word)
+        }),
+    }
+}
+
+impl Check {
+    fn matches(&self, request: &WafRequest<'_>, labels: &[String]) -> bool {
+        let any = |field: &FieldToMatch, transforms: &[Transform], test: &dyn Fn(&[u8]) -> bool| {
+            match field.extract(request) {
+                Component::Match => true,
+                Component::NoMatch => false,
+                Component::Values(values) => values.iter().any(|v| test(&apply_all(v, transforms))),
+            }
+        };
+        match self {
+            Check::Bytes {
+                field,
+                transforms,
+                needle,
+                position,
+            } => any(field, transforms, &|v| byte_match(v, needle, *position)),
+            Check::Regex {
+                field,
+                transforms,
+                regex,
+            } => any(field, transforms, &|v| regex.is_match(v)),
+            Check::Size {
+                field,
+                transforms,
+                comparison,
+                size,
+            } => any(field, transforms, &|v| {
+                let n = v.len() as u64;
+                match comparison {
+                    Comparison::Eq => n == *size,
+                    Comparison::Ne => n != *size,
+                    Comparison::Le => n <= *size,
+                    Comparison::Lt => n < *size,
+                    Comparison::Ge => n >= *size,
+                    Comparison::Gt => n > *size,
+                }
+            }),
+            Check::Label { scope, key } => labels.iter().any(|label| match scope {
+                LabelScope::Label => label == key,
+                LabelScope::Namespace => label.starts_with(key.as_str()),
+            }),
+            Check::And(checks) => checks.iter().all(|c| c.matches(request, labels)),
+            Check::Or(checks) => checks.iter().any(|c| c.matches(request, labels)),
+            Check::Not(check) => !check.matches(request, labels),
+        }
+    }
+}
+
+/// What the web ACL decided for a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    /// Blocked: the custom response, if the action has one (else 403).
+    Block(Option<Response>),
+}
+
+/// A custom response, its body looked up from the ACL's bodies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Option<String>,
+    pub headers: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    pub decision: Decision,
+    /// The rule that decided, `None` for the default action.
+    pub terminating_rule: Option<String>,
+    /// Labels of every matching rule, in evaluation order.
+    pub labels: Vec<String>,
+    /// Headers Count and Allow actions insert into the forwarded request
+    /// (`x-amzn-waf-` + name).
+    pub inserted_headers: Vec<(String, String)>,
+    /// Rules that matched with Count.
+    pub counted: Vec<String>,
+    /// Set when a CAPTCHA or Challenge action was taken as a Block.
+    pub note: Option<String>,
+}
+
+/// A web ACL ready to evaluate requests.
+#[derive(Debug)]
+pub struct Evaluator {
+    acl: WebAcl,
+    checks: Vec<Check>,
+}
+
+impl Evaluator {
+    /// Compiles every rule; a rule that cannot be evaluated is an error
+    /// naming it.
+    pub fn new(acl: WebAcl) -> Result<Evaluator, String> {
+        let checks = acl
+            .rules
+            .iter()
+            .map(|rule| compile(&rule.statement).map_err(|e| format!("rule {:?}: {e}", rule.name)))
+            .collect::<Result<_, _>>()?;
+        Ok(Evaluator { acl, checks })
+    }
+
+    fn response(&self, custom: Option<&CustomResponse>) -> Option<Response> {
+        let custom = custom?;
+        let body = custom
+            .custom_response_body_key
+            .as_ref()
+            .and_then(|k| self.acl.response_bodies.get(k));
+        Some(Response {
+            status: custom.response_code,
+            content_type: body.map(|b| match b.content_type.as_str() {
+                "APPLICATION_JSON" => "application/json".to_string(),
+                "TEXT_HTML" => "text/html".to_string(),
+                _ => "text/plain".to_string(),
+            }),
+            body: body.map(|b| b.content.clone()),
+            headers: custom
+                .response_headers
+                .iter()
+                .map(|h| (h.name.clone(), h.value.clone()))
+                .collect(),
+        })
+    }
+
+    pub fn evaluate(&self, request: &WafRequest<'_>) -> Verdict {
+        let mut verdict = Verdict {
+            decision: Decision::Allow,
+            terminating_rule: None,
+            labels: Vec::new(),
+            inserted_headers: Vec::new(),
+            counted: Vec::new(),
+            note: None,
+        };
+        let insert = |verdict: &mut Verdict, headers: &[NamedValue]| {
+            verdict.inserted_headers.extend(
+                headers
+                    .iter()
+                    .map(|h| (format!("x-amzn-waf-{}", h.name), h.value.clone())),
+            );
+        };
+        for (rule, check) in self.acl.rules.iter().zip(&self.checks) {
+            if !check.matches(request, &verdict.labels) {
+                continue;
+            }
+            verdict
+                .labels
+                .extend(rule.rule_labels.iter().map(|l| l.name.clone()));
+            let decision = match &rule.action {
+                Some(Action::Count(count)) => {
+                    if let Some(handling) = &count.custom_request_handling {
+                        insert(&mut verdict, &handling.insert_headers);
+                    }
+                    verdict.counted.push(rule.name.clone());
+                    continue;
+                }
+                Some(Action::Allow(allow)) => {
+                    if let Some(handling) = &allow.custom_request_handling {
+                        insert(&mut verdict, &handling.insert_headers);
+                    }
+                    Decision::Allow
+                }
+                Some(Action::Block(block)) => {
+                    Decision::Block(self.response(block.custom_response.as_ref()))
+                }
+                Some(Action::Captcha(_) | Action::Challenge(_)) => {
+                    verdict.note = Some(format!(
+                        "rule {:?} asks for a CAPTCHA or challenge; blocked instead",
+                        rule.name
+                    ));
+                    Decision::Block(None)
+                }
+                None => continue,
+            };
+            verdict.decision = decision;
+            verdict.terminating_rule = Some(rule.name.clone());
+            return verdict;
+        }
+        verdict.decision = match &self.acl.default_action {
+            Action::Block(block) => Decision::Block(self.response(block.custom_response.as_ref())),
+            Action::Allow(allow) => {
+                if let Some(handling) = &allow.custom_request_handling {
+                    insert(&mut verdict, &handling.insert_headers);
+                }
+                Decision::Allow
+            }
+            _ => Decision::Allow,
+        };
+        verdict
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ACL: &str = r#"{
+      "Name": "starter",
+      "DefaultAction": {"Allow": {}},
+      "CustomResponseBodies": {"too-big": {"ContentType": "APPLICATION_JSON", "Content": "{\"message\": \"too big\"}"}},
+      "Rules": [
+        {"Name": "body-size", "Priority": 0, "Action": {"Block": {"CustomResponse": {"ResponseCode": 413, "CustomResponseBodyKey": "too-big"}}},
+         "Statement": {"SizeConstraintStatement": {"FieldToMatch": {"Body": {"OversizeHandling": "MATCH"}},
+            "ComparisonOperator": "GT", "Size": 1024, "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}}},
+        {"Name": "bad-bots", "Priority": 1, "Action": {"Count": {"CustomRequestHandling": {"InsertHeaders": [{"Name": "bot", "Value": "yes"}]}}},
+         "RuleLabels": [{"Name": "bots:scanner"}],
+         "Statement": {"ByteMatchStatement": {"SearchString": "sqlmap", "PositionalConstraint": "CONTAINS",
+            "FieldToMatch": {"SingleHeader": {"Name": "user-agent"}}, "TextTransformations": [{"Priority": 0, "Type": "LOWERCASE"}]}}},
+        {"Name": "scanners-on-admin", "Priority": 2, "Action": {"Block": {}},
+         "Statement": {"AndStatement": {"Statements": [
+            {"LabelMatchStatement": {"Scope": "NAMESPACE", "Key": "bots:"}},
+            {"RegexMatchStatement": {"RegexString": "^/admin(/|$)", "FieldToMatch": {"UriPath": {}},
+               "TextTransformations": [{"Priority": 0, "Type": "URL_DECODE"}, {"Priority": 1, "Type": "NORMALIZE_PATH"}]}}]}}},
+        {"Name": "only-get-and-post", "Priority": 3, "Action": {"Block": {}},
+         "Statement": {"NotStatement": {"Statement": {"OrStatement": {"Statements": [
+            {"ByteMatchStatement": {"SearchString": "GET", "PositionalConstraint": "EXACTLY", "FieldToMatch": {"Method": {}}, "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}},
+            {"ByteMatchStatement": {"SearchStringBase64": "UE9TVA==", "PositionalConstraint": "EXACTLY", "FieldToMatch": {"Method": {}}, "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}}]}}}}},
+        {"Name": "drop-table", "Priority": 4, "Action": {"Block": {}},
+         "Statement": {"ByteMatchStatement": {"SearchString": "drop", "PositionalConstraint": "CONTAINS_WORD",
+            "FieldToMatch": {"AllQueryArguments": {}}, "TextTransformations": [{"Priority": 0, "Type": "URL_DECODE"}, {"Priority": 1, "Type": "LOWERCASE"}]}}}
+      ]
+    }"#;
+
+    fn evaluator() -> Evaluator {
+        let acl = WebAcl::parse(ACL, "acl.json").unwrap_or_else(|e| panic!("{e}"));
+        Evaluator::new(acl).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn request<'a>(
+        method: &'a str,
+        path: &'a str,
+        query: &'a str,
+        agent: &'a str,
+        body: &'a [u8],
+    ) -> WafRequest<'a> {
+        WafRequest {
+            method,
+            uri_path: path,
+            query,
+            headers: vec![("User-Agent", agent)],
+            body,
+        }
+    }
+
+    #[test]
+    fn an_oversized_body_gets_the_custom_response() {
+        let big = vec![b'x'; 2000];
+        let verdict = evaluator().evaluate(&request("POST", "/items", "", "curl", &big));
+        assert_eq!(verdict.terminating_rule.as_deref(), Some("body-size"));
+        let Decision::Block(Some(response)) = verdict.decision else {
+            panic!("{verdict:?}");
+        };
+        assert_eq!(response.status, 413);
+        assert_eq!(response.body.as_deref(), Some(r#"{"message": "too big"}"#));
+        assert_eq!(response.content_type.as_deref(), Some("application/json"));
+    }
+
+    #[test]
+    fn counted_rules_label_and_insert_headers_and_later_rules_see_the_labels() {
+        let scanner = evaluator().evaluate(&request("GET", "/items", "", "SQLMap/1.7", b""));
+        assert_eq!(scanner.decision, Decision::Allow);
+        assert_eq!(scanner.counted, ["bad-bots"]);
+        assert_eq!(scanner.labels, ["bots:scanner"]);
+        assert_eq!(
+            scanner.inserted_headers,
+            [("x-amzn-waf-bot".to_string(), "yes".to_string())]
+        );
+        let admin = evaluator().evaluate(&request("GET", "/x/..%2Fadmin", "", "sqlmap", b""));
+        assert_eq!(admin.terminating_rule.as_deref(), Some("scanners-on-admin"));
+        assert_eq!(admin.decision, Decision::Block(None));
+        let person = evaluator().evaluate(&request("GET", "/admin", "", "Firefox", b""));
+        assert_eq!(person.decision, Decision::Allow);
+        assert_eq!(person.terminating_rule, None);
+    }
+
+    #[test]
+    fn not_or_and_word_matches() {
+        let delete = evaluator().evaluate(&request("DELETE", "/items", "", "curl", b""));
+        assert_eq!(
+            delete.terminating_rule.as_deref(),
+            Some("only-get-and-post")
+        );
+        let post = evaluator().evaluate(&request("POST", "/items", "", "curl", b""));
+        assert_eq!(post.decision, Decision::Allow);
+        let drop = evaluator().evaluate(&request(
+            "GET",
+            "/items",
+            "q=1%3B%20DROP%20table",
+            "curl",
+            b"",
+        ));
+        assert_eq!(drop.terminating_rule.as_deref(), Some("drop-table"));
+        let dropdown = evaluator().evaluate(&request("GET", "/items", "q=dropdown", "curl", b""));
+        assert_eq!(dropdown.decision, Decision::Allow);
+    }
+
+    #[test]
+    fn statements_not_evaluated_yet_are_refused_by_name() {
+        let sqli = r#"{"Name": "a", "DefaultAction": {"Allow": {}}, "Rules": [{"Name": "sqli", "Priority": 0, "Action": {"Block": {}},
+          "Statement": {"SqliMatchStatement": {"FieldToMatch": {"UriPath": {}}, "TextTransformations": []}}}]}"#;
+        let acl = WebAcl::parse(sqli, "acl.json").unwrap_or_else(|e| panic!("{e}"));
+        let err = Evaluator::new(acl).err().unwrap_or_default();
+        assert!(
+            err.contains("rule \"sqli\": SqliMatchStatement is not evaluated"),
+            "{err}"
+        );
+    }
+}
