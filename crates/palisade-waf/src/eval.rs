@@ -2,13 +2,16 @@
 //! evaluated in priority order: a matching rule adds its labels, Count goes
 //! on, Allow and Block stop; the default action decides the rest.
 
+use std::net::IpAddr;
+
 use memchr::memmem;
 
 use crate::acl::{
-    Action, Comparison, CustomResponse, FieldToMatch, LabelScope, NamedValue, Position, Statement,
-    WebAcl,
+    Action, Comparison, CustomResponse, Fallback, FieldToMatch, ForwardedIp, LabelScope,
+    NamedValue, Position, Statement, WebAcl,
 };
 use crate::inspect::{Component, WafRequest};
+use crate::sets::{IpSet, Sets};
 use crate::transform::{Transform, apply_all};
 
 /// A statement ready to evaluate.
@@ -35,6 +38,15 @@ enum Check {
         scope: LabelScope,
         key: String,
     },
+    RegexSet {
+        field: FieldToMatch,
+        transforms: Vec<Transform>,
+        patterns: Vec<regex::bytes::Regex>,
+    },
+    IpSet {
+        set: IpSet,
+        forwarded: Option<ForwardedIp>,
+    },
     And(Vec<Check>),
     Or(Vec<Check>),
     Not(Box<Check>),
@@ -43,7 +55,8 @@ enum Check {
 /// The largest compiled form of a rule's regular expression.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
-fn compile(statement: &Statement) -> Result<Check, String> {
+fn compile(statement: &Statement, sets: &Sets) -> Result<Check, String> {
+    let compile = |s: &Statement| compile(s, sets);
     let transforms = |list: &[crate::acl::TextTransformation]| -> Vec<Transform> {
         list.iter().map(|t| t.kind).collect()
     };
@@ -88,6 +101,22 @@ fn compile(statement: &Statement) -> Result<Check, String> {
         Statement::LabelMatchStatement(s) => Check::Label {
             scope: s.scope,
             key: s.key.clone(),
+        },
+        Statement::RegexPatternSetReferenceStatement(s) => Check::RegexSet {
+            field: s.field_to_match.clone(),
+            transforms: transforms(&s.text_transformations),
+            patterns: sets
+                .regex_set(&s.arn)
+                .ok_or_else(|| format!("no regex pattern set with ARN {:?} was loaded", s.arn))?
+                .patterns
+                .clone(),
+        },
+        Statement::IpSetReferenceStatement(s) => Check::IpSet {
+            set: sets
+                .ip_set(&s.arn)
+                .ok_or_else(|| format!("no IP set with ARN {:?} was loaded", s.arn))?
+                .clone(),
+            forwarded: s.ip_set_forwarded_ip_config.clone(),
         },
         Statement::AndStatement(s) => {
             Check::And(s.statements.iter().map(compile).collect::<Result<_, _>>()?)
@@ -161,6 +190,35 @@ impl Check {
                     Comparison::Gt => n > *size,
                 }
             }),
+            Check::RegexSet {
+                field,
+                transforms,
+                patterns,
+            } => any(field, transforms, &|v| {
+                patterns.iter().any(|p| p.is_match(v))
+            }),
+            Check::IpSet { set, forwarded } => match forwarded {
+                None => request.client_ip.is_some_and(|ip| set.contains(ip)),
+                Some(config) => {
+                    let addresses: Vec<Option<IpAddr>> = request
+                        .headers
+                        .iter()
+                        .filter(|(k, _)| k.eq_ignore_ascii_case(&config.header_name))
+                        .flat_map(|(_, v)| v.split(','))
+                        .map(|a| a.trim().parse().ok())
+                        .collect();
+                    let chosen: Vec<Option<IpAddr>> = match config.position.as_deref() {
+                        Some("LAST") => addresses.last().copied().into_iter().collect(),
+                        Some("ANY") => addresses,
+                        _ => addresses.first().copied().into_iter().collect(),
+                    };
+                    if chosen.is_empty() || chosen.iter().any(Option::is_none) {
+                        config.fallback_behavior == Fallback::Match
+                    } else {
+                        chosen.into_iter().flatten().any(|ip| set.contains(ip))
+                    }
+                }
+            },
             Check::Label { scope, key } => labels.iter().any(|label| match scope {
                 LabelScope::Label => label == key,
                 LabelScope::Namespace => label.starts_with(key.as_str()),
@@ -213,13 +271,15 @@ pub struct Evaluator {
 }
 
 impl Evaluator {
-    /// Compiles every rule; a rule that cannot be evaluated is an error
-    /// naming it.
-    pub fn new(acl: WebAcl) -> Result<Evaluator, String> {
+    /// Compiles every rule against the loaded `sets`; a rule that cannot be
+    /// evaluated is an error naming it.
+    pub fn new(acl: WebAcl, sets: &Sets) -> Result<Evaluator, String> {
         let checks = acl
             .rules
             .iter()
-            .map(|rule| compile(&rule.statement).map_err(|e| format!("rule {:?}: {e}", rule.name)))
+            .map(|rule| {
+                compile(&rule.statement, sets).map_err(|e| format!("rule {:?}: {e}", rule.name))
+            })
             .collect::<Result<_, _>>()?;
         Ok(Evaluator { acl, checks })
     }
@@ -346,7 +406,7 @@ mod tests {
 
     fn evaluator() -> Evaluator {
         let acl = WebAcl::parse(ACL, "acl.json").unwrap_or_else(|e| panic!("{e}"));
-        Evaluator::new(acl).unwrap_or_else(|e| panic!("{e}"))
+        Evaluator::new(acl, &Sets::default()).unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn request<'a>(
@@ -362,6 +422,7 @@ mod tests {
             query,
             headers: vec![("User-Agent", agent)],
             body,
+            client_ip: None,
         }
     }
 
@@ -422,10 +483,60 @@ mod tests {
         let sqli = r#"{"Name": "a", "DefaultAction": {"Allow": {}}, "Rules": [{"Name": "sqli", "Priority": 0, "Action": {"Block": {}},
           "Statement": {"SqliMatchStatement": {"FieldToMatch": {"UriPath": {}}, "TextTransformations": []}}}]}"#;
         let acl = WebAcl::parse(sqli, "acl.json").unwrap_or_else(|e| panic!("{e}"));
-        let err = Evaluator::new(acl).err().unwrap_or_default();
+        let err = Evaluator::new(acl, &Sets::default())
+            .err()
+            .unwrap_or_default();
         assert!(
             err.contains("rule \"sqli\": SqliMatchStatement is not evaluated"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn ip_sets_match_the_client_or_its_forwarded_address() {
+        let acl = r#"{"Name": "a", "DefaultAction": {"Allow": {}}, "Rules": [
+          {"Name": "direct", "Priority": 0, "Action": {"Block": {}},
+           "Statement": {"IPSetReferenceStatement": {"ARN": "arn:blocked"}}},
+          {"Name": "forwarded", "Priority": 1, "Action": {"Block": {}},
+           "Statement": {"IPSetReferenceStatement": {"ARN": "arn:blocked", "IPSetForwardedIPConfig":
+              {"HeaderName": "X-Forwarded-For", "FallbackBehavior": "NO_MATCH", "Position": "FIRST"}}}}]}"#;
+        let mut sets = Sets::default();
+        let set = crate::sets::parse_set(
+            r#"{"IPSet": {"Name": "blocked", "ARN": "arn:blocked", "Addresses": ["203.0.113.0/24"]}}"#,
+            "blocked.json",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        sets.add(set);
+        let acl = WebAcl::parse(acl, "acl.json").unwrap_or_else(|e| panic!("{e}"));
+        let evaluator = Evaluator::new(acl.clone(), &sets).unwrap_or_else(|e| panic!("{e}"));
+        let mut request = request("GET", "/", "", "curl", b"");
+        request.client_ip = "203.0.113.9".parse().ok();
+        assert_eq!(
+            evaluator.evaluate(&request).terminating_rule.as_deref(),
+            Some("direct")
+        );
+        request.client_ip = "192.0.2.1".parse().ok();
+        assert_eq!(evaluator.evaluate(&request).decision, Decision::Allow);
+        request
+            .headers
+            .push(("X-Forwarded-For", "203.0.113.50, 10.0.0.1"));
+        assert_eq!(
+            evaluator.evaluate(&request).terminating_rule.as_deref(),
+            Some("forwarded")
+        );
+        request.headers.pop();
+        request.headers.push(("X-Forwarded-For", "garbage"));
+        assert_eq!(
+            evaluator.evaluate(&request).decision,
+            Decision::Allow,
+            "NO_MATCH fallback"
+        );
+        let missing = Evaluator::new(acl, &Sets::default())
+            .err()
+            .unwrap_or_default();
+        assert!(
+            missing.contains("no IP set with ARN \"arn:blocked\""),
+            "{missing}"
         );
     }
 }

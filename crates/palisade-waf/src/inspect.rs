@@ -21,6 +21,8 @@ pub struct WafRequest<'a> {
     pub query: &'a str,
     pub headers: Vec<(&'a str, &'a str)>,
     pub body: &'a [u8],
+    /// The peer address (IP set statements without a forwarded-IP header).
+    pub client_ip: Option<std::net::IpAddr>,
 }
 
 /// What a component yields: the values to inspect, or a verdict already
@@ -246,6 +248,7 @@ mod tests {
                 ("Content-Type", "application/json"),
             ],
             body,
+            client_ip: None,
         }
     }
 

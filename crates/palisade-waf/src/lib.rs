@@ -6,9 +6,11 @@
 pub mod acl;
 pub mod eval;
 pub mod inspect;
+pub mod sets;
 pub mod transform;
 
 pub use acl::{AclError, WebAcl};
 pub use eval::{Decision, Evaluator, Response, Verdict};
 pub use inspect::{BODY_INSPECTION_LIMIT, Component, WafRequest};
+pub use sets::{IpSet, RegexSet, Set, Sets, parse_set};
 pub use transform::{Transform, apply_all};
