@@ -3,14 +3,17 @@
 //! on, Allow and Block stop; the default action decides the rest.
 
 use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use memchr::memmem;
 
 use crate::acl::{
-    Action, Comparison, CustomResponse, Fallback, FieldToMatch, ForwardedIp, LabelScope,
-    NamedValue, Position, Statement, WebAcl,
+    Action, AggregateKey, Comparison, CustomResponse, Fallback, FieldToMatch, ForwardedIp,
+    LabelScope, NamedValue, Position, Statement, WebAcl,
 };
 use crate::inspect::{Component, WafRequest};
+use crate::rate::MemoryLimiter;
 use crate::sets::{IpSet, Sets};
 use crate::transform::{Transform, apply_all};
 
@@ -46,6 +49,12 @@ enum Check {
     IpSet {
         set: IpSet,
         forwarded: Option<ForwardedIp>,
+    },
+    Rate {
+        limiter: Arc<MemoryLimiter>,
+        key: AggregateKey,
+        forwarded: Option<ForwardedIp>,
+        scope_down: Option<Box<Check>>,
     },
     And(Vec<Check>),
     Or(Vec<Check>),
@@ -125,6 +134,29 @@ fn compile(statement: &Statement, sets: &Sets) -> Result<Check, String> {
             Check::Or(s.statements.iter().map(compile).collect::<Result<_, _>>()?)
         }
         Statement::NotStatement(s) => Check::Not(Box::new(compile(&s.statement)?)),
+        Statement::RateBasedStatement(s) => {
+            if !matches!(s.evaluation_window_sec, 60 | 120 | 300 | 600) {
+                return Err(format!(
+                    "EvaluationWindowSec {} is not one of 60, 120, 300, 600",
+                    s.evaluation_window_sec
+                ));
+            }
+            if s.aggregate_key_type == AggregateKey::CustomKeys {
+                return Err("RateBasedStatement with CUSTOM_KEYS is not evaluated by this version of palisade yet".to_string());
+            }
+            Check::Rate {
+                limiter: Arc::new(MemoryLimiter::new(
+                    s.limit,
+                    Duration::from_secs(s.evaluation_window_sec),
+                )),
+                key: s.aggregate_key_type,
+                forwarded: s.forwarded_ip_config.clone(),
+                scope_down: match &s.scope_down_statement {
+                    Some(scope) => Some(Box::new(compile(scope)?)),
+                    None => None,
+                },
+            }
+        }
         other => {
             let kind = format!("{other:?}");
             let kind = kind.split('(').next().unwrap_or("this statement");
@@ -154,7 +186,7 @@ fn byte_match(value: &[u8], needle: &[u8], position: Position) -> bool {
 }
 
 impl Check {
-    fn matches(&self, request: &WafRequest<'_>, labels: &[String]) -> bool {
+    fn matches(&self, request: &WafRequest<'_>, labels: &[String], now: Instant) -> bool {
         let any = |field: &FieldToMatch, transforms: &[Transform], test: &dyn Fn(&[u8]) -> bool| {
             match field.extract(request) {
                 Component::Match => true,
@@ -223,9 +255,50 @@ impl Check {
                 LabelScope::Label => label == key,
                 LabelScope::Namespace => label.starts_with(key.as_str()),
             }),
-            Check::And(checks) => checks.iter().all(|c| c.matches(request, labels)),
-            Check::Or(checks) => checks.iter().any(|c| c.matches(request, labels)),
-            Check::Not(check) => !check.matches(request, labels),
+            Check::And(checks) => checks.iter().all(|c| c.matches(request, labels, now)),
+            Check::Or(checks) => checks.iter().any(|c| c.matches(request, labels, now)),
+            Check::Not(check) => !check.matches(request, labels, now),
+            Check::Rate {
+                limiter,
+                key,
+                forwarded,
+                scope_down,
+            } => {
+                // Only requests in the scope are counted.
+                if scope_down
+                    .as_ref()
+                    .is_some_and(|scope| !scope.matches(request, labels, now))
+                {
+                    return false;
+                }
+                let key = match key {
+                    AggregateKey::Constant => String::new(),
+                    AggregateKey::ForwardedIp => {
+                        let header = forwarded
+                            .as_ref()
+                            .map_or("x-forwarded-for", |f| f.header_name.as_str());
+                        let first = request
+                            .headers
+                            .iter()
+                            .find(|(k, _)| k.eq_ignore_ascii_case(header))
+                            .and_then(|(_, v)| v.split(',').next())
+                            .and_then(|a| a.trim().parse::<IpAddr>().ok());
+                        match first {
+                            Some(ip) => ip.to_string(),
+                            None => {
+                                return forwarded
+                                    .as_ref()
+                                    .is_some_and(|f| f.fallback_behavior == Fallback::Match);
+                            }
+                        }
+                    }
+                    _ => request
+                        .client_ip
+                        .map(|ip| ip.to_string())
+                        .unwrap_or_default(),
+                };
+                limiter.hit(&key, now)
+            }
         }
     }
 }
@@ -307,6 +380,11 @@ impl Evaluator {
     }
 
     pub fn evaluate(&self, request: &WafRequest<'_>) -> Verdict {
+        self.evaluate_at(request, Instant::now())
+    }
+
+    /// [`Evaluator::evaluate`] as if at `now` (rate-based rules count time).
+    pub fn evaluate_at(&self, request: &WafRequest<'_>, now: Instant) -> Verdict {
         let mut verdict = Verdict {
             decision: Decision::Allow,
             terminating_rule: None,
@@ -323,7 +401,7 @@ impl Evaluator {
             );
         };
         for (rule, check) in self.acl.rules.iter().zip(&self.checks) {
-            if !check.matches(request, &verdict.labels) {
+            if !check.matches(request, &verdict.labels, now) {
                 continue;
             }
             verdict
@@ -537,6 +615,49 @@ mod tests {
         assert!(
             missing.contains("no IP set with ARN \"arn:blocked\""),
             "{missing}"
+        );
+    }
+
+    #[test]
+    fn the_seed_rate_rule_blocks_the_101st_request_with_its_response_then_recovers() {
+        let acl = r#"{"Name": "a", "DefaultAction": {"Allow": {}},
+          "CustomResponseBodies": {"slow": {"ContentType": "TEXT_PLAIN", "Content": "slow down"}},
+          "Rules": [{"Name": "rate", "Priority": 0,
+            "Action": {"Block": {"CustomResponse": {"ResponseCode": 429, "CustomResponseBodyKey": "slow"}}},
+            "Statement": {"RateBasedStatement": {"Limit": 100, "EvaluationWindowSec": 60, "AggregateKeyType": "IP"}}}]}"#;
+        let acl = WebAcl::parse(acl, "acl.json").unwrap_or_else(|e| panic!("{e}"));
+        let evaluator = Evaluator::new(acl, &Sets::default()).unwrap_or_else(|e| panic!("{e}"));
+        let mut request = request("GET", "/", "", "curl", b"");
+        request.client_ip = "198.51.100.7".parse().ok();
+        let start = Instant::now();
+        for i in 0..100 {
+            let verdict = evaluator.evaluate_at(&request, start + Duration::from_millis(i));
+            assert_eq!(verdict.decision, Decision::Allow, "request {}", i + 1);
+        }
+        let blocked = evaluator.evaluate_at(&request, start + Duration::from_millis(200));
+        let Decision::Block(Some(response)) = blocked.decision else {
+            panic!("{blocked:?}");
+        };
+        assert_eq!(
+            (response.status, response.body.as_deref()),
+            (429, Some("slow down"))
+        );
+        assert_eq!(response.content_type.as_deref(), Some("text/plain"));
+        let other = WafRequest {
+            client_ip: "192.0.2.1".parse().ok(),
+            ..request.clone()
+        };
+        assert_eq!(
+            evaluator
+                .evaluate_at(&other, start + Duration::from_millis(300))
+                .decision,
+            Decision::Allow
+        );
+        let later = evaluator.evaluate_at(&request, start + Duration::from_secs(61));
+        assert_eq!(
+            later.decision,
+            Decision::Allow,
+            "allowed again after the window"
         );
     }
 }

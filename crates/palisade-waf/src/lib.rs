@@ -6,6 +6,7 @@
 pub mod acl;
 pub mod eval;
 pub mod inspect;
+pub mod rate;
 pub mod sets;
 pub mod transform;
 
