@@ -153,129 +153,6 @@ pub enum Statement {
     RateBasedStatement(Box<RateBased>),
 }
 
-impl FieldToMatch {
-    /// The patterned fields are kept as JSON; their fields are checked here
-    /// so a typo is an error like anywhere else.
-    fn check(&self) -> Result<(), String> {
-        let (value, fields, patterns): (&Value, &[&str], &[&str]) = match self {
-            FieldToMatch::Headers(v) => (
-                v,
-                &["MatchPattern", "MatchScope", "OversizeHandling"],
-                &["All", "IncludedHeaders", "ExcludedHeaders"],
-            ),
-            FieldToMatch::Cookies(v) => (
-                v,
-                &["MatchPattern", "MatchScope", "OversizeHandling"],
-                &["All", "IncludedCookies", "ExcludedCookies"],
-            ),
-            FieldToMatch::JsonBody(v) => (
-                v,
-                &[
-                    "MatchPattern",
-                    "MatchScope",
-                    "InvalidFallbackBehavior",
-                    "OversizeHandling",
-                ],
-                &["All", "IncludedPaths"],
-            ),
-            _ => return Ok(()),
-        };
-        let unknown = |map: Option<&serde_json::Map<String, Value>>, known: &[&str]| {
-            map.into_iter()
-                .flat_map(|m| m.keys())
-                .find(|k| !known.contains(&k.as_str()))
-                .map(|k| format!("unknown field {k:?} (known: {})", known.join(", ")))
-        };
-        if !value.is_object() {
-            return Err("expected an object".to_string());
-        }
-        if let Some(problem) = unknown(value.as_object(), fields)
-            .or_else(|| unknown(value["MatchPattern"].as_object(), patterns))
-        {
-            return Err(problem);
-        }
-        Ok(())
-    }
-}
-
-impl Statement {
-    /// Checks the patterned fields of this statement and those inside it;
-    /// the error carries the path to the field.
-    fn check(&self, path: &str) -> Result<(), (String, String)> {
-        let field = match self {
-            Statement::ByteMatchStatement(s) => Some((&s.field_to_match, "ByteMatchStatement")),
-            Statement::RegexMatchStatement(s) => Some((&s.field_to_match, "RegexMatchStatement")),
-            Statement::RegexPatternSetReferenceStatement(s) => {
-                Some((&s.field_to_match, "RegexPatternSetReferenceStatement"))
-            }
-            Statement::SizeConstraintStatement(s) => {
-                Some((&s.field_to_match, "SizeConstraintStatement"))
-            }
-            Statement::SqliMatchStatement(s) => Some((&s.field_to_match, "SqliMatchStatement")),
-            Statement::XssMatchStatement(s) => Some((&s.field_to_match, "XssMatchStatement")),
-            Statement::AndStatement(s) | Statement::OrStatement(s) => {
-                let kind = if matches!(self, Statement::AndStatement(_)) {
-                    "AndStatement"
-                } else {
-                    "OrStatement"
-                };
-                for (i, inner) in s.statements.iter().enumerate() {
-                    inner.check(&format!("{path}.{kind}.Statements[{i}]"))?;
-                }
-                None
-            }
-            Statement::NotStatement(s) => {
-                s.statement
-                    .check(&format!("{path}.NotStatement.Statement"))?;
-                None
-            }
-            Statement::RateBasedStatement(s) => {
-                if let Some(scope) = &s.scope_down_statement {
-                    scope.check(&format!("{path}.RateBasedStatement.ScopeDownStatement"))?;
-                }
-                None
-            }
-            _ => None,
-        };
-        if let Some((field, kind)) = field {
-            field
-                .check()
-                .map_err(|m| (format!("{path}.{kind}.FieldToMatch"), m))?;
-        }
-        Ok(())
-    }
-
-    /// Puts every transformation list in `Priority` order, the order they
-    /// are applied in.
-    fn sort_transformations(&mut self) {
-        let list = match self {
-            Statement::ByteMatchStatement(s) => &mut s.text_transformations,
-            Statement::RegexMatchStatement(s) => &mut s.text_transformations,
-            Statement::RegexPatternSetReferenceStatement(s) => &mut s.text_transformations,
-            Statement::SizeConstraintStatement(s) => &mut s.text_transformations,
-            Statement::SqliMatchStatement(s) => &mut s.text_transformations,
-            Statement::XssMatchStatement(s) => &mut s.text_transformations,
-            Statement::AndStatement(s) | Statement::OrStatement(s) => {
-                s.statements
-                    .iter_mut()
-                    .for_each(Statement::sort_transformations);
-                return;
-            }
-            Statement::NotStatement(s) => return s.statement.sort_transformations(),
-            Statement::RateBasedStatement(s) => {
-                if let Some(scope) = &mut s.scope_down_statement {
-                    scope.sort_transformations();
-                }
-                return;
-            }
-            Statement::IpSetReferenceStatement(_)
-            | Statement::GeoMatchStatement(_)
-            | Statement::LabelMatchStatement(_) => return,
-        };
-        list.sort_by_key(|t| t.priority);
-    }
-}
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct Statements {
@@ -294,6 +171,7 @@ pub struct ByteMatch {
     pub search_string: Option<String>,
     pub search_string_base64: Option<String>,
     pub field_to_match: FieldToMatch,
+    #[serde(deserialize_with = "by_priority")]
     pub text_transformations: Vec<TextTransformation>,
     pub positional_constraint: Position,
 }
@@ -313,6 +191,7 @@ pub enum Position {
 pub struct RegexMatch {
     pub regex_string: String,
     pub field_to_match: FieldToMatch,
+    #[serde(deserialize_with = "by_priority")]
     pub text_transformations: Vec<TextTransformation>,
 }
 
@@ -322,6 +201,7 @@ pub struct RegexSetReference {
     #[serde(rename = "ARN")]
     pub arn: String,
     pub field_to_match: FieldToMatch,
+    #[serde(deserialize_with = "by_priority")]
     pub text_transformations: Vec<TextTransformation>,
 }
 
@@ -331,6 +211,7 @@ pub struct SizeConstraint {
     pub field_to_match: FieldToMatch,
     pub comparison_operator: Comparison,
     pub size: u64,
+    #[serde(deserialize_with = "by_priority")]
     pub text_transformations: Vec<TextTransformation>,
 }
 
@@ -349,6 +230,7 @@ pub enum Comparison {
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct SqliMatch {
     pub field_to_match: FieldToMatch,
+    #[serde(deserialize_with = "by_priority")]
     pub text_transformations: Vec<TextTransformation>,
     #[serde(default)]
     pub sensitivity_level: Sensitivity,
@@ -367,6 +249,7 @@ pub enum Sensitivity {
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct Inspect {
     pub field_to_match: FieldToMatch,
+    #[serde(deserialize_with = "by_priority")]
     pub text_transformations: Vec<TextTransformation>,
 }
 
@@ -453,11 +336,78 @@ pub enum FieldToMatch {
     SingleQueryArgument(Named),
     AllQueryArguments(Empty),
     SingleHeader(Named),
-    Headers(Value),
-    Cookies(Value),
+    Headers(HeadersMatch),
+    Cookies(CookiesMatch),
     Method(Empty),
     Body(#[serde(default)] Oversize),
-    JsonBody(Value),
+    JsonBody(JsonBodyMatch),
+}
+
+/// Which part of a header, cookie or JSON entry is inspected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum MatchScope {
+    All,
+    Key,
+    Value,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct HeadersMatch {
+    pub match_pattern: HeaderPattern,
+    pub match_scope: MatchScope,
+    pub oversize_handling: Option<OversizeHandling>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct HeaderPattern {
+    pub all: Option<Empty>,
+    pub included_headers: Option<Vec<String>>,
+    pub excluded_headers: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct CookiesMatch {
+    pub match_pattern: CookiePattern,
+    pub match_scope: MatchScope,
+    pub oversize_handling: Option<OversizeHandling>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct CookiePattern {
+    pub all: Option<Empty>,
+    pub included_cookies: Option<Vec<String>>,
+    pub excluded_cookies: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct JsonBodyMatch {
+    pub match_pattern: JsonPattern,
+    pub match_scope: MatchScope,
+    pub invalid_fallback_behavior: Option<InvalidFallback>,
+    pub oversize_handling: Option<OversizeHandling>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct JsonPattern {
+    pub all: Option<Empty>,
+    /// JSON pointers.
+    pub included_paths: Option<Vec<String>>,
+}
+
+/// What a JSON body that does not parse does to the statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum InvalidFallback {
+    Match,
+    NoMatch,
+    EvaluateAsString,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -490,6 +440,15 @@ pub struct TextTransformation {
     pub priority: i64,
     #[serde(rename = "Type", deserialize_with = "transform_name")]
     pub kind: Transform,
+}
+
+/// Transformations in `Priority` order, the order they are applied in.
+fn by_priority<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<TextTransformation>, D::Error> {
+    let mut list = Vec::<TextTransformation>::deserialize(d)?;
+    list.sort_by_key(|t| t.priority);
+    Ok(list)
 }
 
 fn transform_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Transform, D::Error> {
@@ -561,23 +520,13 @@ impl WebAcl {
                 .and_then(Value::as_str)
                 .unwrap_or("(unnamed)")
                 .to_string();
-            let mut rule = typed::<Rule>(raw).map_err(|(path, message)| AclError::Rule {
+            let rule = typed::<Rule>(raw).map_err(|(path, message)| AclError::Rule {
                 origin: origin.to_string(),
                 index,
                 name: name.clone(),
                 path,
                 message,
             })?;
-            rule.statement
-                .check("Statement")
-                .map_err(|(path, message)| AclError::Rule {
-                    origin: origin.to_string(),
-                    index,
-                    name: name.clone(),
-                    path,
-                    message,
-                })?;
-            rule.statement.sort_transformations();
             rules.push(rule);
         }
         rules.sort_by_key(|r| r.priority);

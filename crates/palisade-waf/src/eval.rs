@@ -142,7 +142,7 @@ fn compile(statement: &Statement, sets: &Sets) -> Result<Check, String> {
                 ));
             }
             if s.aggregate_key_type == AggregateKey::CustomKeys {
-                return Err("RateBasedStatement with CUSTOM_KEYS is not evaluated by this version of palisade yet".to_string());
+                return Err(not_yet("RateBasedStatement with CUSTOM_KEYS"));
             }
             Check::Rate {
                 limiter: Arc::new(MemoryLimiter::new(
@@ -157,14 +157,14 @@ fn compile(statement: &Statement, sets: &Sets) -> Result<Check, String> {
                 },
             }
         }
-        other => {
-            let kind = format!("{other:?}");
-            let kind = kind.split('(').next().unwrap_or("this statement");
-            return Err(format!(
-                "{kind} is not evaluated by this version of palisade yet"
-            ));
-        }
+        Statement::SqliMatchStatement(_) => return Err(not_yet("SqliMatchStatement")),
+        Statement::XssMatchStatement(_) => return Err(not_yet("XssMatchStatement")),
+        Statement::GeoMatchStatement(_) => return Err(not_yet("GeoMatchStatement")),
     })
+}
+
+fn not_yet(what: &str) -> String {
+    format!("{what} is not evaluated by this version of palisade yet")
 }
 
 fn is_word(b: u8) -> bool {

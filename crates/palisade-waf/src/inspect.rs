@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use crate::acl::{FieldToMatch, OversizeHandling};
+use crate::acl::{FieldToMatch, InvalidFallback, MatchScope, OversizeHandling};
 
 /// AWS WAF's default body inspection limit for regional resources.
 pub const BODY_INSPECTION_LIMIT: usize = 8 * 1024;
@@ -44,33 +44,38 @@ fn query_args(query: &str) -> impl Iterator<Item = (&str, &str)> {
         .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
 }
 
-/// Which part of a header, cookie or JSON entry is inspected.
-fn scope(pattern: &Value) -> (bool, bool) {
-    match pattern.get("MatchScope").and_then(Value::as_str) {
-        Some("KEY") => (true, false),
-        Some("VALUE") => (false, true),
-        _ => (true, true),
+/// Whether keys and values are inspected.
+fn scope(scope: MatchScope) -> (bool, bool) {
+    match scope {
+        MatchScope::Key => (true, false),
+        MatchScope::Value => (false, true),
+        MatchScope::All => (true, true),
     }
 }
 
-/// Whether a name passes the `MatchPattern` (`All`, `IncludedHeaders` /
-/// `IncludedCookies`, `ExcludedHeaders` / `ExcludedCookies`).
-fn selected(pattern: &Value, name: &str, included: &str, excluded: &str) -> bool {
-    let pattern = &pattern["MatchPattern"];
-    let listed = |key: &str| {
-        pattern[key].as_array().is_some_and(|names| {
-            names
-                .iter()
-                .any(|n| n.as_str().is_some_and(|n| n.eq_ignore_ascii_case(name)))
-        })
-    };
-    if pattern.get(included).is_some() {
-        listed(included)
-    } else if pattern.get(excluded).is_some() {
-        !listed(excluded)
-    } else {
-        true
+/// Whether a name passes an included / excluded list (neither: all).
+fn selected(included: Option<&[String]>, excluded: Option<&[String]>, name: &str) -> bool {
+    let listed = |names: &[String]| names.iter().any(|n| n.eq_ignore_ascii_case(name));
+    match (included, excluded) {
+        (Some(names), _) => listed(names),
+        (None, Some(names)) => !listed(names),
+        (None, None) => true,
     }
+}
+
+/// Name-value pairs as the scope asks: keys, values, or both in turn.
+fn keys_and_values<'a>(
+    pairs: impl Iterator<Item = (&'a str, &'a str)>,
+    match_scope: MatchScope,
+) -> Vec<Cow<'a, [u8]>> {
+    let (keys, values) = scope(match_scope);
+    pairs
+        .flat_map(|(k, v)| {
+            let key = keys.then_some(Cow::Borrowed(k.as_bytes()));
+            let value = values.then_some(Cow::Borrowed(v.as_bytes()));
+            key.into_iter().chain(value)
+        })
+        .collect()
 }
 
 /// The body, or the verdict its size decides.
@@ -88,30 +93,17 @@ fn body<'a>(
     }
 }
 
-fn oversize_of(pattern: &Value) -> Option<OversizeHandling> {
-    match pattern.get("OversizeHandling").and_then(Value::as_str) {
-        Some("MATCH") => Some(OversizeHandling::Match),
-        Some("NO_MATCH") => Some(OversizeHandling::NoMatch),
-        Some("CONTINUE") => Some(OversizeHandling::Continue),
-        _ => None,
-    }
-}
-
 /// The JSON body's keys and values (strings as their text, other scalars
 /// as JSON), restricted to `IncludedPaths` (JSON pointers) when given.
 fn json_entries(
     document: &Value,
-    pattern: &Value,
+    included: Option<&[String]>,
     keys: bool,
     values: bool,
     out: &mut Vec<Vec<u8>>,
 ) {
-    let roots: Vec<&Value> = match pattern["MatchPattern"]["IncludedPaths"].as_array() {
-        Some(paths) => paths
-            .iter()
-            .filter_map(Value::as_str)
-            .filter_map(|p| document.pointer(p))
-            .collect(),
+    let roots: Vec<&Value> = match included {
+        Some(paths) => paths.iter().filter_map(|p| document.pointer(p)).collect(),
         None => vec![document],
     };
     let mut stack = roots;
@@ -156,57 +148,54 @@ impl FieldToMatch {
                 .filter(|(k, _)| k.eq_ignore_ascii_case(&header.name))
                 .map(|(_, v)| borrowed(v))
                 .collect(),
-            FieldToMatch::Headers(pattern) => {
-                let (keys, values) = scope(pattern);
-                request
-                    .headers
-                    .iter()
-                    .filter(|(k, _)| selected(pattern, k, "IncludedHeaders", "ExcludedHeaders"))
-                    .flat_map(|(k, v)| {
-                        let key = keys.then(|| borrowed(k));
-                        let value = values.then(|| borrowed(v));
-                        key.into_iter().chain(value)
-                    })
-                    .collect()
+            FieldToMatch::Headers(m) => {
+                let p = &m.match_pattern;
+                let selected = request.headers.iter().copied().filter(|(k, _)| {
+                    selected(
+                        p.included_headers.as_deref(),
+                        p.excluded_headers.as_deref(),
+                        k,
+                    )
+                });
+                keys_and_values(selected, m.match_scope)
             }
-            FieldToMatch::Cookies(pattern) => {
-                let (keys, values) = scope(pattern);
-                request
+            FieldToMatch::Cookies(m) => {
+                let p = &m.match_pattern;
+                let cookies = request
                     .headers
                     .iter()
                     .filter(|(k, _)| k.eq_ignore_ascii_case("cookie"))
                     .flat_map(|(_, v)| v.split(';'))
                     .map(|c| c.trim().split_once('=').unwrap_or((c.trim(), "")))
-                    .filter(|(k, _)| selected(pattern, k, "IncludedCookies", "ExcludedCookies"))
-                    .flat_map(|(k, v)| {
-                        let key = keys.then(|| borrowed(k));
-                        let value = values.then(|| borrowed(v));
-                        key.into_iter().chain(value)
-                    })
-                    .collect()
+                    .filter(|(k, _)| {
+                        selected(
+                            p.included_cookies.as_deref(),
+                            p.excluded_cookies.as_deref(),
+                            k,
+                        )
+                    });
+                keys_and_values(cookies, m.match_scope)
             }
             FieldToMatch::Body(oversize) => match body(request, oversize.oversize_handling) {
                 Ok(bytes) => vec![Cow::Borrowed(bytes)],
                 Err(verdict) => return verdict,
             },
-            FieldToMatch::JsonBody(pattern) => {
-                let bytes = match body(request, oversize_of(pattern)) {
+            FieldToMatch::JsonBody(m) => {
+                let bytes = match body(request, m.oversize_handling) {
                     Ok(bytes) => bytes,
                     Err(verdict) => return verdict,
                 };
                 match serde_json::from_slice::<Value>(bytes) {
                     Ok(document) => {
-                        let (keys, values) = scope(pattern);
+                        let (keys, values) = scope(m.match_scope);
                         let mut out = Vec::new();
-                        json_entries(&document, pattern, keys, values, &mut out);
+                        let included = m.match_pattern.included_paths.as_deref();
+                        json_entries(&document, included, keys, values, &mut out);
                         out.into_iter().map(Cow::Owned).collect()
                     }
-                    Err(_) => match pattern
-                        .get("InvalidFallbackBehavior")
-                        .and_then(Value::as_str)
-                    {
-                        Some("MATCH") => return Component::Match,
-                        Some("NO_MATCH") => return Component::NoMatch,
+                    Err(_) => match m.invalid_fallback_behavior {
+                        Some(InvalidFallback::Match) => return Component::Match,
+                        Some(InvalidFallback::NoMatch) => return Component::NoMatch,
                         // EVALUATE_AS_STRING, and AWS's default: inspect
                         // the text as it is.
                         _ => vec![Cow::Borrowed(bytes)],
