@@ -86,7 +86,6 @@ GATEWAY_PID=$!
 
 wait_port() {
   for _ in $(seq 100); do
-    curl -s -o /dev/null "http://127.0.0.1:$1/" 2>/dev/null && return 0
     python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),0.1)" 2>/dev/null && return 0
     sleep 0.1
   done

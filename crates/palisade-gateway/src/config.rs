@@ -15,8 +15,7 @@ use palisade_validate::{
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::reader::substitute_env;
-pub(crate) use crate::reader::{Reader, kind, read_limited, token};
+use crate::reader::{Reader, kind, parse_yaml, read_limited, substitute_env, token};
 use crate::route::{Method, PathTemplate};
 
 /// How requests reach an upstream.
@@ -114,12 +113,7 @@ impl Config {
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Config, Error> {
         let origin = file.display().to_string();
-        let mut document: Value = serde_yaml_ng::from_str(text).map_err(|e| Error::Syntax {
-            origin: origin.clone(),
-            line: e.location().map_or(0, |l| l.line()),
-            column: e.location().map_or(0, |l| l.column()),
-            message: e.to_string(),
-        })?;
+        let mut document = parse_yaml(text, &origin)?;
         let mut reader = Reader::new(&origin);
         substitute_env(&mut document, "", env, &mut reader);
         let base = file.parent().unwrap_or(Path::new(".")).to_path_buf();

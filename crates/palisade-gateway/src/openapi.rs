@@ -11,9 +11,8 @@ use std::sync::Arc;
 use palisade_validate::{Location, Model, Models, Options, Parameter, Validator};
 use serde_json::{Map, Value};
 
-use crate::config::{
-    Api, Reader, Route, Upstream, UpstreamMode, read_limited, token, upstream_url,
-};
+use crate::config::{Api, Route, Upstream, UpstreamMode, upstream_url};
+use crate::reader::{Reader, parse_yaml, read_limited, token};
 use crate::route::{Method, PathTemplate};
 
 const METHODS: [&str; 8] = [
@@ -45,14 +44,10 @@ pub(crate) fn import(
             return;
         }
     };
-    let document: Value = match serde_yaml_ng::from_str(&text) {
+    let document = match parse_yaml(&text, &origin) {
         Ok(v) => v,
         Err(e) => {
-            let at = e
-                .location()
-                .map(|l| format!(" at line {}, column {}", l.line(), l.column()))
-                .unwrap_or_default();
-            outer.problem("/openapi", format!("{origin}{at}: {e}"));
+            outer.problem("/openapi", e.to_string());
             return;
         }
     };

@@ -97,7 +97,7 @@ pub(crate) async fn handle(
     shared.metrics.enter();
     let _in_flight = InFlight(&shared.metrics);
     let runtime = shared.current();
-    let request_id = shared.ids.next();
+    let request_id = crate::request_id::next();
     let logged = shared.log.enabled().then(|| {
         (
             request.method().to_string(),

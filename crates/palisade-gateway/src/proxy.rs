@@ -137,23 +137,22 @@ async fn forward_http(
                 .map_err(|e: http::uri::InvalidUri| UpstreamError::Connect(e.to_string()))?
         }
     };
-    let authority = upstream.url.authority().cloned();
+    // Configuration checking guarantees an authority.
+    let authority = upstream
+        .url
+        .authority()
+        .cloned()
+        .ok_or_else(|| UpstreamError::Connect("no authority".into()))?;
     parts.uri = http::Uri::builder()
         .scheme("http")
-        .authority(
-            authority
-                .clone()
-                .ok_or_else(|| UpstreamError::Connect("no authority".into()))?,
-        )
+        .authority(authority.clone())
         .path_and_query(path_and_query)
         .build()
         .map_err(|e| UpstreamError::Connect(e.to_string()))?;
     parts.version = http::Version::HTTP_11;
     let headers = &mut parts.headers;
     strip_hop_by_hop(headers);
-    if let Some(authority) = authority
-        && let Ok(host) = HeaderValue::from_str(authority.as_str())
-    {
+    if let Ok(host) = HeaderValue::from_str(authority.as_str()) {
         headers.insert(header::HOST, host);
     }
     let forwarded = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {

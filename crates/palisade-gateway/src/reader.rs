@@ -36,6 +36,16 @@ pub(crate) fn read_limited(path: &Path) -> Result<String, Error> {
     })
 }
 
+/// A YAML (or JSON) document; a syntax error names the file, line and column.
+pub(crate) fn parse_yaml(text: &str, origin: &str) -> Result<Value, Error> {
+    serde_yaml_ng::from_str(text).map_err(|e| Error::Syntax {
+        origin: origin.to_string(),
+        line: e.location().map_or(0, |l| l.line()),
+        column: e.location().map_or(0, |l| l.column()),
+        message: e.to_string(),
+    })
+}
+
 /// Collects problems while walking a document.
 pub(crate) struct Reader {
     origin: String,

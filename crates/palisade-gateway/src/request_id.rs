@@ -3,22 +3,6 @@
 
 use std::time::SystemTime;
 
-/// Request ids shaped like API Gateway's (UUIDs), cheap to make.
-pub(crate) struct RequestIds {
-    seed: u64,
-}
-
-/// Distinguishes the threads' counters.
-fn thread_salt() -> u64 {
-    std::thread_local! {
-        static SALT: u64 = {
-            use std::hash::BuildHasher;
-            foldhash::fast::RandomState::default().hash_one(std::thread::current().id())
-        };
-    }
-    SALT.with(|s| *s)
-}
-
 fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -26,46 +10,51 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-impl RequestIds {
-    pub(crate) fn new() -> RequestIds {
-        use std::hash::BuildHasher;
-        let nanos = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
-        let seed = foldhash::fast::RandomState::default().hash_one((nanos, std::process::id()));
-        RequestIds { seed }
-    }
+std::thread_local! {
+    /// This thread's seed (random, and unlike any other thread's) and its
+    /// count of ids made.
+    static STATE: std::cell::Cell<(u64, u64)> = std::cell::Cell::new((
+        {
+            use std::hash::BuildHasher;
+            let nanos = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64);
+            foldhash::fast::RandomState::default().hash_one((
+                nanos,
+                std::process::id(),
+                std::thread::current().id(),
+            ))
+        },
+        0,
+    ));
+}
 
-    /// A version-4-shaped UUID from a per-thread counter (no shared
-    /// counter for the workers to contend on).
-    pub(crate) fn next(&self) -> String {
-        std::thread_local! {
-            static COUNTER: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+/// A version-4-shaped UUID from a per-thread counter (no shared counter
+/// for the workers to contend on).
+pub(crate) fn next() -> String {
+    let (seed, n) = STATE.with(|state| {
+        let (seed, n) = state.get();
+        state.set((seed, n + 1));
+        (seed, n)
+    });
+    let a = mix(seed ^ n);
+    let b = mix(a ^ seed.rotate_left(17));
+    let mut bits = (u128::from(a) << 64) | u128::from(b);
+    // Version 4, variant 10.
+    bits = (bits & !(0xf << 76)) | (0x4 << 76);
+    bits = (bits & !(0x3 << 62)) | (0x2 << 62);
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 36];
+    let mut nibble = 32;
+    for (i, byte) in out.iter_mut().enumerate() {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            *byte = b'-';
+            continue;
         }
-        let n = COUNTER.with(|c| {
-            let n = c.get();
-            c.set(n + 1);
-            n
-        });
-        let a = mix(self.seed ^ n ^ thread_salt());
-        let b = mix(a ^ self.seed.rotate_left(17));
-        let mut bits = (u128::from(a) << 64) | u128::from(b);
-        // Version 4, variant 10.
-        bits = (bits & !(0xf << 76)) | (0x4 << 76);
-        bits = (bits & !(0x3 << 62)) | (0x2 << 62);
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut out = [0u8; 36];
-        let mut nibble = 32;
-        for (i, byte) in out.iter_mut().enumerate() {
-            if matches!(i, 8 | 13 | 18 | 23) {
-                *byte = b'-';
-                continue;
-            }
-            nibble -= 1;
-            *byte = HEX[((bits >> (nibble * 4)) & 0xf) as usize];
-        }
-        out.iter().map(|&b| char::from(b)).collect()
+        nibble -= 1;
+        *byte = HEX[((bits >> (nibble * 4)) & 0xf) as usize];
     }
+    out.iter().map(|&b| char::from(b)).collect()
 }
 
 #[cfg(test)]
@@ -74,9 +63,8 @@ mod tests {
 
     #[test]
     fn request_ids_are_distinct_uuid_shapes() {
-        let ids = RequestIds::new();
-        let a = ids.next();
-        let b = ids.next();
+        let a = next();
+        let b = next();
         assert_ne!(a, b);
         assert_eq!(a.len(), 36);
         assert_eq!(&a[14..15], "4");

@@ -22,7 +22,6 @@ use crate::log::AccessLogger;
 use crate::metrics::{Metrics, RouteMetrics};
 use crate::pipeline::handle;
 use crate::proxy::HttpClient;
-use crate::request_id::RequestIds;
 use crate::route::Router;
 
 /// Something the gateway wants an operator to know (reloads, failures).
@@ -133,7 +132,6 @@ pub(crate) struct Shared {
     current: RwLock<Arc<Runtime>>,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) log: AccessLogger,
-    pub(crate) ids: RequestIds,
     shutting_down: AtomicBool,
     /// Bumped by each reload, after the swap.
     generation: AtomicU64,
@@ -286,7 +284,6 @@ pub async fn start(file: &Path, options: ServeOptions) -> Result<Running, Error>
         current: RwLock::new(Arc::new(Runtime::new(config, &metrics))),
         metrics,
         log,
-        ids: RequestIds::new(),
         shutting_down: AtomicBool::new(false),
         generation: AtomicU64::new(0),
         events: options.events.clone(),
@@ -439,7 +436,7 @@ async fn accept(
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let runtime = shared.runtime();
+                let runtime = shared.current();
                 let for_service = shared.clone();
                 let client = client.clone();
                 let service = service_fn(move |request| {
