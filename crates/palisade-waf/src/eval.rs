@@ -10,12 +10,14 @@ use memchr::memmem;
 
 use crate::acl::{
     Action, AggregateKey, Comparison, CustomResponse, Fallback, FieldToMatch, ForwardedIp,
-    LabelScope, NamedValue, Position, Statement, WebAcl,
+    LabelScope, NamedValue, Position, Sensitivity, Statement, WebAcl,
 };
 use crate::inspect::{Component, WafRequest};
 use crate::rate::MemoryLimiter;
 use crate::sets::{IpSet, Sets};
+use crate::sqli::is_sqli;
 use crate::transform::{Transform, apply_all};
+use crate::xss::is_xss;
 
 /// A statement ready to evaluate.
 #[derive(Debug)]
@@ -55,6 +57,15 @@ enum Check {
         key: AggregateKey,
         forwarded: Option<ForwardedIp>,
         scope_down: Option<Box<Check>>,
+    },
+    Sqli {
+        field: FieldToMatch,
+        transforms: Vec<Transform>,
+        level: Sensitivity,
+    },
+    Xss {
+        field: FieldToMatch,
+        transforms: Vec<Transform>,
     },
     And(Vec<Check>),
     Or(Vec<Check>),
@@ -157,8 +168,15 @@ fn compile(statement: &Statement, sets: &Sets) -> Result<Check, String> {
                 },
             }
         }
-        Statement::SqliMatchStatement(_) => return Err(not_yet("SqliMatchStatement")),
-        Statement::XssMatchStatement(_) => return Err(not_yet("XssMatchStatement")),
+        Statement::SqliMatchStatement(s) => Check::Sqli {
+            field: s.field_to_match.clone(),
+            transforms: transforms(&s.text_transformations),
+            level: s.sensitivity_level,
+        },
+        Statement::XssMatchStatement(s) => Check::Xss {
+            field: s.field_to_match.clone(),
+            transforms: transforms(&s.text_transformations),
+        },
         Statement::GeoMatchStatement(_) => return Err(not_yet("GeoMatchStatement")),
     })
 }
@@ -222,6 +240,16 @@ impl Check {
                     Comparison::Gt => n > *size,
                 }
             }),
+            Check::Sqli {
+                field,
+                transforms,
+                level,
+            } => any(field, transforms, &|v| is_sqli(v, *level)),
+            // AWS's XSS statement has no sensitivity; LOW keeps false
+            // positives down as its documentation promises.
+            Check::Xss { field, transforms } => {
+                any(field, transforms, &|v| is_xss(v, Sensitivity::Low))
+            }
             Check::RegexSet {
                 field,
                 transforms,
@@ -558,16 +586,45 @@ mod tests {
 
     #[test]
     fn statements_not_evaluated_yet_are_refused_by_name() {
-        let sqli = r#"{"Name": "a", "DefaultAction": {"Allow": {}}, "Rules": [{"Name": "sqli", "Priority": 0, "Action": {"Block": {}},
-          "Statement": {"SqliMatchStatement": {"FieldToMatch": {"UriPath": {}}, "TextTransformations": []}}}]}"#;
-        let acl = WebAcl::parse(sqli, "acl.json").unwrap_or_else(|e| panic!("{e}"));
+        let geo = r#"{"Name": "a", "DefaultAction": {"Allow": {}}, "Rules": [{"Name": "geo", "Priority": 0, "Action": {"Block": {}},
+          "Statement": {"GeoMatchStatement": {"CountryCodes": ["XX"]}}}]}"#;
+        let acl = WebAcl::parse(geo, "acl.json").unwrap_or_else(|e| panic!("{e}"));
         let err = Evaluator::new(acl, &Sets::default())
             .err()
             .unwrap_or_default();
         assert!(
-            err.contains("rule \"sqli\": SqliMatchStatement is not evaluated"),
+            err.contains("rule \"geo\": GeoMatchStatement is not evaluated"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn sqli_and_xss_statements_inspect_their_component_after_transformations() {
+        let acl = r#"{"Name": "a", "DefaultAction": {"Allow": {}}, "Rules": [
+          {"Name": "sqli-query", "Priority": 0, "Action": {"Block": {}},
+           "Statement": {"SqliMatchStatement": {"FieldToMatch": {"AllQueryArguments": {}},
+              "TextTransformations": [{"Priority": 0, "Type": "URL_DECODE"}]}}},
+          {"Name": "xss-body", "Priority": 1, "Action": {"Block": {}},
+           "Statement": {"XssMatchStatement": {"FieldToMatch": {"JsonBody": {"MatchPattern": {"All": {}}, "MatchScope": "VALUE"}},
+              "TextTransformations": [{"Priority": 0, "Type": "HTML_ENTITY_DECODE"}]}}}]}"#;
+        let acl = WebAcl::parse(acl, "acl.json").unwrap_or_else(|e| panic!("{e}"));
+        let evaluator = Evaluator::new(acl, &Sets::default()).unwrap_or_else(|e| panic!("{e}"));
+        let verdict = |query: &str, body: &[u8]| {
+            let mut r = request("POST", "/items", query, "curl", b"");
+            r.body = body;
+            r.headers.push(("Content-Type", "application/json"));
+            evaluator.evaluate(&r).terminating_rule
+        };
+        assert_eq!(
+            verdict("id=1%27%20or%20%271%27%3D%271", b"{}").as_deref(),
+            Some("sqli-query")
+        );
+        assert_eq!(verdict("name=O%27Reilly&q=rock+%27n%27+roll", b"{}"), None);
+        assert_eq!(
+            verdict("", br#"{"bio": "&lt;img src=x onerror=alert(1)&gt;"}"#).as_deref(),
+            Some("xss-body")
+        );
+        assert_eq!(verdict("", br#"{"bio": "I <3 fish & chips"}"#), None);
     }
 
     #[test]

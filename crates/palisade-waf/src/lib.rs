@@ -8,10 +8,14 @@ pub mod eval;
 pub mod inspect;
 pub mod rate;
 pub mod sets;
+pub mod sqli;
 pub mod transform;
+pub mod xss;
 
 pub use acl::{AclError, WebAcl};
 pub use eval::{Decision, Evaluator, Response, Verdict};
 pub use inspect::{BODY_INSPECTION_LIMIT, Component, WafRequest};
 pub use sets::{IpSet, RegexSet, Set, Sets, parse_set};
+pub use sqli::is_sqli;
 pub use transform::{Transform, apply_all};
+pub use xss::is_xss;

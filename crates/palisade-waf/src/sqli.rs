@@ -1,0 +1,972 @@
+//! SQL injection detection in the manner of libinjection: the input is
+//! tokenized as SQL three times — as it stands (a number or bare word
+//! context), and as if it began inside a single- or a double-quoted string
+//! — and each token stream is asked whether it does more than a literal
+//! would. A value that only ever reads as words, numbers and closed strings
+//! is benign; one that closes a string and goes on with a boolean test, a
+//! UNION, a stacked statement or a comment is not.
+//!
+//! The rules are our own, written against token classes rather than a
+//! table of fingerprints. LOW sensitivity fires on constructs that benign
+//! text practically never forms; HIGH adds weaker signals (a bare `1--`,
+//! `SELECT x FROM y` in prose-like form, arithmetic after a closed quote).
+//! Work is linear in the input: one pass to tokenize, bounded look-ahead to
+//! match.
+
+use crate::acl::Sensitivity;
+
+/// Tokens past this many are not read: no real query fragment needs more,
+/// and the work per value stays bounded.
+const MAX_TOKENS: usize = 2048;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// A quoted string; `closed` is false when the input ended inside it.
+    Str {
+        closed: bool,
+    },
+    Num,
+    Word(Word),
+    /// `@name` or `@@name`; `system` for the latter.
+    Var {
+        system: bool,
+    },
+    /// A comparison: `=`, `<>`, `!=`, `<`, `>`, `<=`, `>=`, `<=>`.
+    Cmp,
+    /// The word comparisons LIKE, RLIKE, REGEXP, IS, IN, BETWEEN, SOUNDS,
+    /// apart because prose uses them too (`DANCIN' LIKE A ROBOT`).
+    WordCmp,
+    /// AND, OR, XOR, `&&`, `||` (the latter also concatenation in some
+    /// dialects; treated as logic, which is what injections use it for).
+    Logic,
+    /// Arithmetic and bitwise operators, `:=`, `!`, `~`.
+    Op,
+    Comma,
+    Open,
+    Close,
+    Semi,
+    /// A comment; `strong` unless it is one a MySQL reader would not end
+    /// the query with (`#`, or `--` not followed by a space), which benign
+    /// text forms easily (`"#2 MOM"`, `' --INFANT`).
+    Comment {
+        strong: bool,
+    },
+    /// Anything else: punctuation SQL gives no meaning to.
+    Other,
+    /// MySQL's executable comment `/*!`: only SQL written to slip past a
+    /// filter uses it.
+    Evil,
+}
+
+/// Bare words that matter; every other word is a `Name`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Word {
+    Name,
+    /// A name directly followed by `(`.
+    Call,
+    /// A function whose only uses in a request are attacks (time delays,
+    /// file reads, error-based extraction).
+    Danger,
+    /// Catalog tables and system objects that enumeration goes after.
+    Catalog,
+    /// A SQL function that benign text does not call by name.
+    SqlFunc,
+    /// A function that names the server (`version()`, `user()`), called
+    /// with no arguments.
+    Info,
+    Union,
+    Select,
+    From,
+    Where,
+    Order,
+    Group,
+    By,
+    Having,
+    Limit,
+    Into,
+    Outfile,
+    Waitfor,
+    Delay,
+    Exec,
+    Declare,
+    Shutdown,
+    /// Statement verbs that modify data or schema.
+    Modify,
+    Table,
+    Procedure,
+    AllDistinct,
+    /// NULL, TRUE, FALSE.
+    Literal,
+    Not,
+    Case,
+    Exists,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Token {
+    kind: Kind,
+}
+
+fn classify(word: &[u8], called: bool) -> Word {
+    let mut buf = [0u8; 40];
+    if word.len() > buf.len() {
+        return if called { Word::Call } else { Word::Name };
+    }
+    let lower = &mut buf[..word.len()];
+    lower.copy_from_slice(word);
+    lower.make_ascii_lowercase();
+    let named = match &*lower {
+        b"union" => Word::Union,
+        b"select" => Word::Select,
+        b"from" => Word::From,
+        b"where" => Word::Where,
+        b"order" => Word::Order,
+        b"group" => Word::Group,
+        b"by" => Word::By,
+        b"having" => Word::Having,
+        b"limit" | b"offset" => Word::Limit,
+        b"into" => Word::Into,
+        b"outfile" | b"dumpfile" => Word::Outfile,
+        b"waitfor" => Word::Waitfor,
+        b"delay" | b"time" => Word::Delay,
+        b"exec" | b"execute" => Word::Exec,
+        b"declare" => Word::Declare,
+        b"shutdown" => Word::Shutdown,
+        b"insert" | b"update" | b"delete" | b"drop" | b"create" | b"alter" | b"truncate"
+        | b"grant" | b"revoke" | b"merge" => Word::Modify,
+        b"table" | b"database" => Word::Table,
+        b"procedure" => Word::Procedure,
+        b"all" | b"distinct" | b"distinctrow" => Word::AllDistinct,
+        b"null" | b"true" | b"false" => Word::Literal,
+        b"not" => Word::Not,
+        b"case" => Word::Case,
+        b"exists" => Word::Exists,
+        b"sleep"
+        | b"benchmark"
+        | b"pg_sleep"
+        | b"load_file"
+        | b"extractvalue"
+        | b"updatexml"
+        | b"name_const"
+        | b"randomblob"
+        | b"xp_cmdshell"
+        | b"sp_executesql"
+        | b"sp_oacreate"
+        | b"sys_eval"
+        | b"sys_exec"
+        | b"dbms_pipe.receive_message"
+        | b"dbms_lock.sleep"
+        | b"utl_inaddr.get_host_name"
+        | b"utl_inaddr.get_host_address"
+        | b"utl_http.request"
+        | b"ctxsys.drithsx.sn"
+        | b"pg_read_file"
+        | b"pg_ls_dir"
+        | b"lo_import"
+        | b"openrowset"
+        | b"opendatasource"
+        | b"xp_dirtree"
+        | b"xp_regread"
+        | b"master..xp_cmdshell"
+        | b"master.dbo.xp_cmdshell"
+        | b"geometrycollection"
+        | b"multipoint"
+        | b"polygon"
+        | b"linestring"
+        | b"json_keys"
+        | b"gtid_subset" => Word::Danger,
+        _ => {
+            let catalog = [
+                &b"information_schema"[..],
+                b"mysql.user",
+                b"sysobjects",
+                b"syscolumns",
+                b"sys.objects",
+                b"sys.tables",
+                b"sys.columns",
+                b"sys.databases",
+                b"master..sys",
+                b"master.dbo.sys",
+                b"pg_catalog",
+                b"pg_shadow",
+                b"pg_user",
+                b"pg_tables",
+                b"all_tables",
+                b"all_tab_columns",
+                b"user_tables",
+                b"user_tab_columns",
+                b"sqlite_master",
+                b"msysobjects",
+                b"msysaccessobjects",
+            ];
+            if catalog.iter().any(|c| lower.starts_with(c)) {
+                Word::Catalog
+            } else {
+                Word::Name
+            }
+        }
+    };
+    if !called || named != Word::Name {
+        return named;
+    }
+    match &*lower {
+        b"version" | b"database" | b"user" | b"current_user" | b"system_user" | b"session_user"
+        | b"db_name" | b"schema" | b"user_name" | b"host_name" | b"connection_id"
+        | b"last_insert_id" | b"suser_name" | b"suser_sname" | b"current_database"
+        | b"current_schema" | b"sqlite_version" => Word::Info,
+        b"ascii" | b"substring" | b"substr" | b"mid" | b"concat" | b"concat_ws"
+        | b"group_concat" | b"char" | b"chr" | b"nchar" | b"ord" | b"hex" | b"unhex" | b"conv"
+        | b"length" | b"len" | b"char_length" | b"cast" | b"convert" | b"count" | b"floor"
+        | b"rand" | b"if" | b"ifnull" | b"isnull" | b"nullif" | b"coalesce" | b"compress"
+        | b"uncompress" | b"md5" | b"sha1" | b"instr" | b"locate" | b"bin" | b"elt"
+        | b"make_set" | b"exp" | b"pi" | b"cos" | b"sin" | b"iif" | b"dcount" | b"row_count"
+        | b"found_rows" | b"strcmp" | b"export_set" | b"find_in_set" | b"json_extract"
+        | b"xmltype" | b"unicode" | b"is_srvrolemember" | b"has_dbaccess" | b"quotename"
+        | b"object_id" | b"object_name" | b"col_name" | b"table_name" | b"string_agg"
+        | b"listagg" | b"wm_concat" | b"rawtohex" | b"to_char" | b"chr_" | b"mysql" | b"rownum"
+        | b"hextoraw" | b"decode" => Word::SqlFunc,
+        _ => Word::Call,
+    }
+}
+
+fn word_operator(word: &[u8]) -> Option<Kind> {
+    let is = |w: &str| word.eq_ignore_ascii_case(w.as_bytes());
+    if is("and") || is("or") || is("xor") {
+        Some(Kind::Logic)
+    } else if is("like")
+        || is("rlike")
+        || is("regexp")
+        || is("is")
+        || is("in")
+        || is("between")
+        || is("sounds")
+    {
+        Some(Kind::WordCmp)
+    } else if is("div") || is("mod") {
+        Some(Kind::Op)
+    } else {
+        None
+    }
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$' | b'.') || b >= 0x80
+}
+
+/// Reads SQL tokens from `input`; when `quote` is given, reading starts
+/// inside a string opened by that quote.
+fn tokenize(input: &[u8], quote: Option<u8>) -> Vec<Token> {
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    let n = input.len();
+    let push = |tokens: &mut Vec<Token>, kind| tokens.push(Token { kind });
+    if let Some(q) = quote {
+        let (end, closed) = string_end(input, 0, q);
+        push(&mut tokens, Kind::Str { closed });
+        i = end;
+    }
+    while i < n && tokens.len() < MAX_TOKENS {
+        let b = input[i];
+        let next = input.get(i + 1).copied();
+        match b {
+            b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0 | 0xa0 => i += 1,
+            b'\'' | b'"' => {
+                let (end, closed) = string_end(input, i + 1, b);
+                push(&mut tokens, Kind::Str { closed });
+                i = end;
+            }
+            b'`' => {
+                // A quoted identifier.
+                let end = memchr::memchr(b'`', &input[i + 1..]).map_or(n, |at| i + 2 + at);
+                push(&mut tokens, Kind::Word(Word::Name));
+                i = end;
+            }
+            b'#' => {
+                push(&mut tokens, Kind::Comment { strong: false });
+                i = n;
+            }
+            b'-' if next == Some(b'-') => {
+                let strong = input.get(i + 2).is_none_or(|c| c.is_ascii_whitespace());
+                push(&mut tokens, Kind::Comment { strong });
+                i = memchr::memchr(b'\n', &input[i..]).map_or(n, |at| i + at + 1);
+            }
+            b'/' if next == Some(b'*') => {
+                if input.get(i + 2) == Some(&b'!') {
+                    // MySQL runs the inside of `/*! ... */`: read it as code.
+                    push(&mut tokens, Kind::Evil);
+                    i += 3;
+                    while i < n && input[i].is_ascii_digit() {
+                        i += 1;
+                    }
+                } else {
+                    push(&mut tokens, Kind::Comment { strong: true });
+                    i = memchr::memmem::find(&input[i + 2..], b"*/").map_or(n, |at| i + 4 + at);
+                }
+            }
+            b'*' if next == Some(b'/') => i += 2,
+            b'(' | b'{' => {
+                push(&mut tokens, Kind::Open);
+                i += 1;
+            }
+            b')' | b'}' => {
+                push(&mut tokens, Kind::Close);
+                i += 1;
+            }
+            b',' => {
+                push(&mut tokens, Kind::Comma);
+                i += 1;
+            }
+            b';' => {
+                push(&mut tokens, Kind::Semi);
+                i += 1;
+            }
+            b'@' => {
+                let system = next == Some(b'@');
+                let mut end = i + 1 + usize::from(system);
+                while end < n && is_word_byte(input[end]) {
+                    end += 1;
+                }
+                push(&mut tokens, Kind::Var { system });
+                i = end;
+            }
+            b'0'..=b'9' => {
+                let mut end = i + 1;
+                if b == b'0' && matches!(next, Some(b'x' | b'X' | b'b' | b'B')) {
+                    end += 1;
+                    while end < n && input[end].is_ascii_hexdigit() {
+                        end += 1;
+                    }
+                } else {
+                    while end < n && (input[end].is_ascii_digit() || input[end] == b'.') {
+                        end += 1;
+                    }
+                    if end < n && matches!(input[end], b'e' | b'E') {
+                        let mut exp = end + 1;
+                        if exp < n && matches!(input[exp], b'+' | b'-') {
+                            exp += 1;
+                        }
+                        if exp < n && input[exp].is_ascii_digit() {
+                            end = exp;
+                            while end < n && input[end].is_ascii_digit() {
+                                end += 1;
+                            }
+                        }
+                    }
+                }
+                push(&mut tokens, Kind::Num);
+                i = end;
+            }
+            b'.' if next.is_some_and(|c| c.is_ascii_digit()) => {
+                let mut end = i + 1;
+                while end < n && input[end].is_ascii_digit() {
+                    end += 1;
+                }
+                push(&mut tokens, Kind::Num);
+                i = end;
+            }
+            b'=' | b'<' | b'>' => {
+                let mut end = i + 1;
+                while end < n && end < i + 3 && matches!(input[end], b'=' | b'<' | b'>') {
+                    end += 1;
+                }
+                push(&mut tokens, Kind::Cmp);
+                i = end;
+            }
+            b'!' if next == Some(b'=') => {
+                push(&mut tokens, Kind::Cmp);
+                i += 2;
+            }
+            b'&' if next == Some(b'&') => {
+                push(&mut tokens, Kind::Logic);
+                i += 2;
+            }
+            b'|' if next == Some(b'|') => {
+                push(&mut tokens, Kind::Logic);
+                i += 2;
+            }
+            b':' if next == Some(b'=') => {
+                push(&mut tokens, Kind::Op);
+                i += 2;
+            }
+            b'+' | b'-' | b'*' | b'/' | b'%' | b'^' | b'|' | b'&' | b'~' | b'!' => {
+                push(&mut tokens, Kind::Op);
+                i += 1;
+            }
+            _ if is_word_byte(b) && b != b'.' => {
+                let mut end = i + 1;
+                while end < n && is_word_byte(input[end]) {
+                    end += 1;
+                }
+                // A word may carry a dialect prefix (N'..', X'..', B'..').
+                let word = &input[i..end];
+                let mut after = end;
+                while after < n && matches!(input[after], b' ' | b'\t' | b'\n' | b'\r') {
+                    after += 1;
+                }
+                let kind = word_operator(word)
+                    .unwrap_or_else(|| Kind::Word(classify(word, input.get(after) == Some(&b'('))));
+                push(&mut tokens, kind);
+                i = end;
+            }
+            _ => {
+                push(&mut tokens, Kind::Other);
+                i += 1;
+            }
+        }
+    }
+    tokens
+}
+
+/// Where the string opened before `from` by `quote` ends: the index after
+/// its closing quote, and whether there was one. A doubled quote or a
+/// backslash escapes, as MySQL reads them.
+fn string_end(input: &[u8], from: usize, quote: u8) -> (usize, bool) {
+    let mut i = from;
+    while i < input.len() {
+        match input[i] {
+            b'\\' => i += 2,
+            c if c == quote => {
+                if input.get(i + 1) == Some(&quote) {
+                    i += 2;
+                } else {
+                    return (i + 1, true);
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    (input.len(), false)
+}
+
+/// Whether `input` reads as SQL injection at `level`.
+pub fn is_sqli(input: &[u8], level: Sensitivity) -> bool {
+    let high = level == Sensitivity::High;
+    if suspicious(&tokenize(input, None), None, high) {
+        return true;
+    }
+    for quote in [b'\'', b'"'] {
+        if memchr::memchr(quote, input).is_some()
+            && suspicious(&tokenize(input, Some(quote)), Some(quote), high)
+        {
+            return true;
+        }
+    }
+    false
+}
+
+fn suspicious(tokens: &[Token], quote: Option<u8>, high: bool) -> bool {
+    // Comments are whitespace to the grammar; remember where they were.
+    let mut code: Vec<Kind> = Vec::with_capacity(tokens.len());
+    let mut comment_after: Vec<bool> = Vec::with_capacity(tokens.len());
+    for t in tokens {
+        if let Kind::Comment { strong } = t.kind {
+            if let Some(flag) = comment_after.last_mut() {
+                *flag |= strong || high;
+            }
+        } else {
+            code.push(t.kind);
+            comment_after.push(false);
+        }
+    }
+    anywhere(&code, high) || breakout(&code, &comment_after, quote, high)
+}
+
+fn is_call(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::Word(Word::Call | Word::Danger | Word::SqlFunc | Word::Info)
+    )
+}
+
+/// Constructs that are injection wherever they stand.
+fn anywhere(code: &[Kind], high: bool) -> bool {
+    let at = |i: usize| code.get(i).copied();
+    for i in 0..code.len() {
+        match code[i] {
+            Kind::Word(Word::Union) => {
+                let mut j = i + 1;
+                while matches!(at(j), Some(Kind::Word(Word::AllDistinct) | Kind::Open)) {
+                    j += 1;
+                }
+                if at(j) == Some(Kind::Word(Word::Select)) {
+                    return true;
+                }
+            }
+            Kind::Open
+                if at(i + 1) == Some(Kind::Word(Word::Select))
+                    && select_body(&code[i + 2..], high) =>
+            {
+                return true;
+            }
+            Kind::Word(Word::Select) if select_from(&code[i + 1..], high) => return true,
+            Kind::Word(Word::Danger) if at(i + 1) == Some(Kind::Open) => return true,
+            // `version()`, `ascii(substring(..))`
+            Kind::Word(Word::Info)
+                if at(i + 1) == Some(Kind::Open) && at(i + 2) == Some(Kind::Close) =>
+            {
+                return true;
+            }
+            Kind::Word(Word::SqlFunc) if at(i + 1) == Some(Kind::Open) => {
+                let end = group_end(code, i + 1);
+                if has_sql_call(&code[i + 2..end]) {
+                    return true;
+                }
+            }
+            Kind::Evil => return true,
+            Kind::Word(Word::Catalog) => return true,
+            Kind::Var { system: true } => return true,
+            Kind::Word(Word::Waitfor) if at(i + 1) == Some(Kind::Word(Word::Delay)) => {
+                return true;
+            }
+            Kind::Word(Word::Into) if at(i + 1) == Some(Kind::Word(Word::Outfile)) => {
+                return true;
+            }
+            // `exec master..xp_cmdshell`, `exec('...')`, `exec sp_...`
+            Kind::Word(Word::Exec)
+                if matches!(
+                    at(i + 1),
+                    Some(Kind::Word(Word::Danger) | Kind::Open | Kind::Var { .. })
+                ) || (high && matches!(at(i + 1), Some(Kind::Word(Word::Name)))) =>
+            {
+                return true;
+            }
+            Kind::Semi if stacked(&code[i + 1..], high) => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// After `(SELECT`: a real subquery selects something SQL-shaped.
+fn select_body(rest: &[Kind], high: bool) -> bool {
+    match rest.first() {
+        Some(Kind::Num | Kind::Var { .. } | Kind::Str { .. } | Kind::Op | Kind::Open) => true,
+        Some(kind) if is_call(*kind) => true,
+        Some(Kind::Word(Word::AllDistinct | Word::Case | Word::Literal)) => true,
+        _ => select_from(rest, high),
+    }
+}
+
+/// After `SELECT`: a select list, then FROM and a source.
+fn select_from(rest: &[Kind], high: bool) -> bool {
+    let Some(from) = rest
+        .iter()
+        .take(32)
+        .position(|k| *k == Kind::Word(Word::From))
+    else {
+        return false;
+    };
+    if from == 0 {
+        return false;
+    }
+    let list = &rest[..from];
+    let sqlish_list = list.iter().any(|k| {
+        matches!(
+            k,
+            Kind::Op | Kind::Comma | Kind::Num | Kind::Var { .. } | Kind::Open
+        ) || is_call(*k)
+    }) || (list.len() == 1 && high);
+    let source = &rest[from + 1..];
+    let sqlish_source = match source.first() {
+        Some(Kind::Word(Word::Catalog)) | Some(Kind::Open) => true,
+        Some(Kind::Word(Word::Name)) => {
+            high || match source.get(1) {
+                Some(Kind::Word(Word::Where)) => condition(&source[2..], &[], false, high),
+                Some(Kind::Word(Word::Order | Word::Group | Word::Limit | Word::Union)) => true,
+                _ => false,
+            }
+        }
+        _ => false,
+    };
+    (sqlish_list && matches!(source.first(), Some(Kind::Word(_)) | Some(Kind::Open)))
+        || (list.len() == 1 && sqlish_source)
+}
+
+/// After `;`: a second statement.
+fn stacked(rest: &[Kind], high: bool) -> bool {
+    let at = |i: usize| rest.get(i).copied();
+    match at(0) {
+        Some(Kind::Word(Word::Shutdown)) => true,
+        Some(Kind::Word(Word::Declare)) => matches!(at(1), Some(Kind::Var { .. })) || high,
+        Some(Kind::Word(Word::Modify)) => {
+            matches!(
+                at(1),
+                Some(Kind::Word(
+                    Word::Table | Word::Into | Word::From | Word::Procedure
+                ))
+            ) || matches!(
+                at(2),
+                Some(Kind::Word(Word::Name) | Kind::Cmp | Kind::WordCmp)
+            ) && matches!(at(1), Some(Kind::Word(Word::Name)))
+                || high
+        }
+        Some(Kind::Word(Word::Select)) => {
+            matches!(at(1), Some(Kind::Num | Kind::Var { .. } | Kind::Op))
+                || at(1).is_some_and(is_call)
+                || select_from(&rest[1..], high)
+                || high
+        }
+        Some(Kind::Word(Word::Exec)) => {
+            matches!(
+                at(1),
+                Some(Kind::Word(Word::Danger) | Kind::Open | Kind::Var { .. } | Kind::Str { .. })
+            ) || high
+        }
+        Some(Kind::Word(Word::Waitfor)) => at(1) == Some(Kind::Word(Word::Delay)),
+        _ => false,
+    }
+}
+
+/// The index after the expression starting at `i` (unary operators,
+/// operands, calls and parenthesised groups joined by operators), or `None`
+/// when no operand starts there.
+fn expr_end(code: &[Kind], i: usize) -> Option<usize> {
+    expr_end_with(code, i, true)
+}
+
+/// [`expr_end`], with bare words as operands only when `names`.
+fn expr_end_with(code: &[Kind], mut i: usize, names: bool) -> Option<usize> {
+    let at = |i: usize| code.get(i).copied();
+    loop {
+        while matches!(at(i), Some(Kind::Op | Kind::Word(Word::Not))) {
+            i += 1;
+        }
+        i = match at(i)? {
+            Kind::Num
+            | Kind::Str { .. }
+            | Kind::Var { .. }
+            | Kind::Word(Word::Literal | Word::Catalog) => i + 1,
+            Kind::Word(Word::Name) if names => i + 1,
+            kind if is_call(kind) && at(i + 1) == Some(Kind::Open) => group_end(code, i + 1),
+            Kind::Open => group_end(code, i),
+            _ => return None,
+        };
+        if at(i) == Some(Kind::Op)
+            && expr_end_with(&code[i + 1..code.len().min(i + 2)], 0, names).is_some()
+            || at(i) == Some(Kind::Op) && matches!(at(i + 1), Some(Kind::Op | Kind::Open))
+        {
+            i += 1;
+            continue;
+        }
+        return Some(i);
+    }
+}
+
+/// The index after the `)` matching the `(` at `open`, or the end.
+fn group_end(code: &[Kind], open: usize) -> usize {
+    let mut depth = 0usize;
+    for (j, kind) in code.iter().enumerate().skip(open) {
+        match kind {
+            Kind::Open => depth += 1,
+            Kind::Close => {
+                depth -= 1;
+                if depth == 0 {
+                    return j + 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    code.len()
+}
+
+fn has_sql_call(code: &[Kind]) -> bool {
+    code.iter()
+        .any(|k| matches!(k, Kind::Word(Word::Danger | Word::SqlFunc | Word::Info)))
+}
+
+/// A value that ends the literal it was meant to be and goes on as SQL.
+fn breakout(code: &[Kind], comment_after: &[bool], quote: Option<u8>, high: bool) -> bool {
+    let at = |i: usize| code.get(i).copied();
+    // The literal the value was meant to be: the opening string in a quoted
+    // context, an expression (`1`, `-9-(2)`, `HOPE*1`, `PI()`) as it stands.
+    if quote.is_some() && at(0) != Some(Kind::Str { closed: true })
+        || quote.is_none() && matches!(at(0), Some(Kind::Str { .. }))
+    {
+        return false;
+    }
+    let commented = |j: usize| comment_after.get(j).copied().unwrap_or(false);
+    // After a closed quote, only literals continue it (`'1'+'12'`); a word
+    // after an operator is prose (`9"&PAGE=1`).
+    // A value may also be the tail of a condition (` OR x=x`, ` ORDER BY 3`).
+    let tail = quote.is_none()
+        && matches!(
+            at(0),
+            Some(Kind::Logic | Kind::Word(Word::Order | Word::Group | Word::Having | Word::Where))
+        );
+    if tail {
+        return match at(0) {
+            Some(Kind::Logic) => condition(&code[1..], &comment_after[1..], false, high),
+            Some(Kind::Word(Word::Having | Word::Where)) => {
+                condition(&code[1..], &comment_after[1..], true, high)
+            }
+            _ => {
+                at(1) == Some(Kind::Word(Word::By))
+                    && at(2) == Some(Kind::Num)
+                    && (commented(2) || code.len() == 3 || at(3) == Some(Kind::Comma))
+            }
+        };
+    }
+    let Some(mut i) = expr_end_with(code, 0, quote.is_none()) else {
+        return false;
+    };
+    // A bare word is prose as often as it is a column: ask for more.
+    let worded = quote.is_none() && !matches!(at(0), Some(Kind::Num | Kind::Op | Kind::Open));
+    if quote.is_none() && at(i) == Some(Kind::Comma) {
+        // `17,23 order by 16`
+        while at(i) == Some(Kind::Comma) && matches!(at(i + 1), Some(Kind::Num)) {
+            i += 2;
+        }
+    }
+    let literal_end = i - 1;
+    while at(i) == Some(Kind::Close) {
+        i += 1;
+    }
+    let closed_parens = i - 1 - literal_end;
+    let ends_at = |j: usize| j + 1 >= code.len() || at(j + 1) == Some(Kind::Semi);
+    let Some(next) = at(i) else {
+        // `admin'--`, `1)--`, `417652-- `: the rest of the query is cut off.
+        let last = i - 1;
+        return commented(last)
+            && (quote.is_some() || closed_parens > 0 || !worded || high)
+            && (i == 1 || has_sql_call(&code[..i]) || quote.is_some() || high);
+    };
+    match next {
+        Kind::Semi => {
+            ends_at(i) && commented(i) && quote.is_some()
+                || matches!(at(i + 1), Some(Kind::Word(Word::Declare)))
+        }
+        Kind::Logic => condition(&code[i + 1..], &comment_after[i + 1..], worded, high),
+        Kind::Cmp | Kind::WordCmp => {
+            // `'='`, `' like 'a%'--`, `1 = 1` go on as a comparison; the
+            // comparison must end the value or lead to more SQL.
+            let literal = matches!(
+                at(i + 1),
+                Some(Kind::Num | Kind::Str { .. } | Kind::Var { .. })
+            ) || at(i + 1).is_some_and(is_call);
+            let unclosed = at(i + 1) == Some(Kind::Str { closed: false });
+            let then = at(i + 2);
+            let continues = then.is_none()
+                || commented(i + 1)
+                || matches!(
+                    then,
+                    Some(Kind::Logic | Kind::Semi | Kind::Close | Kind::Op)
+                );
+            let word = next == Kind::WordCmp;
+            literal && continues && (quote.is_some() || high) && (!word || !unclosed || high)
+        }
+        Kind::Op => {
+            // `'+sleep(5)+'`, `1-(select ..)`
+            let rest = &code[i + 1..];
+            let right = expr_end(rest, 0).unwrap_or(0);
+            has_sql_call(&rest[..right])
+                || matches!(rest.first(), Some(Kind::Open)) && select_or_call(&rest[1..])
+                || (high && right > 0 && (right == rest.len() || commented(i + right)))
+        }
+        Kind::Word(Word::Union) => {
+            (!worded || high)
+                && (i + 1 == code.len()
+                    || commented(i)
+                    || matches!(
+                        at(i + 1),
+                        Some(Kind::Word(Word::Select | Word::AllDistinct) | Kind::Open | Kind::Op)
+                    ))
+        }
+        Kind::Word(Word::Order | Word::Group) => {
+            at(i + 1) == Some(Kind::Word(Word::By))
+                && matches!(
+                    at(i + 2),
+                    Some(
+                        Kind::Num
+                            | Kind::Word(Word::Name | Word::Call | Word::SqlFunc | Word::Info)
+                    )
+                )
+                && (quote.is_some()
+                    || ends_at(i + 2)
+                    || commented(i + 2)
+                    || matches!(
+                        at(i + 3),
+                        Some(Kind::Comma | Kind::Open | Kind::Word(Word::Having))
+                    )
+                    || high)
+        }
+        Kind::Word(Word::Having | Word::Where) => {
+            condition(&code[i + 1..], &comment_after[i + 1..], worded, high)
+        }
+        // `procedure analyse(`, `into outfile`, `into @v`
+        Kind::Word(Word::Procedure) => at(i + 1).is_some_and(is_call),
+        Kind::Word(Word::Into) => matches!(
+            at(i + 1),
+            Some(Kind::Word(Word::Outfile) | Kind::Var { .. })
+        ),
+        Kind::Word(Word::Declare) => matches!(at(i + 1), Some(Kind::Var { .. })) || high,
+        Kind::Word(Word::Limit) => {
+            matches!(at(i + 1), Some(Kind::Num)) && (commented(i + 1) || high)
+        }
+        Kind::Word(Word::Select | Word::Modify) => high,
+        Kind::Word(Word::Danger | Word::SqlFunc | Word::Info) => quote.is_some() || high,
+        Kind::Word(Word::Call) => high,
+        _ => false,
+    }
+}
+
+fn select_or_call(rest: &[Kind]) -> bool {
+    matches!(rest.first(), Some(Kind::Word(Word::Select)))
+        || rest.first().copied().is_some_and(is_call)
+}
+
+/// After AND / OR / HAVING / WHERE: a boolean test. `strict` (after a bare
+/// word) asks for a number, string or SQL function on one side.
+fn condition(rest: &[Kind], comment_after: &[bool], strict: bool, high: bool) -> bool {
+    let at = |i: usize| rest.get(i).copied();
+    let mut i = 0;
+    while matches!(at(i), Some(Kind::Open | Kind::Word(Word::Not))) {
+        i += 1;
+    }
+    let Some(first) = at(i) else {
+        return false;
+    };
+    if matches!(
+        first,
+        Kind::Word(
+            Word::Danger | Word::SqlFunc | Word::Info | Word::Exists | Word::Case | Word::Select
+        )
+    ) {
+        return true;
+    }
+    let Some(mut j) = expr_end(rest, i) else {
+        return false;
+    };
+    let left = &rest[i..j];
+    while at(j) == Some(Kind::Close) {
+        j += 1;
+    }
+    let literal = |side: &[Kind]| {
+        side.iter().any(|k| {
+            matches!(
+                k,
+                Kind::Num | Kind::Str { .. } | Kind::Var { .. } | Kind::Word(Word::Literal)
+            )
+        }) || has_sql_call(side)
+    };
+    match at(j) {
+        Some(Kind::Cmp | Kind::WordCmp) => {
+            let mut k = j + 1;
+            while matches!(at(k), Some(Kind::Word(Word::Not))) {
+                k += 1;
+            }
+            if at(k) == Some(Kind::Word(Word::Select)) {
+                return true;
+            }
+            let Some(end) = expr_end(rest, k) else {
+                return false;
+            };
+            !strict || literal(left) || literal(&rest[k..end])
+        }
+        // `' or 1--`, `' or true#`
+        None | Some(Kind::Semi) => {
+            let last = j - 1;
+            comment_after.get(last).copied().unwrap_or(false)
+                && matches!(
+                    first,
+                    Kind::Num | Kind::Word(Word::Literal) | Kind::Str { .. }
+                )
+                || (high && matches!(first, Kind::Num | Kind::Word(Word::Literal)))
+        }
+        // `or 1 group by concat(..)`
+        Some(Kind::Word(Word::Group | Word::Order)) => at(j + 1) == Some(Kind::Word(Word::By)),
+        // `'||'asd'||'`: concatenation around the value.
+        Some(Kind::Logic) => {
+            high || matches!(first, Kind::Str { .. })
+                && j == i + 1
+                && matches!(at(j + 1), Some(Kind::Str { .. }))
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn low(s: &str) -> bool {
+        is_sqli(s.as_bytes(), Sensitivity::Low)
+    }
+
+    fn high(s: &str) -> bool {
+        is_sqli(s.as_bytes(), Sensitivity::High)
+    }
+
+    #[test]
+    fn classic_injections_are_found_at_low_sensitivity() {
+        for attack in [
+            "' or 1=1--",
+            "1 OR 1=1",
+            "admin'--",
+            "' or 'a'='a",
+            "'or''='",
+            "1' ORDER BY 3--",
+            "-1 UNION SELECT 1,2,version()--",
+            "1/*!50000union*/ /*!50000select*/ 1,2",
+            "x' AND sleep(5)--",
+            "1; DROP TABLE users",
+            "'; exec master..xp_cmdshell 'dir'--",
+            "1 AND (SELECT 1 FROM users LIMIT 1)=1",
+            "' waitfor delay '0:0:5'--",
+            "1') or ('1'='1",
+            "'||(select pg_sleep(5))||'",
+            "select * from information_schema.tables",
+            "SELECT @@version",
+            "2); INSERT INTO Cape (NAME,PRICE) VALUES ('Bad color', 10000.00",
+        ] {
+            assert!(low(attack), "missed {attack:?}");
+        }
+    }
+
+    #[test]
+    fn ordinary_values_pass_at_both_levels() {
+        for benign in [
+            "O'Reilly",
+            "I'm afraid so. You're entirely bonkers",
+            "2 OR 4 METAL BUTTONS",
+            "7 AND A HALF",
+            "1 AND 1/2\" BUTTON",
+            "13 IS A LUCKY NUMBER",
+            "BY ORDER OF THE MANAGEMENT",
+            "rock 'n' roll",
+            "Y'ALL COME BACK NOW",
+            "DRESS WITH HAT 18';",
+            "jane.doe@example.com",
+            "+1 (917) 666-0987",
+            "https://example.com/a?b=c&d=e#frag",
+            "Where is the show; Tuesday?",
+            "",
+        ] {
+            assert!(!low(benign), "low flagged {benign:?}");
+            assert!(!high(benign), "high flagged {benign:?}");
+        }
+    }
+
+    #[test]
+    fn high_sensitivity_adds_weaker_signals() {
+        for (input, at_low) in [
+            ("1 #", false),
+            ("1 or true", false),
+            ("' or 1--", true),
+            ("admin' #", false),
+            ("Select one from each row", false),
+        ] {
+            assert_eq!(low(input), at_low, "{input:?} at low");
+            assert!(high(input), "{input:?} at high");
+        }
+    }
+
+    #[test]
+    fn endless_input_is_bounded() {
+        let long = "1 or ".repeat(100_000);
+        assert!(!low(&long));
+        assert!(high(&long));
+        let quotes = "'".repeat(100_000);
+        assert!(!low(&quotes));
+    }
+}

@@ -1,0 +1,521 @@
+//! Cross-site scripting detection in the manner of libinjection's: the
+//! input is read the way a browser's HTML tokenizer would read it where it
+//! lands — as text, or as the rest of an attribute it has just closed —
+//! and flagged when it opens a script-bearing element, sets an event
+//! handler, points a URL attribute at a script scheme, or, in a script
+//! context, breaks out to call one of the functions payloads use.
+//!
+//! LOW sensitivity keeps to what benign values do not contain: known event
+//! handler names, script schemes, a short list of dangerous elements, a
+//! sink called straight after a breakout character. HIGH adds any `on*`
+//! attribute, `data:` URLs, and sinks called anywhere.
+
+use std::borrow::Cow;
+
+use crate::acl::Sensitivity;
+use crate::transform::Transform;
+
+/// How far one tag is read; attribute values past this are not examined.
+const TAG_WINDOW: usize = 2048;
+/// How many quotes a value may close to reach attribute context.
+const MAX_BREAKOUTS: usize = 8;
+
+/// Elements that run or load script, or change how the page is read.
+const DANGEROUS_TAGS: &[&str] = &[
+    "script", "iframe", "frame", "frameset", "object", "embed", "applet", "style", "link", "meta",
+    "base", "isindex", "import", "vmlframe", "bgsound", "xml", "svg", "math", "xss", "portal",
+    "template", "handler", "listener",
+];
+
+/// Event handler attributes in browsers today (and a few legacy ones).
+const EVENTS: &[&str] = &[
+    "abort",
+    "activate",
+    "afterprint",
+    "afterscriptexecute",
+    "animationcancel",
+    "animationend",
+    "animationiteration",
+    "animationstart",
+    "auxclick",
+    "beforeactivate",
+    "beforecopy",
+    "beforecut",
+    "beforedeactivate",
+    "beforeinput",
+    "beforepaste",
+    "beforeprint",
+    "beforescriptexecute",
+    "beforetoggle",
+    "beforeunload",
+    "begin",
+    "blur",
+    "bounce",
+    "canplay",
+    "canplaythrough",
+    "change",
+    "click",
+    "close",
+    "contextmenu",
+    "copy",
+    "cuechange",
+    "cut",
+    "dblclick",
+    "deactivate",
+    "drag",
+    "dragend",
+    "dragenter",
+    "dragleave",
+    "dragover",
+    "dragstart",
+    "drop",
+    "durationchange",
+    "end",
+    "ended",
+    "error",
+    "finish",
+    "focus",
+    "focusin",
+    "focusout",
+    "formdata",
+    "fullscreenchange",
+    "hashchange",
+    "help",
+    "input",
+    "invalid",
+    "keydown",
+    "keypress",
+    "keyup",
+    "load",
+    "loadeddata",
+    "loadedmetadata",
+    "loadend",
+    "loadstart",
+    "message",
+    "mousedown",
+    "mouseenter",
+    "mouseleave",
+    "mousemove",
+    "mouseout",
+    "mouseover",
+    "mouseup",
+    "mousewheel",
+    "move",
+    "offline",
+    "online",
+    "pagehide",
+    "pageshow",
+    "paste",
+    "pause",
+    "play",
+    "playing",
+    "pointercancel",
+    "pointerdown",
+    "pointerenter",
+    "pointerleave",
+    "pointermove",
+    "pointerout",
+    "pointerover",
+    "pointerrawupdate",
+    "pointerup",
+    "popstate",
+    "progress",
+    "propertychange",
+    "ratechange",
+    "readystatechange",
+    "repeat",
+    "reset",
+    "resize",
+    "scroll",
+    "scrollend",
+    "search",
+    "seeked",
+    "seeking",
+    "select",
+    "selectionchange",
+    "selectstart",
+    "show",
+    "start",
+    "stalled",
+    "storage",
+    "submit",
+    "suspend",
+    "timeupdate",
+    "toggle",
+    "touchend",
+    "touchmove",
+    "touchstart",
+    "transitioncancel",
+    "transitionend",
+    "transitionrun",
+    "transitionstart",
+    "unhandledrejection",
+    "unload",
+    "volumechange",
+    "waiting",
+    "webkitanimationend",
+    "webkitanimationiteration",
+    "webkitanimationstart",
+    "webkittransitionend",
+    "wheel",
+];
+
+/// Functions and properties payloads reach for once they run.
+const SINKS: &[&str] = &[
+    "alert",
+    "prompt",
+    "confirm",
+    "eval",
+    "settimeout",
+    "setinterval",
+    "execscript",
+    "print",
+];
+const STRONG: &[&str] = &[
+    "document.cookie",
+    "document.write",
+    "document.domain",
+    "document.location",
+    "window.location",
+    "location.href",
+    ".innerhtml",
+    ".outerhtml",
+    "fromcharcode",
+    "-moz-binding",
+    "constructor(",
+    ".constructor",
+    "vbscript:",
+    "livescript:",
+    "<![cdata[",
+    "<!entity",
+    "top[",
+    "self[",
+    "parent[",
+    "window[",
+    "frames[",
+];
+
+/// Whether `input` reads as cross-site scripting at `level`.
+pub fn is_xss(input: &[u8], level: Sensitivity) -> bool {
+    let high = level == Sensitivity::High;
+    let lower = input.to_ascii_lowercase();
+    tags(&lower, high)
+        || breakouts(&lower, high)
+        || scheme(&lower, high)
+        || script_context(&lower, high)
+}
+
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0c)
+}
+
+/// Every `<` that starts a tag: its name and its attributes.
+fn tags(lower: &[u8], high: bool) -> bool {
+    for at in memchr::memchr_iter(b'<', lower) {
+        let mut i = at + 1;
+        if lower.get(i) == Some(&b'/') {
+            i += 1;
+        }
+        let Some(&first) = lower.get(i) else { break };
+        if first == b'?' || first == b'!' {
+            // `<?xml`, `<!ENTITY`, `<![CDATA[`: documents inside the value.
+            if lower[i..].starts_with(b"?xml")
+                || lower[i..].starts_with(b"?import")
+                || (high && lower[i..].starts_with(b"!--"))
+            {
+                return true;
+            }
+            continue;
+        }
+        if !first.is_ascii_alphabetic() {
+            continue;
+        }
+        let end = (i..lower.len())
+            .find(|&j| is_space(lower[j]) || lower[j] == b'/' || lower[j] == b'>')
+            .unwrap_or(lower.len());
+        let name = &lower[i..end];
+        let dangerous = DANGEROUS_TAGS.iter().any(|t| {
+            name == t.as_bytes()
+                || (name.starts_with(t.as_bytes()) && (high || name.len() > t.len() + 3))
+        });
+        if dangerous {
+            return true;
+        }
+        // Inside a tag the value opened itself, any `on*` attribute counts.
+        if attributes(lower, end, high, true) {
+            return true;
+        }
+    }
+    false
+}
+
+/// A value that closes an attribute (`" onfocus=...`) or sits unquoted in
+/// one (`x onmouseover=...`) goes on with attributes of its own.
+fn breakouts(lower: &[u8], high: bool) -> bool {
+    if attributes(lower, 0, high, false) {
+        return true;
+    }
+    lower
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| matches!(b, b'"' | b'\'' | b'`'))
+        .take(MAX_BREAKOUTS)
+        .any(|(at, _)| attributes(lower, at + 1, high, false))
+}
+
+/// Reads attributes from `from` to the end of the tag, as the HTML
+/// tokenizer does: `/` separates like a space, values are quoted or end at
+/// a space.
+fn attributes(lower: &[u8], from: usize, high: bool, in_tag: bool) -> bool {
+    let end = lower.len().min(from.saturating_add(TAG_WINDOW));
+    let mut i = from;
+    while i < end {
+        while i < end && (is_space(lower[i]) || lower[i] == b'/') {
+            i += 1;
+        }
+        if i >= end || lower[i] == b'>' {
+            return false;
+        }
+        let name_start = i;
+        i += 1;
+        while i < end && !is_space(lower[i]) && !matches!(lower[i], b'/' | b'>' | b'=') {
+            i += 1;
+        }
+        let name = &lower[name_start..i];
+        while i < end && is_space(lower[i]) {
+            i += 1;
+        }
+        if i >= end || lower[i] != b'=' {
+            continue;
+        }
+        i += 1;
+        while i < end && is_space(lower[i]) {
+            i += 1;
+        }
+        let value = match lower.get(i) {
+            Some(&q) if q == b'"' || q == b'\'' || q == b'`' => {
+                let close =
+                    memchr::memchr(q, &lower[i + 1..end.max(i + 1)]).map_or(end, |at| i + 1 + at);
+                let value = &lower[(i + 1).min(close)..close];
+                i = close + 1;
+                value
+            }
+            _ => {
+                let start = i;
+                while i < end && !is_space(lower[i]) && lower[i] != b'>' {
+                    i += 1;
+                }
+                &lower[start..i]
+            }
+        };
+        if attribute(name, value, high, in_tag) {
+            return true;
+        }
+    }
+    false
+}
+
+fn attribute(name: &[u8], value: &[u8], high: bool, in_tag: bool) -> bool {
+    if let Some(event) = name.strip_prefix(b"on") {
+        let known = EVENTS.iter().any(|e| e.as_bytes() == event);
+        let code_like = value
+            .iter()
+            .any(|b| matches!(b, b'(' | b'`' | b'=' | b'[' | b'.'));
+        if known || (code_like && !event.is_empty()) || ((high || in_tag) && event.len() >= 3) {
+            return true;
+        }
+    }
+    let value = decoded(value);
+    if script_scheme(&value, high) {
+        return true;
+    }
+    match name {
+        b"style" => contains_any(
+            &Transform::CssDecode.apply(&value).to_ascii_lowercase(),
+            &[
+                "expression",
+                "javascript:",
+                "-moz-binding",
+                "behavior:",
+                "behaviour:",
+            ],
+        ),
+        b"srcdoc" => value.contains(&b'<'),
+        _ => false,
+    }
+}
+
+/// An attribute value as the browser sees it: entities decoded, and the
+/// tabs, newlines and controls that URL parsing drops from a scheme gone.
+fn decoded(value: &[u8]) -> Vec<u8> {
+    let value: Cow<'_, [u8]> = Transform::HtmlEntityDecode.apply(value);
+    value
+        .iter()
+        .filter(|b| **b > b' ')
+        .map(u8::to_ascii_lowercase)
+        .collect()
+}
+
+fn script_scheme(value: &[u8], high: bool) -> bool {
+    value.starts_with(b"javascript:")
+        || value.starts_with(b"vbscript:")
+        || value.starts_with(b"livescript:")
+        || value.starts_with(b"mocha:")
+        || value.starts_with(b"data:text/html")
+        || value.starts_with(b"data:image/svg")
+        || value.starts_with(b"data:application/x")
+        || (high && value.starts_with(b"data:"))
+}
+
+fn contains_any(haystack: &[u8], needles: &[&str]) -> bool {
+    needles
+        .iter()
+        .any(|n| memchr::memmem::find(haystack, n.as_bytes()).is_some())
+}
+
+/// A value used as a URL: `javascript:...` after optional quotes and
+/// spaces, or after a quote or `=` that ends the text around it.
+fn scheme(lower: &[u8], high: bool) -> bool {
+    if contains_any(lower, STRONG) {
+        return true;
+    }
+    memchr::memmem::find_iter(lower, b"javascript")
+        .take(MAX_BREAKOUTS)
+        .any(|at| {
+            let rest = decoded(&lower[at..lower.len().min(at + 64)]);
+            if !rest.starts_with(b"javascript:") {
+                return false;
+            }
+            let before = lower[..at].iter().rev().find(|b| !is_space(**b));
+            (high && !before.is_some_and(u8::is_ascii_alphanumeric))
+                || matches!(
+                    before,
+                    None | Some(b'"' | b'\'' | b'=' | b'(' | b'`' | b'>' | b':')
+                )
+        })
+}
+
+/// In a script context: a sink called right after a character that ends
+/// the expression the value was meant to be (`';alert(1)//`, `"-alert(1)-"`).
+fn script_context(lower: &[u8], high: bool) -> bool {
+    for sink in SINKS {
+        for at in memchr::memmem::find_iter(lower, sink.as_bytes()).take(64) {
+            let after = at + sink.len();
+            let mut j = after;
+            while high && j < lower.len() && is_space(lower[j]) {
+                j += 1;
+            }
+            if !matches!(lower.get(j), Some(b'(' | b'`')) {
+                continue;
+            }
+            // `confirm (yes or no)` is prose; `alert (1)` is not.
+            if j > after && lower.get(j + 1).is_some_and(u8::is_ascii_alphabetic) {
+                continue;
+            }
+            let before = lower[..at].iter().rev().find(|b| !is_space(**b));
+            let word_before =
+                at > 0 && (lower[at - 1].is_ascii_alphanumeric() || lower[at - 1] == b'_');
+            if word_before {
+                continue;
+            }
+            let breakout = matches!(
+                before,
+                None | Some(
+                    b'\''
+                        | b'"'
+                        | b'`'
+                        | b';'
+                        | b'-'
+                        | b'+'
+                        | b'*'
+                        | b'/'
+                        | b'|'
+                        | b'&'
+                        | b'^'
+                        | b'~'
+                        | b'!'
+                        | b'='
+                        | b'('
+                        | b'{'
+                        | b'}'
+                        | b'['
+                        | b','
+                        | b':'
+                        | b'>'
+                        | b'?'
+                        | b'.'
+                        | b')'
+                )
+            );
+            if breakout || high {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn low(s: &str) -> bool {
+        is_xss(s.as_bytes(), Sensitivity::Low)
+    }
+
+    fn high(s: &str) -> bool {
+        is_xss(s.as_bytes(), Sensitivity::High)
+    }
+
+    #[test]
+    fn classic_payloads_are_found_at_low_sensitivity() {
+        for attack in [
+            "<script>alert(1)</script>",
+            "<scr<script>ipt>alert('XSS')</scr<script>ipt>",
+            "\"><img src=x onerror=alert(1)>",
+            "<svg/onload=alert(1)>",
+            "<a href=\"jav&#x09;ascript:alert(1)\">x</a>",
+            "<a href=\" &#106;avascript:alert(1)\">x</a>",
+            "\" onmouseover=\"alert(1)",
+            "' autofocus onfocus=alert(1) x='",
+            "javascript:alert(document.domain)",
+            "';alert(String.fromCharCode(88,83,83))//",
+            "\"-confirm`1`-\"",
+            "<div style=\"width: expression(alert(1))\">",
+            "<iframe srcdoc=\"&lt;script&gt;\">",
+            "<x oneonerrorrror=alert(1)>",
+        ] {
+            assert!(low(attack), "missed {attack:?}");
+        }
+    }
+
+    #[test]
+    fn ordinary_values_pass_at_both_levels() {
+        for benign in [
+            "Fish & chips < 5 pounds > 3 pounds",
+            "I <3 palisade",
+            "Please confirm (yes or no)",
+            "Turn on the lights; once done = true",
+            "Learning JavaScript: the good parts",
+            "x < y and y > z",
+            "https://example.com/?q=onion&one=1",
+            "<b>bold</b> and <i>italic</i>",
+            "Onion rings, one=1",
+        ] {
+            assert!(!low(benign), "low flagged {benign:?}");
+            assert!(!high(benign), "high flagged {benign:?}");
+        }
+    }
+
+    #[test]
+    fn high_sensitivity_adds_weaker_signals() {
+        for input in [
+            "\" onanything=x",
+            "<img src=\"data:image/png;base64,AAAA\">",
+            "alert (1)",
+        ] {
+            assert!(!low(input), "{input:?} at low");
+            assert!(high(input), "{input:?} at high");
+        }
+    }
+}
