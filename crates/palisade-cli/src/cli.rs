@@ -67,6 +67,28 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Run the validating reverse proxy (API Gateway models, validators and responses)
     Gateway(GatewayArgs),
+    /// AWS WAF web ACLs: replay recorded requests through the rules
+    #[command(subcommand)]
+    Waf(WafCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WafCommand {
+    /// Replay recorded requests through a web ACL and print each one's action, terminating rule and labels (exit 1 when a case's expectation differs)
+    Test(WafTestArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct WafTestArgs {
+    /// The web ACL: an AWS WAF web ACL JSON document, as exported
+    #[arg(long, value_name = "FILE")]
+    pub web_acl: PathBuf,
+    /// The cases: YAML (or JSON) with `cases:`, each a request and, optionally, `expect: ALLOW|BLOCK` and `expect_rule`
+    #[arg(long, value_name = "FILE")]
+    pub requests: PathBuf,
+    /// IP set and regex pattern set JSON files the web ACL references by ARN
+    #[arg(long = "sets", value_name = "FILE", num_args = 1..)]
+    pub sets: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug)]

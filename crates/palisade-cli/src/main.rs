@@ -112,6 +112,7 @@ fn main() -> ExitCode {
         Command::Graph(args) => cmd::inventory::graph(&out, args),
         Command::Validate(args) => cmd::validate::run(&out, args),
         Command::Gateway(args) => cmd::gateway::run(&out, args),
+        Command::Waf(cli::WafCommand::Test(args)) => cmd::waf::test(&out, args),
     };
     match result {
         Ok(code) => code,

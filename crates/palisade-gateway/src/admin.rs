@@ -1,6 +1,7 @@
 //! The admin listener: `/healthz` (the process answers), `/readyz` (it takes
 //! traffic; 503 while shutting down, so a load balancer drains it first) and
-//! `/metrics` in Prometheus' text format.
+//! `/metrics` in Prometheus' text format; `/waf/sampled`, the web ACL's
+//! recently matched requests.
 
 use std::sync::Arc;
 
@@ -34,6 +35,14 @@ fn answer(state: &State, path: &str) -> Response<Full<Bytes>> {
             "text/plain; version=0.0.4",
             state.metrics.render(),
         ),
+        "/waf/sampled" => match state.metrics.waf() {
+            Some(stats) => (StatusCode::OK, "application/json", stats.sampled()),
+            None => (
+                StatusCode::NOT_FOUND,
+                "text/plain",
+                "no web ACL is configured\n".to_string(),
+            ),
+        },
         _ => (
             StatusCode::NOT_FOUND,
             "text/plain",

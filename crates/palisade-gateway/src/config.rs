@@ -96,6 +96,8 @@ pub struct Config {
     pub access_log: AccessLog,
     /// Files whose change reloads the configuration.
     pub watched: Vec<PathBuf>,
+    /// The web ACL evaluated before routing.
+    pub waf: Option<crate::waf::Waf>,
 }
 
 impl Config {
@@ -157,12 +159,6 @@ fn compile(document: &Value, file: &Path, base: &Path, reader: &mut Reader) -> O
         }
     };
     let admin = top.get("admin").and_then(|v| socket(v, "/admin", reader));
-    if top.contains_key("waf") {
-        reader.problem(
-            "/waf",
-            "WAF rules are not supported by this version of palisade yet",
-        );
-    }
     let limits = top
         .get("limits")
         .map(|v| limits(v, reader))
@@ -182,6 +178,9 @@ fn compile(document: &Value, file: &Path, base: &Path, reader: &mut Reader) -> O
     api.upstreams(top.get("upstreams"), limits.upstream_timeout, reader);
     api.validators(top.get("validators"), reader);
     let mut watched = vec![file.to_path_buf()];
+    let waf = top
+        .get("waf")
+        .and_then(|v| crate::waf::section(v, base, &mut watched, reader));
     api.models(top.get("models"), base, &mut watched, reader);
     if let Some(v) = top.get("openapi") {
         api.openapi(v, base, limits.upstream_timeout, &mut watched, reader);
@@ -199,6 +198,7 @@ fn compile(document: &Value, file: &Path, base: &Path, reader: &mut Reader) -> O
         limits,
         access_log,
         watched,
+        waf,
     })
 }
 

@@ -1,6 +1,7 @@
 //! palisade's gateway: a reverse proxy that validates requests against JSON
 //! Schema models exactly as Amazon API Gateway does (same models, validators,
-//! error responses and OpenAPI extensions), anywhere.
+//! error responses and OpenAPI extensions), anywhere, behind an AWS WAF
+//! web ACL when the configuration has a `waf:` section.
 //!
 //! [`start`] loads a configuration file ([`Config`]) and serves it until
 //! [`Running::shutdown`]; [`Running::reload`] swaps in a re-read
@@ -18,6 +19,7 @@ mod reader;
 mod request_id;
 mod route;
 mod server;
+mod waf;
 
 pub use config::{AccessLog, Config, Limits, Route, Upstream, UpstreamMode};
 pub use error::{Error, Problem};
@@ -25,3 +27,4 @@ pub use proxy::{Inbound, proxy_event, proxy_response};
 pub use reader::MAX_CONFIG_BYTES;
 pub use route::{Method, PathTemplate};
 pub use server::{Event, EventSink, Level, Running, ServeOptions, Variables, start};
+pub use waf::{Waf, WafStats};

@@ -130,6 +130,8 @@ pub struct Metrics {
     pub reloads_ok: AtomicU64,
     pub reloads_failed: AtomicU64,
     pub log_lines_dropped: AtomicU64,
+    /// The running web ACL's counters and samples (replaced on reload).
+    waf: Mutex<Option<Arc<crate::waf::WafStats>>>,
 }
 
 impl Metrics {
@@ -139,6 +141,14 @@ impl Metrics {
             in_flight: (0..shards.max(1)).map(|_| Gauge::default()).collect(),
             ..Metrics::default()
         }
+    }
+
+    pub(crate) fn set_waf(&self, stats: Option<Arc<crate::waf::WafStats>>) {
+        *self.waf.lock().unwrap_or_else(|e| e.into_inner()) = stats;
+    }
+
+    pub(crate) fn waf(&self) -> Option<Arc<crate::waf::WafStats>> {
+        self.waf.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// A request starts (`leave` when it is answered).
@@ -307,6 +317,9 @@ impl Metrics {
             "palisade_access_log_dropped_total {}",
             self.log_lines_dropped.load(Ordering::Relaxed)
         );
+        if let Some(waf) = self.waf() {
+            waf.render(&mut out);
+        }
         out
     }
 }

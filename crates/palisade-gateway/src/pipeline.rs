@@ -16,7 +16,9 @@ use palisade_validate::{ErrorContext, Rejection, ResponseType, Violation, lookup
 use crate::metrics::Metrics;
 use crate::proxy::{self, Body, HttpClient, Inbound};
 use crate::route::Params;
-use crate::server::{Runtime, Shared};
+use crate::server::{Level, Runtime, Shared};
+use palisade_waf::Decision;
+use serde_json::Value;
 
 /// A request's view for the validator.
 struct View<'a> {
@@ -77,6 +79,8 @@ struct Outcome {
     refused: Option<ResponseType>,
     upstream_error: Option<String>,
     bytes_in: usize,
+    /// The web ACL's verdict, for the access log.
+    waf: Option<Value>,
 }
 
 struct InFlight<'a>(&'a Metrics);
@@ -114,6 +118,7 @@ pub(crate) async fn handle(
         refused: None,
         upstream_error: None,
         bytes_in: 0,
+        waf: None,
     };
     let result = pipeline(
         &shared,
@@ -164,10 +169,33 @@ pub(crate) async fn handle(
                 .or_else(|| hyper::body::Body::size_hint(response.body()).exact()),
             "duration_ms": (elapsed.as_micros() as f64) / 1000.0,
             "user_agent": agent,
+            "waf": outcome.waf,
         });
         shared.log.line(line.to_string());
     }
     Ok(response)
+}
+
+/// A Block action's custom response, as the web ACL defines it.
+fn custom_response(custom: palisade_waf::Response) -> Response<Body> {
+    let body = custom.body.unwrap_or_default();
+    let mut response = Response::new(Either::Left(Full::new(Bytes::from(body))));
+    *response.status_mut() = StatusCode::from_u16(custom.status).unwrap_or(StatusCode::FORBIDDEN);
+    if let Some(kind) = custom
+        .content_type
+        .and_then(|t| HeaderValue::from_str(&t).ok())
+    {
+        response.headers_mut().insert(header::CONTENT_TYPE, kind);
+    }
+    for (name, value) in custom.headers {
+        if let (Ok(n), Ok(v)) = (
+            header::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            response.headers_mut().append(n, v);
+        }
+    }
+    response
 }
 
 fn refuse(runtime: &Runtime, refusal: &Refusal, request_id: &str) -> Response<Body> {
@@ -204,15 +232,6 @@ async fn pipeline(
     outcome: &mut Outcome,
 ) -> Result<Response<Body>, Refusal> {
     let config = &runtime.config;
-    let Some((index, params)) =
-        runtime
-            .router
-            .find(&config.routes, request.method(), request.uri().path())
-    else {
-        return Err(Refusal::plain(ResponseType::ResourceNotFound));
-    };
-    outcome.route = Some(index);
-    let route = config.route(index);
     let limit = config.limits.max_body_bytes;
     let declared = request
         .headers()
@@ -238,6 +257,50 @@ async fn pipeline(
         Ok(Ok(collected)) => collected.to_bytes(),
     };
     outcome.bytes_in = body.len();
+    let mut parts = parts;
+    if let Some(waf) = &config.waf {
+        let method = parts.method.as_str();
+        let inspected = crate::waf::request(method, &parts.uri, &parts.headers, &body, peer.ip());
+        let verdict = waf.evaluate(&inspected).await;
+        waf.record(&verdict, &inspected, request_id);
+        if let Some((down, message)) = waf.stats.store_state(verdict.store_error.as_deref()) {
+            shared.event(if down { Level::Warn } else { Level::Info }, message);
+        }
+        outcome.waf = Some(serde_json::json!({
+            "action": if matches!(verdict.decision, Decision::Allow) { "ALLOW" } else { "BLOCK" },
+            "terminating_rule": verdict.terminating_rule,
+            "labels": verdict.labels,
+            "counted": verdict.counted,
+            "note": verdict.note,
+        }));
+        drop(inspected);
+        match verdict.decision {
+            Decision::Block(None) => return Err(Refusal::plain(ResponseType::WafFiltered)),
+            Decision::Block(Some(custom)) => {
+                outcome.refused = Some(ResponseType::WafFiltered);
+                return Ok(custom_response(custom));
+            }
+            Decision::Allow => {
+                for (name, value) in verdict.inserted_headers {
+                    if let (Ok(n), Ok(v)) = (
+                        header::HeaderName::from_bytes(name.as_bytes()),
+                        HeaderValue::from_str(&value),
+                    ) {
+                        parts.headers.insert(n, v);
+                    }
+                }
+            }
+        }
+    }
+    let Some((index, params)) =
+        runtime
+            .router
+            .find(&config.routes, &parts.method, parts.uri.path())
+    else {
+        return Err(Refusal::plain(ResponseType::ResourceNotFound));
+    };
+    outcome.route = Some(index);
+    let route = config.route(index);
     let rules = &route.rules;
     if rules.validator.body || rules.validator.parameters {
         let view = View {

@@ -99,6 +99,7 @@ impl Runtime {
             .map(|r| (r.method.clone(), &r.path))
             .collect();
         let router = Router::new(&pairs);
+        metrics.set_waf(config.waf.as_ref().map(|w| w.stats.clone()));
         let route_metrics = config
             .routes
             .iter()
@@ -170,7 +171,7 @@ impl Shared {
         })
     }
 
-    fn event(&self, level: Level, message: String) {
+    pub(crate) fn event(&self, level: Level, message: String) {
         (self.events)(Event { level, message });
     }
 

@@ -3,7 +3,9 @@
 //! on, Allow and Block stop; the default action decides the rest.
 
 use std::net::IpAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use memchr::memmem;
@@ -53,6 +55,8 @@ enum Check {
         forwarded: Option<ForwardedIp>,
     },
     Rate {
+        limit: u64,
+        window: Duration,
         limiter: Arc<MemoryLimiter>,
         key: AggregateKey,
         forwarded: Option<ForwardedIp>,
@@ -138,6 +142,16 @@ fn compile(statement: &Statement, sets: &Sets) -> Result<Check, String> {
                 .clone(),
             forwarded: s.ip_set_forwarded_ip_config.clone(),
         },
+        Statement::AndStatement(s) | Statement::OrStatement(s)
+            if s.statements
+                .iter()
+                .any(|c| matches!(c, Statement::RateBasedStatement(_))) =>
+        {
+            return Err(NESTED_RATE.to_string());
+        }
+        Statement::NotStatement(s) if matches!(*s.statement, Statement::RateBasedStatement(_)) => {
+            return Err(NESTED_RATE.to_string());
+        }
         Statement::AndStatement(s) => {
             Check::And(s.statements.iter().map(compile).collect::<Result<_, _>>()?)
         }
@@ -156,6 +170,8 @@ fn compile(statement: &Statement, sets: &Sets) -> Result<Check, String> {
                 return Err(not_yet("RateBasedStatement with CUSTOM_KEYS"));
             }
             Check::Rate {
+                limit: s.limit,
+                window: Duration::from_secs(s.evaluation_window_sec),
                 limiter: Arc::new(MemoryLimiter::new(
                     s.limit,
                     Duration::from_secs(s.evaluation_window_sec),
@@ -163,6 +179,9 @@ fn compile(statement: &Statement, sets: &Sets) -> Result<Check, String> {
                 key: s.aggregate_key_type,
                 forwarded: s.forwarded_ip_config.clone(),
                 scope_down: match &s.scope_down_statement {
+                    Some(Statement::RateBasedStatement(_)) => {
+                        return Err(NESTED_RATE.to_string());
+                    }
                     Some(scope) => Some(Box::new(compile(scope)?)),
                     None => None,
                 },
@@ -180,6 +199,9 @@ fn compile(statement: &Statement, sets: &Sets) -> Result<Check, String> {
         Statement::GeoMatchStatement(_) => return Err(not_yet("GeoMatchStatement")),
     })
 }
+
+/// AWS allows a rate-based statement only as a rule's own statement.
+const NESTED_RATE: &str = "a RateBasedStatement can only be a rule's top-level statement";
 
 fn not_yet(what: &str) -> String {
     format!("{what} is not evaluated by this version of palisade yet")
@@ -286,49 +308,87 @@ impl Check {
             Check::And(checks) => checks.iter().all(|c| c.matches(request, labels, now)),
             Check::Or(checks) => checks.iter().any(|c| c.matches(request, labels, now)),
             Check::Not(check) => !check.matches(request, labels, now),
-            Check::Rate {
-                limiter,
-                key,
-                forwarded,
-                scope_down,
-            } => {
-                // Only requests in the scope are counted.
-                if scope_down
-                    .as_ref()
-                    .is_some_and(|scope| !scope.matches(request, labels, now))
-                {
-                    return false;
-                }
-                let key = match key {
-                    AggregateKey::Constant => String::new(),
-                    AggregateKey::ForwardedIp => {
-                        let header = forwarded
-                            .as_ref()
-                            .map_or("x-forwarded-for", |f| f.header_name.as_str());
-                        let first = request
-                            .headers
-                            .iter()
-                            .find(|(k, _)| k.eq_ignore_ascii_case(header))
-                            .and_then(|(_, v)| v.split(',').next())
-                            .and_then(|a| a.trim().parse::<IpAddr>().ok());
-                        match first {
-                            Some(ip) => ip.to_string(),
-                            None => {
-                                return forwarded
-                                    .as_ref()
-                                    .is_some_and(|f| f.fallback_behavior == Fallback::Match);
-                            }
-                        }
-                    }
-                    _ => request
-                        .client_ip
-                        .map(|ip| ip.to_string())
-                        .unwrap_or_default(),
-                };
-                limiter.hit(&key, now)
-            }
+            Check::Rate { limiter, .. } => match self.rate_key(request, labels, now) {
+                Ok(key) => limiter.hit(&key, now),
+                Err(decided) => decided,
+            },
         }
     }
+
+    /// The key a rate-based rule counts this request under, or whether it
+    /// matches without counting (out of scope, or no forwarded address).
+    fn rate_key(
+        &self,
+        request: &WafRequest<'_>,
+        labels: &[String],
+        now: Instant,
+    ) -> Result<String, bool> {
+        let Check::Rate {
+            key,
+            forwarded,
+            scope_down,
+            ..
+        } = self
+        else {
+            return Err(false);
+        };
+        // Only requests in the scope are counted.
+        if scope_down
+            .as_ref()
+            .is_some_and(|scope| !scope.matches(request, labels, now))
+        {
+            return Err(false);
+        }
+        Ok(match key {
+            AggregateKey::Constant => String::new(),
+            AggregateKey::ForwardedIp => {
+                let header = forwarded
+                    .as_ref()
+                    .map_or("x-forwarded-for", |f| f.header_name.as_str());
+                let first = request
+                    .headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(header))
+                    .and_then(|(_, v)| v.split(',').next())
+                    .and_then(|a| a.trim().parse::<IpAddr>().ok());
+                match first {
+                    Some(ip) => ip.to_string(),
+                    None => {
+                        return Err(forwarded
+                            .as_ref()
+                            .is_some_and(|f| f.fallback_behavior == Fallback::Match));
+                    }
+                }
+            }
+            _ => request
+                .client_ip
+                .map(|ip| ip.to_string())
+                .unwrap_or_default(),
+        })
+    }
+}
+
+/// A rate-limit counter shared by gateway replicas (Redis).
+pub trait SharedRate: Send + Sync {
+    /// Counts one request under `key` and tells whether the key has made
+    /// more than `limit` within `window`; an error when the store cannot
+    /// be reached in time.
+    fn hit<'a>(
+        &'a self,
+        key: String,
+        limit: u64,
+        window: Duration,
+    ) -> Pin<Box<dyn Future<Output = Result<bool, String>> + Send + 'a>>;
+}
+
+/// What rate-based rules do while a shared store is unreachable.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StoreFailure {
+    /// The rule does not match: traffic flows unlimited.
+    #[default]
+    Open,
+    /// The rule matches: its action (usually Block) applies.
+    Closed,
 }
 
 /// What the web ACL decided for a request.
@@ -362,6 +422,8 @@ pub struct Verdict {
     pub counted: Vec<String>,
     /// Set when a CAPTCHA or Challenge action was taken as a Block.
     pub note: Option<String>,
+    /// Set when a shared rate store failed and `StoreFailure` decided.
+    pub store_error: Option<String>,
 }
 
 /// A web ACL ready to evaluate requests.
@@ -413,6 +475,32 @@ impl Evaluator {
 
     /// [`Evaluator::evaluate`] as if at `now` (rate-based rules count time).
     pub fn evaluate_at(&self, request: &WafRequest<'_>, now: Instant) -> Verdict {
+        // Without a shared store nothing awaits: one poll finishes it.
+        let run = std::pin::pin!(self.run(request, now, None));
+        match run.poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(verdict) => verdict,
+            Poll::Pending => unreachable!("in-memory evaluation does not wait"),
+        }
+    }
+
+    /// Evaluates with rate-based rules counted in `store`, shared by every
+    /// replica; `failure` decides them while the store is unreachable.
+    pub async fn evaluate_shared(
+        &self,
+        request: &WafRequest<'_>,
+        store: &dyn SharedRate,
+        failure: StoreFailure,
+    ) -> Verdict {
+        self.run(request, Instant::now(), Some((store, failure)))
+            .await
+    }
+
+    async fn run(
+        &self,
+        request: &WafRequest<'_>,
+        now: Instant,
+        shared: Option<(&dyn SharedRate, StoreFailure)>,
+    ) -> Verdict {
         let mut verdict = Verdict {
             decision: Decision::Allow,
             terminating_rule: None,
@@ -420,6 +508,7 @@ impl Evaluator {
             inserted_headers: Vec::new(),
             counted: Vec::new(),
             note: None,
+            store_error: None,
         };
         let insert = |verdict: &mut Verdict, headers: &[NamedValue]| {
             verdict.inserted_headers.extend(
@@ -429,7 +518,25 @@ impl Evaluator {
             );
         };
         for (rule, check) in self.acl.rules.iter().zip(&self.checks) {
-            if !check.matches(request, &verdict.labels, now) {
+            let matched = match (check, shared) {
+                (Check::Rate { limit, window, .. }, Some((store, failure))) => {
+                    match check.rate_key(request, &verdict.labels, now) {
+                        Err(decided) => decided,
+                        Ok(key) => {
+                            let key = format!("{}:{}:{key}", self.acl.name, rule.name);
+                            match store.hit(key, *limit, *window).await {
+                                Ok(over) => over,
+                                Err(e) => {
+                                    verdict.store_error = Some(e);
+                                    failure == StoreFailure::Closed
+                                }
+                            }
+                        }
+                    }
+                }
+                _ => check.matches(request, &verdict.labels, now),
+            };
+            if !matched {
                 continue;
             }
             verdict

@@ -1,19 +1,23 @@
-//! Web application firewall rules in AWS WAF's web ACL format (issue:
-//! "WAF"). Built in steps: so far the web ACL model, read strictly from
-//! AWS's JSON, the request components a rule inspects, and the text
-//! transformations it applies to them first.
+//! Web application firewall rules in AWS WAF's web ACL format: the web ACL
+//! model, read strictly from AWS's JSON; the request components a rule
+//! inspects and the text transformations applied to them first; SQL
+//! injection and XSS detection; IP and regex pattern sets; rate-based rules
+//! counted in memory or, with the `redis` feature, in Redis.
 
 pub mod acl;
+pub mod cases;
 pub mod eval;
 pub mod inspect;
 pub mod rate;
+#[cfg(feature = "redis")]
+pub mod redis_rate;
 pub mod sets;
 pub mod sqli;
 pub mod transform;
 pub mod xss;
 
 pub use acl::{AclError, WebAcl};
-pub use eval::{Decision, Evaluator, Response, Verdict};
+pub use eval::{Decision, Evaluator, Response, SharedRate, StoreFailure, Verdict};
 pub use inspect::{BODY_INSPECTION_LIMIT, Component, WafRequest};
 pub use sets::{IpSet, RegexSet, Set, Sets, parse_set};
 pub use sqli::is_sqli;

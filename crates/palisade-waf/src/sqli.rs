@@ -438,8 +438,28 @@ fn string_end(input: &[u8], from: usize, quote: u8) -> (usize, bool) {
     (input.len(), false)
 }
 
-/// Whether `input` reads as SQL injection at `level`.
+/// How many `name=value` pairs of a query string or form body are read
+/// one by one.
+const MAX_PAIRS: usize = 64;
+
+/// Whether `input` reads as SQL injection at `level`. A query string or
+/// form body (`a=1&id=1 or 1=1`) is also read value by value, since each
+/// value lands in a query of its own.
 pub fn is_sqli(input: &[u8], level: Sensitivity) -> bool {
+    if detect(input, level) {
+        return true;
+    }
+    if memchr::memchr(b'=', input).is_none() {
+        return false;
+    }
+    input
+        .split(|b| *b == b'&')
+        .take(MAX_PAIRS)
+        .filter_map(|pair| memchr::memchr(b'=', pair).map(|at| &pair[at + 1..]))
+        .any(|value| !value.is_empty() && value.len() + 1 < input.len() && detect(value, level))
+}
+
+fn detect(input: &[u8], level: Sensitivity) -> bool {
     let high = level == Sensitivity::High;
     if suspicious(&tokenize(input, None), None, high) {
         return true;
@@ -728,7 +748,7 @@ fn breakout(code: &[Kind], comment_after: &[bool], quote: Option<u8>, high: bool
         // `admin'--`, `1)--`, `417652-- `: the rest of the query is cut off.
         let last = i - 1;
         return commented(last)
-            && (quote.is_some() || closed_parens > 0 || !worded || high)
+            && (quote.is_some() || closed_parens > 0 || !worded)
             && (i == 1 || has_sql_call(&code[..i]) || quote.is_some() || high);
     };
     match next {

@@ -6,3 +6,4 @@ pub mod inventory;
 pub mod scan;
 pub mod validate;
 pub mod version;
+pub mod waf;

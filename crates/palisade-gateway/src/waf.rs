@@ -1,0 +1,298 @@
+//! The `waf:` section: an AWS WAF web ACL (with its IP and regex pattern
+//! set files) evaluated before routing, its rate-based rules counted in
+//! memory or in Redis; per-rule counters and a window of sampled requests
+//! for the admin listener.
+
+use std::collections::VecDeque;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use http::HeaderMap;
+use palisade_waf::redis_rate::RedisRate;
+use palisade_waf::{Decision, Evaluator, Sets, StoreFailure, Verdict, WafRequest, WebAcl};
+use serde_json::Value;
+
+use crate::reader::{Reader, read_limited};
+
+/// How many recent requests the admin listener shows.
+const SAMPLES: usize = 100;
+
+pub struct Waf {
+    pub web_acl: PathBuf,
+    pub evaluator: Evaluator,
+    /// `None`: rate-based rules count in this process's memory.
+    pub store: Option<RedisRate>,
+    pub failure: StoreFailure,
+    pub stats: Arc<WafStats>,
+}
+
+impl std::fmt::Debug for Waf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Waf")
+            .field("web_acl", &self.web_acl)
+            .field("shared", &self.store.is_some())
+            .field("failure", &self.failure)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Actions counted per rule, in this order.
+const ACTIONS: [&str; 3] = ["block", "allow", "count"];
+
+/// Per-rule counters and recent samples.
+#[derive(Debug)]
+pub struct WafStats {
+    pub acl: String,
+    /// Rule names, then `Default_Action`.
+    pub rules: Vec<String>,
+    counts: Vec<[AtomicU64; 3]>,
+    samples: Mutex<VecDeque<Value>>,
+    /// Whether the shared store failed on its last call (to log changes once).
+    store_down: AtomicBool,
+}
+
+impl WafStats {
+    fn new(acl: &WebAcl) -> WafStats {
+        let mut rules: Vec<String> = acl.rules.iter().map(|r| r.name.clone()).collect();
+        rules.push("Default_Action".to_string());
+        WafStats {
+            acl: acl.name.clone(),
+            counts: rules.iter().map(|_| Default::default()).collect(),
+            rules,
+            samples: Mutex::new(VecDeque::with_capacity(SAMPLES)),
+            store_down: AtomicBool::new(false),
+        }
+    }
+
+    fn count(&self, rule: Option<&str>, action: usize) {
+        let index = match rule {
+            Some(name) => self.rules.iter().position(|r| r == name),
+            None => Some(self.rules.len() - 1),
+        };
+        if let Some(slot) = index.and_then(|i| self.counts.get(i)) {
+            slot[action].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Prometheus lines: matches by rule and action.
+    pub fn render(&self, out: &mut String) {
+        use std::fmt::Write;
+        let _ = writeln!(
+            out,
+            "# HELP palisade_waf_rule_matches_total Requests a web ACL rule (or its default action) decided or counted.\n# TYPE palisade_waf_rule_matches_total counter"
+        );
+        for (rule, counts) in self.rules.iter().zip(&self.counts) {
+            for (action, count) in ACTIONS.iter().zip(counts) {
+                let n = count.load(Ordering::Relaxed);
+                if n > 0 {
+                    let _ = writeln!(
+                        out,
+                        "palisade_waf_rule_matches_total{{web_acl=\"{}\",rule=\"{}\",action=\"{action}\"}} {n}",
+                        escape(&self.acl),
+                        escape(rule)
+                    );
+                }
+            }
+        }
+    }
+
+    /// The sampled requests, newest first, as a JSON document.
+    pub fn sampled(&self) -> String {
+        let samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
+        let list: Vec<&Value> = samples.iter().rev().collect();
+        serde_json::json!({"web_acl": self.acl, "sampled_requests": list}).to_string()
+    }
+
+    fn sample(&self, entry: Value) {
+        let mut samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
+        if samples.len() == SAMPLES {
+            samples.pop_front();
+        }
+        samples.push_back(entry);
+    }
+
+    /// Records whether the store failed; `Some(message)` when that changed.
+    pub fn store_state(&self, error: Option<&str>) -> Option<(bool, String)> {
+        let down = error.is_some();
+        if self.store_down.swap(down, Ordering::Relaxed) == down {
+            return None;
+        }
+        Some(match error {
+            Some(e) => (
+                true,
+                format!("{e}; rate-based rules fail as redis_failure says until it is back"),
+            ),
+            None => (false, "Redis rate store is reachable again".to_string()),
+        })
+    }
+}
+
+fn escape(label: &str) -> String {
+    label
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// Reads the `waf:` section; the web ACL, and the sets it references, are
+/// read relative to the configuration file and watched for changes.
+pub(crate) fn section(
+    value: &Value,
+    base: &Path,
+    watched: &mut Vec<PathBuf>,
+    reader: &mut Reader,
+) -> Option<Waf> {
+    const KNOWN: &[&str] = &["web_acl", "sets", "rate_limit_store", "redis_failure"];
+    let map = reader.object(value, "/waf", Some(KNOWN))?;
+    let Some(acl_value) = map.get("web_acl") else {
+        reader.problem("/waf", "missing web_acl (an AWS WAF web ACL JSON file)");
+        return None;
+    };
+    let path = base.join(reader.string(acl_value, "/waf/web_acl")?);
+    watched.push(path.clone());
+    let mut sets = Sets::default();
+    let mut sets_ok = true;
+    if let Some(list) = map.get("sets") {
+        for (i, file) in reader.strings(list, "/waf/sets").into_iter().enumerate() {
+            let set_path = base.join(&file);
+            watched.push(set_path.clone());
+            let parsed = read_limited(&set_path)
+                .map_err(|e| e.to_string())
+                .and_then(|text| palisade_waf::parse_set(&text, &set_path.display().to_string()));
+            match parsed {
+                Ok(set) => sets.add(set),
+                Err(e) => {
+                    reader.problem(&format!("/waf/sets/{i}"), e);
+                    sets_ok = false;
+                }
+            }
+        }
+    }
+    let store = match map.get("rate_limit_store") {
+        None => None,
+        Some(v) => match reader.string(v, "/waf/rate_limit_store")? {
+            "memory" => None,
+            url if url.starts_with("redis://") => match RedisRate::new(url) {
+                Ok(store) => Some(store),
+                Err(e) => {
+                    reader.problem("/waf/rate_limit_store", e);
+                    None
+                }
+            },
+            other => {
+                reader.problem(
+                    "/waf/rate_limit_store",
+                    format!("{other:?} is neither memory nor a redis:// URL"),
+                );
+                None
+            }
+        },
+    };
+    let failure = match map.get("redis_failure") {
+        None => StoreFailure::Open,
+        Some(v) => match reader.string(v, "/waf/redis_failure")? {
+            "open" => StoreFailure::Open,
+            "closed" => StoreFailure::Closed,
+            other => {
+                reader.problem(
+                    "/waf/redis_failure",
+                    format!("{other:?} is neither open nor closed"),
+                );
+                StoreFailure::Open
+            }
+        },
+    };
+    let text = match read_limited(&path) {
+        Ok(text) => text,
+        Err(e) => {
+            reader.problem("/waf/web_acl", e.to_string());
+            return None;
+        }
+    };
+    let acl = match WebAcl::parse(&text, &path.display().to_string()) {
+        Ok(acl) => acl,
+        Err(e) => {
+            reader.problem("/waf/web_acl", e.to_string());
+            return None;
+        }
+    };
+    if !sets_ok {
+        return None;
+    }
+    let stats = Arc::new(WafStats::new(&acl));
+    match Evaluator::new(acl, &sets) {
+        Ok(evaluator) => Some(Waf {
+            web_acl: path,
+            evaluator,
+            store,
+            failure,
+            stats,
+        }),
+        Err(e) => {
+            reader.problem("/waf/web_acl", format!("{}: {e}", path.display()));
+            None
+        }
+    }
+}
+
+/// The request as the rules see it.
+pub(crate) fn request<'a>(
+    method: &'a str,
+    uri: &'a http::Uri,
+    headers: &'a HeaderMap,
+    body: &'a [u8],
+    client: IpAddr,
+) -> WafRequest<'a> {
+    WafRequest {
+        method,
+        uri_path: uri.path(),
+        query: uri.query().unwrap_or(""),
+        headers: headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)))
+            .collect(),
+        body,
+        client_ip: Some(client),
+    }
+}
+
+impl Waf {
+    pub(crate) async fn evaluate(&self, request: &WafRequest<'_>) -> Verdict {
+        match &self.store {
+            Some(store) => {
+                self.evaluator
+                    .evaluate_shared(request, store, self.failure)
+                    .await
+            }
+            None => self.evaluator.evaluate(request),
+        }
+    }
+
+    /// Counts the verdict and samples the request when a rule matched.
+    pub(crate) fn record(&self, verdict: &Verdict, request: &WafRequest<'_>, request_id: &str) {
+        let action = match verdict.decision {
+            Decision::Block(_) => 0,
+            Decision::Allow => 1,
+        };
+        self.stats
+            .count(verdict.terminating_rule.as_deref(), action);
+        for rule in &verdict.counted {
+            self.stats.count(Some(rule), 2);
+        }
+        if verdict.terminating_rule.is_some() || !verdict.counted.is_empty() {
+            self.stats.sample(serde_json::json!({
+                "time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                "request_id": request_id,
+                "client": request.client_ip.map(|ip| ip.to_string()),
+                "method": request.method,
+                "path": request.uri_path,
+                "action": ACTIONS[action].to_uppercase(),
+                "terminating_rule": verdict.terminating_rule,
+                "counted": verdict.counted,
+                "labels": verdict.labels,
+            }));
+        }
+    }
+}

@@ -1,0 +1,329 @@
+//! The gateway behind a web ACL, over loopback: the seed's three rules,
+//! the starter ACL's inserted headers, log fields, counters and samples,
+//! and rate limits shared through a real `redis-server`.
+
+#![allow(clippy::print_stderr)]
+
+mod common;
+
+use std::net::TcpListener as StdListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Setup, Upstream, send};
+
+fn example(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/waf")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+const SEED: &str = r#"
+listen: 127.0.0.1:0
+admin: 127.0.0.1:0
+upstreams:
+  backend: { url: "${UPSTREAM}" }
+routes:
+  - { method: ANY, path: "/{proxy+}", upstream: backend }
+waf:
+  web_acl: seed-web-acl.json
+access_log: access.log
+"#;
+
+#[tokio::test]
+async fn the_seeds_three_rules_block_before_the_upstream() {
+    let upstream = Upstream::start().await;
+    let setup = Setup::new(
+        SEED,
+        &[("seed-web-acl.json", &example("seed-web-acl.json"))],
+    )
+    .var("UPSTREAM", &upstream.url());
+    let running = setup.start().await;
+    let at = running.address;
+
+    let ok = send(at, "GET", "/rides?city=Seattle", &[], "")
+        .await
+        .expect("send");
+    assert_eq!(ok.status, 200, "{}", ok.body);
+
+    let big = send(
+        at,
+        "POST",
+        "/rides",
+        &[("content-type", "text/plain")],
+        "x".repeat(2000),
+    )
+    .await
+    .expect("send");
+    assert_eq!(big.status, 403);
+    assert_eq!(big.body, r#"{"message": "Forbidden"}"#);
+    assert_eq!(big.headers["x-amzn-errortype"], "ForbiddenException");
+
+    for target in [
+        "/rides?id=1%27%20or%20%271%27%3D%271",
+        "/rides/1%20UNION%20SELECT%20password%20FROM%20users--",
+    ] {
+        let attack = send(at, "GET", target, &[], "").await.expect("send");
+        assert_eq!(attack.status, 403, "{target}");
+    }
+    assert_eq!(
+        upstream.seen().len(),
+        1,
+        "only the first request went through"
+    );
+
+    // The rate rule counts only requests that reach it (as in AWS WAF): the
+    // first one so far. The 100th passes, the 101st gets the custom response.
+    for i in 2..=100 {
+        let reply = send(at, "GET", "/rides", &[], "").await.expect("send");
+        assert_eq!(reply.status, 200, "request {i}");
+    }
+    let limited = send(at, "GET", "/rides", &[], "").await.expect("send");
+    assert_eq!(limited.status, 429);
+    assert_eq!(limited.body, r#"{"message": "Too many requests"}"#);
+    assert_eq!(limited.headers["retry-after"], "60");
+    assert_eq!(limited.headers["content-type"], "application/json");
+
+    running.shutdown().await;
+    let log = std::fs::read_to_string(setup.path("access.log")).expect("log");
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    let sqli = &lines[2];
+    assert_eq!(sqli["status"], 403);
+    assert_eq!(sqli["reason"], "WAF_FILTERED");
+    assert_eq!(sqli["waf"]["terminating_rule"], "sqli");
+    assert_eq!(
+        sqli["waf"]["labels"],
+        serde_json::json!(["wild-rydes:sqli"])
+    );
+    assert_eq!(
+        lines.last().expect("line")["waf"]["terminating_rule"],
+        "rate-limit"
+    );
+}
+
+const STARTER: &str = r#"
+listen: 127.0.0.1:0
+admin: 127.0.0.1:0
+upstreams:
+  backend: { url: "${UPSTREAM}" }
+routes:
+  - { method: ANY, path: "/{proxy+}", upstream: backend }
+waf:
+  web_acl: web-acl.json
+  sets: [bad-bots.json]
+access_log: off
+"#;
+
+#[tokio::test]
+async fn counted_rules_insert_headers_and_the_admin_listener_shows_counters_and_samples() {
+    let upstream = Upstream::start().await;
+    let setup = Setup::new(
+        STARTER,
+        &[
+            ("web-acl.json", &example("web-acl.json")),
+            ("bad-bots.json", &example("bad-bots.json")),
+        ],
+    )
+    .var("UPSTREAM", &upstream.url());
+    let running = setup.start().await;
+    let at = running.address;
+    let admin_path = send(at, "GET", "/admin/users", &[], "")
+        .await
+        .expect("send");
+    assert_eq!(admin_path.status, 200);
+    let seen = upstream.seen();
+    assert_eq!(seen[0].headers["x-amzn-waf-suspicious"], "admin-path");
+
+    let xss = send(
+        at,
+        "POST",
+        "/feedback",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        "comment=%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+    )
+    .await
+    .expect("send");
+    assert_eq!(xss.status, 403);
+    let bot = send(at, "GET", "/", &[("user-agent", "Nikto/2.5")], "")
+        .await
+        .expect("send");
+    assert_eq!(bot.status, 403);
+    assert_eq!(upstream.seen().len(), 1);
+
+    let admin = running.admin.expect("admin");
+    let metrics = send(admin, "GET", "/metrics", &[], "")
+        .await
+        .expect("send")
+        .body;
+    for line in [
+        r#"palisade_waf_rule_matches_total{web_acl="starter",rule="admin-paths",action="count"} 1"#,
+        r#"palisade_waf_rule_matches_total{web_acl="starter",rule="xss",action="block"} 1"#,
+        r#"palisade_waf_rule_matches_total{web_acl="starter",rule="bad-bots",action="block"} 1"#,
+        r#"palisade_waf_rule_matches_total{web_acl="starter",rule="Default_Action",action="allow"} 1"#,
+    ] {
+        assert!(metrics.contains(line), "{line} in\n{metrics}");
+    }
+    let sampled = send(admin, "GET", "/waf/sampled", &[], "")
+        .await
+        .expect("send")
+        .json();
+    let samples = sampled["sampled_requests"].as_array().expect("list");
+    assert_eq!(samples.len(), 3);
+    assert_eq!(samples[0]["terminating_rule"], "bad-bots");
+    assert_eq!(samples[1]["terminating_rule"], "xss");
+    assert_eq!(samples[1]["labels"], serde_json::json!(["starter:xss"]));
+    assert_eq!(samples[2]["counted"], serde_json::json!(["admin-paths"]));
+    running.shutdown().await;
+}
+
+/// A `redis-server` on a free loopback port, stopped on drop.
+struct Redis {
+    port: u16,
+    child: Child,
+}
+
+impl Redis {
+    fn start(port: Option<u16>) -> Option<Redis> {
+        let port = port.unwrap_or_else(|| {
+            StdListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .map(|a| a.port())
+                .expect("free port")
+        });
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        let child = match child {
+            Ok(child) => child,
+            Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+                panic!("redis-server: {e}")
+            }
+            Err(e) => {
+                eprintln!("skipped: redis-server cannot start ({e}); .ci/run installs it");
+                return None;
+            }
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not listen");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Some(Redis { port, child })
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const SHARED: &str = r#"
+listen: 127.0.0.1:0
+upstreams:
+  backend: { url: "${UPSTREAM}" }
+routes:
+  - { method: ANY, path: "/{proxy+}", upstream: backend }
+waf:
+  web_acl: acl.json
+  rate_limit_store: "${REDIS}"
+  redis_failure: ${FAILURE}
+access_log: off
+"#;
+
+const LIMITED: &str = r#"{"Name": "shared", "DefaultAction": {"Allow": {}}, "Rules": [
+  {"Name": "limit", "Priority": 0, "Action": {"Block": {}},
+   "Statement": {"RateBasedStatement": {"Limit": 200, "EvaluationWindowSec": 60, "AggregateKeyType": "CONSTANT"}}}]}"#;
+
+#[tokio::test]
+async fn two_gateways_share_one_limit_through_redis_and_follow_redis_failure_while_it_is_gone() {
+    let Some(redis) = Redis::start(None) else {
+        return;
+    };
+    let port = redis.port;
+    let upstream = Upstream::start().await;
+    let url = format!("redis://127.0.0.1:{port}/0");
+    let closed = Setup::new(SHARED, &[("acl.json", LIMITED)])
+        .var("UPSTREAM", &upstream.url())
+        .var("REDIS", &url)
+        .var("FAILURE", "closed");
+    let open = Setup::new(SHARED, &[("acl.json", LIMITED)])
+        .var("UPSTREAM", &upstream.url())
+        .var("REDIS", &url)
+        .var("FAILURE", "open");
+    let a = closed.start().await;
+    let b = open.start().await;
+
+    // 600 requests, alternating, 8 at a time: exactly 200 pass in all.
+    let mut allowed = 0;
+    for round in 0..75 {
+        let replies = futures_join(
+            (0..8)
+                .map(|i| {
+                    let at = if (round + i) % 2 == 0 {
+                        a.address
+                    } else {
+                        b.address
+                    };
+                    tokio::spawn(async move { send(at, "GET", "/x", &[], "").await })
+                })
+                .collect(),
+        )
+        .await;
+        allowed += replies.iter().filter(|s| **s == 200).count();
+    }
+    assert_eq!(allowed, 200, "one shared limit of 200");
+
+    // Redis goes away: the closed gateway blocks, the open one lets through,
+    // and neither waits long.
+    drop(redis);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    let blocked = send(a.address, "GET", "/x", &[], "").await.expect("send");
+    let passed = send(b.address, "GET", "/x", &[], "").await.expect("send");
+    assert_eq!(blocked.status, 403);
+    assert_eq!(passed.status, 200);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // Back (empty): both count again from zero once the pause has passed.
+    let _redis = Redis::start(Some(port)).expect("restart");
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let again = send(a.address, "GET", "/x", &[], "").await.expect("send");
+    assert_eq!(again.status, 200, "{}", again.body);
+    let again = send(b.address, "GET", "/x", &[], "").await.expect("send");
+    assert_eq!(again.status, 200);
+    a.shutdown().await;
+    b.shutdown().await;
+}
+
+async fn futures_join(
+    handles: Vec<tokio::task::JoinHandle<Result<common::Reply, String>>>,
+) -> Vec<u16> {
+    let mut statuses = Vec::new();
+    for handle in handles {
+        let reply = handle.await.expect("task").expect("send");
+        statuses.push(reply.status);
+    }
+    statuses
+}
