@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# WAF throughput benchmark (issue: "WAF"). In one run, wrk (Debian) against,
+# all on loopback and proxying to the same upstream (an nginx answering
+# every request itself):
+#   (b) nginx as a plain reverse proxy,
+#   (m) nginx + ModSecurity v3 + OWASP CRS 3.3 at paranoia level 1,
+#   (p) palisade gateway with examples/waf/web-acl.json (its rate limit
+#       raised out of reach, so every request is inspected and forwarded).
+# The request is the Wild Rydes customization (a JSON body, a query string,
+# browser-like headers), so body, query, header and cookie rules all run.
+# Prints req/s, p99 and CPU per request of each, and the ratios p/b and
+# p/m; goal: p at least 0.8x b. Medians of ROUNDS (default 3) interleaved
+# rounds of DURATION seconds (default 5); CONNECTIONS (64), THREADS (2).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION="${DURATION:-5}"
+ROUNDS="${ROUNDS:-3}"
+CONNECTIONS="${CONNECTIONS:-64}"
+THREADS="${THREADS:-2}"
+WORK="$(mktemp -d)"
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for conf in "$WORK"/nginx-*.conf; do
+    [ -f "$conf" ] && nginx -c "$conf" -s quit 2>/dev/null || true
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+MODULE=/usr/lib/nginx/modules/ngx_http_modsecurity_module.so
+if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null || [ ! -f "$MODULE" ] || [ ! -d /usr/share/modsecurity-crs ]; then
+  echo "installing wrk, nginx, ModSecurity and the CRS..." >&2
+  apt-get install -y wrk nginx libnginx-mod-http-modsecurity modsecurity-crs >&2 \
+    || { apt-get update >&2 && apt-get install -y wrk nginx libnginx-mod-http-modsecurity modsecurity-crs >&2; }
+fi
+source bench/common.sh
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+UPSTREAM_PORT="$(free_port)"; PROXY_PORT="$(free_port)"; MODSEC_PORT="$(free_port)"; GATEWAY_PORT="$(free_port)"
+
+# $1 name, $2 worker processes, $3 main-context lines, $4 http-context lines.
+nginx_conf() {
+  cat > "$WORK/nginx-$1.conf" <<CONF
+$3
+worker_processes $2;
+pid $WORK/nginx-$1.pid;
+error_log $WORK/nginx-$1.error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/body-$1;
+  proxy_temp_path $WORK/proxy-$1;
+  fastcgi_temp_path $WORK/fastcgi-$1;
+  uwsgi_temp_path $WORK/uwsgi-$1;
+  scgi_temp_path $WORK/scgi-$1;
+  upstream backend { server 127.0.0.1:$UPSTREAM_PORT; keepalive 256; }
+  $4
+}
+CONF
+  nginx -c "$WORK/nginx-$1.conf"
+}
+PROXY="location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }"
+nginx_conf upstream 1 "" "server { listen 127.0.0.1:$UPSTREAM_PORT; location / { default_type application/json; return 200 '{\"stored\": true}'; } }"
+nginx_conf proxy auto "" "server { listen 127.0.0.1:$PROXY_PORT; client_max_body_size 10m; $PROXY }"
+cat > "$WORK/modsec.conf" <<CONF
+SecRuleEngine On
+SecRequestBodyAccess On
+SecRequestBodyLimit 13107200
+SecRequestBodyNoFilesLimit 131072
+SecRule REQUEST_HEADERS:Content-Type "application/json" "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
+SecResponseBodyAccess Off
+SecAuditEngine Off
+SecUnicodeMapFile /etc/nginx/unicode.mapping 20127
+SecAction "id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=1"
+Include /etc/modsecurity/crs/crs-setup.conf
+Include /usr/share/modsecurity-crs/rules/*.conf
+CONF
+nginx_conf modsec auto "load_module $MODULE;" "server { listen 127.0.0.1:$MODSEC_PORT; client_max_body_size 10m; modsecurity on; modsecurity_rules_file $WORK/modsec.conf; $PROXY }"
+
+python3 - examples/waf/web-acl.json > "$WORK/web-acl.json" <<'PY'
+import json, sys
+acl = json.load(open(sys.argv[1]))
+for rule in acl["Rules"]:
+    if rule["Name"] == "rate-limit":
+        rule["Statement"]["RateBasedStatement"]["Limit"] = 2000000000
+print(json.dumps(acl))
+PY
+cp examples/waf/bad-bots.json "$WORK/"
+cat > "$WORK/gateway.yaml" <<YAML
+listen: 127.0.0.1:$GATEWAY_PORT
+upstreams: { backend: { url: "http://127.0.0.1:$UPSTREAM_PORT" } }
+routes: [{ method: ANY, path: "/{proxy+}", upstream: backend }]
+waf: { web_acl: web-acl.json, sets: [bad-bots.json] }
+access_log: off
+YAML
+"$PALISADE" -q gateway --no-watch --config "$WORK/gateway.yaml" &
+PIDS+=($!)
+GATEWAY_PID=$!
+
+wait_port() {
+  for _ in $(seq 100); do
+    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),0.1)" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "nothing listens on $1" >&2; exit 2
+}
+for port in "$UPSTREAM_PORT" "$PROXY_PORT" "$MODSEC_PORT" "$GATEWAY_PORT"; do wait_port "$port"; done
+
+BODY="$(tr -d '\n' < examples/wild-rydes/requests/valid.json)"
+cat > "$WORK/post.lua" <<LUA
+wrk.method = "POST"
+wrk.path = "/customizations?ride=42&utm_source=newsletter"
+wrk.body = '$BODY'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+wrk.headers["Referer"] = "https://wildrydes.example.com/customize"
+wrk.headers["Cookie"] = "session=5f1c2a9e; theme=dark"
+LUA
+# Every timed request must be one the upstream answers: check each target.
+for port in "$PROXY_PORT" "$MODSEC_PORT" "$GATEWAY_PORT"; do
+  STATUS="$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -H 'Cookie: session=5f1c2a9e; theme=dark' --data "$BODY" "http://127.0.0.1:$port/customizations?ride=42&utm_source=newsletter")"
+  [ "$STATUS" = 200 ] || { echo "port $port answered $STATUS to the benign request" >&2; exit 2; }
+done
+STATUS="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$GATEWAY_PORT/rides?id=1%27%20or%20%271%27%3D%271")"
+[ "$STATUS" = 403 ] || { echo "palisade answered $STATUS to SQL injection" >&2; exit 2; }
+
+ticks() {
+  local total=0 pid stat
+  for pid in "$@"; do
+    for stat in /proc/"$pid"/task/*/stat; do
+      [ -r "$stat" ] || continue
+      total=$((total + $(awk '{sub(/.*\) /, ""); print $12 + $13}' "$stat")))
+    done
+  done
+  echo "$total"
+}
+load() {
+  local url="$1"; shift
+  local before after
+  before="$(ticks "$@")"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$WORK/post.lua" "$url" > "$WORK/wrk.out"
+  after="$(ticks "$@")"
+  python3 - "$WORK/wrk.out" "$((after - before))" "$(getconf CLK_TCK)" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+ticks, hz = int(sys.argv[2]), int(sys.argv[3])
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+total = int(re.search(r"(\d+) requests in", text).group(1))
+p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", text)
+scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+bad = (int(errors.group(1)) if errors else 0) + (sum(map(int, socket.groups())) if socket else 0)
+print(f"{rps:.0f} {float(p99.group(1)) * scale:.3f} {bad} {ticks / hz * 1e6 / max(total, 1):.1f}")
+PY
+}
+
+echo "wrk: $THREADS threads, $CONNECTIONS connections, ${DURATION}s per target, $ROUNDS rounds" >&2
+: > "$WORK/results"
+for round in $(seq "$ROUNDS"); do
+  echo "b $(load "http://127.0.0.1:$PROXY_PORT" $(pgrep -P "$(cat "$WORK/nginx-proxy.pid")"))" >> "$WORK/results"
+  echo "m $(load "http://127.0.0.1:$MODSEC_PORT" $(pgrep -P "$(cat "$WORK/nginx-modsec.pid")"))" >> "$WORK/results"
+  echo "p $(load "http://127.0.0.1:$GATEWAY_PORT" "$GATEWAY_PID")" >> "$WORK/results"
+  echo "round $round done" >&2
+done
+
+python3 - "$WORK/results" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    target, rps, p99, errors, cpu = line.split()
+    rows.setdefault(target, []).append((float(rps), float(p99), int(errors), float(cpu)))
+med = lambda t, i: statistics.median(r[i] for r in rows[t])
+names = {"b": "(b) nginx reverse proxy", "m": "(m) nginx + ModSecurity + CRS PL1", "p": "(p) palisade, starter web ACL"}
+print(f"{'target (median of ' + str(len(rows['b'])) + ' rounds)':<40} {'req/s':>9} {'p99 ms':>8} {'errors':>7} {'CPU us/req':>11}")
+for t in "bmp":
+    print(f"{names[t]:<40} {med(t, 0):>9.0f} {med(t, 1):>8.2f} {sum(r[2] for r in rows[t]):>7} {med(t, 3):>11.1f}")
+ratios = [p[0] / b[0] for b, p in zip(rows["b"], rows["p"])]
+print(f"throughput p/b: {statistics.median(ratios):.2f}x (goal >= 0.80x; per round: {', '.join(f'{r:.2f}' for r in ratios)})")
+print(f"throughput p/m: {med('p', 0) / med('m', 0):.1f}x; ModSecurity + CRS PL1 / plain nginx: {med('m', 0) / med('b', 0):.3f}x")
+PY
