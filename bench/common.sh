@@ -17,3 +17,51 @@ find_cargo_audit() {
     AUDIT="$BENCH_TOOLS/bin/cargo-audit"
   fi
 }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# Waits until something listens on loopback port $1.
+wait_port() {
+  for _ in $(seq 100); do
+    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),0.1)" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "nothing listens on $1" >&2; exit 2
+}
+
+# CPU time (clock ticks, user + system) of the given processes' threads.
+ticks() {
+  local total=0 pid stat
+  for pid in "$@"; do
+    for stat in /proc/"$pid"/task/*/stat; do
+      [ -r "$stat" ] || continue
+      total=$((total + $(awk '{sub(/.*\) /, ""); print $12 + $13}' "$stat")))
+    done
+  done
+  echo "$total"
+}
+
+# Prints "req/s p99-ms errors cpu-us-per-request" for one wrk run (script
+# $WORK/post.lua; THREADS, CONNECTIONS, DURATION) against $1, charging the CPU
+# time of the processes $2... to it.
+load() {
+  local url="$1"; shift
+  local before after
+  before="$(ticks "$@")"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$WORK/post.lua" "$url" > "$WORK/wrk.out"
+  after="$(ticks "$@")"
+  python3 - "$WORK/wrk.out" "$((after - before))" "$(getconf CLK_TCK)" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+ticks, hz = int(sys.argv[2]), int(sys.argv[3])
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+total = int(re.search(r"(\d+) requests in", text).group(1))
+p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", text)
+scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+bad = (int(errors.group(1)) if errors else 0) + (sum(map(int, socket.groups())) if socket else 0)
+cpu_us = ticks / hz * 1e6 / max(total, 1)
+print(f"{rps:.0f} {float(p99.group(1)) * scale:.3f} {bad} {cpu_us:.1f}")
+PY
+}

@@ -41,7 +41,6 @@ fi
 python3 -c 'import faker' 2>/dev/null || pip install -q faker >&2
 source bench/common.sh
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 UPSTREAM_PORT="$(free_port)"; GATEWAY_PORT="$(free_port)"; PL1_PORT="$(free_port)"; PL2_PORT="$(free_port)"
 
 # $1 name, $2 extra main-context lines, $3 the http-context lines.

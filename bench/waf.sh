@@ -36,7 +36,6 @@ if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null || [ ! -f "$MODU
 fi
 source bench/common.sh
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 UPSTREAM_PORT="$(free_port)"; PROXY_PORT="$(free_port)"; MODSEC_PORT="$(free_port)"; GATEWAY_PORT="$(free_port)"
 
 # $1 name, $2 worker processes, $3 main-context lines, $4 http-context lines.
@@ -98,13 +97,6 @@ YAML
 PIDS+=($!)
 GATEWAY_PID=$!
 
-wait_port() {
-  for _ in $(seq 100); do
-    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),0.1)" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "nothing listens on $1" >&2; exit 2
-}
 for port in "$UPSTREAM_PORT" "$PROXY_PORT" "$MODSEC_PORT" "$GATEWAY_PORT"; do wait_port "$port"; done
 
 BODY="$(tr -d '\n' < examples/wild-rydes/requests/valid.json)"
@@ -125,36 +117,6 @@ done
 STATUS="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$GATEWAY_PORT/rides?id=1%27%20or%20%271%27%3D%271")"
 [ "$STATUS" = 403 ] || { echo "palisade answered $STATUS to SQL injection" >&2; exit 2; }
 
-ticks() {
-  local total=0 pid stat
-  for pid in "$@"; do
-    for stat in /proc/"$pid"/task/*/stat; do
-      [ -r "$stat" ] || continue
-      total=$((total + $(awk '{sub(/.*\) /, ""); print $12 + $13}' "$stat")))
-    done
-  done
-  echo "$total"
-}
-load() {
-  local url="$1"; shift
-  local before after
-  before="$(ticks "$@")"
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$WORK/post.lua" "$url" > "$WORK/wrk.out"
-  after="$(ticks "$@")"
-  python3 - "$WORK/wrk.out" "$((after - before))" "$(getconf CLK_TCK)" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read()
-ticks, hz = int(sys.argv[2]), int(sys.argv[3])
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-total = int(re.search(r"(\d+) requests in", text).group(1))
-p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", text)
-scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
-errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
-bad = (int(errors.group(1)) if errors else 0) + (sum(map(int, socket.groups())) if socket else 0)
-print(f"{rps:.0f} {float(p99.group(1)) * scale:.3f} {bad} {ticks / hz * 1e6 / max(total, 1):.1f}")
-PY
-}
 
 echo "wrk: $THREADS threads, $CONNECTIONS connections, ${DURATION}s per target, $ROUNDS rounds" >&2
 : > "$WORK/results"

@@ -187,15 +187,21 @@ fn custom_response(custom: palisade_waf::Response) -> Response<Body> {
     {
         response.headers_mut().insert(header::CONTENT_TYPE, kind);
     }
-    for (name, value) in custom.headers {
+    set_headers(response.headers_mut(), custom.headers);
+    response
+}
+
+/// Adds configured headers, skipping any that is not a valid header (the
+/// configuration was checked; a value from elsewhere may not be).
+fn set_headers(headers: &mut HeaderMap, pairs: Vec<(String, String)>) {
+    for (name, value) in pairs {
         if let (Ok(n), Ok(v)) = (
             header::HeaderName::from_bytes(name.as_bytes()),
             HeaderValue::from_str(&value),
         ) {
-            response.headers_mut().append(n, v);
+            headers.insert(n, v);
         }
     }
-    response
 }
 
 fn refuse(runtime: &Runtime, refusal: &Refusal, request_id: &str) -> Response<Body> {
@@ -211,14 +217,7 @@ fn refuse(runtime: &Runtime, refusal: &Refusal, request_id: &str) -> Response<Bo
     let mut response = Response::new(Either::Left(Full::new(Bytes::from(rendered.body))));
     *response.status_mut() =
         StatusCode::from_u16(rendered.status).unwrap_or(StatusCode::BAD_REQUEST);
-    for (name, value) in rendered.headers {
-        if let (Ok(n), Ok(v)) = (
-            header::HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(&value),
-        ) {
-            response.headers_mut().insert(n, v);
-        }
-    }
+    set_headers(response.headers_mut(), rendered.headers);
     response
 }
 
@@ -280,16 +279,7 @@ async fn pipeline(
                 outcome.refused = Some(ResponseType::WafFiltered);
                 return Ok(custom_response(custom));
             }
-            Decision::Allow => {
-                for (name, value) in verdict.inserted_headers {
-                    if let (Ok(n), Ok(v)) = (
-                        header::HeaderName::from_bytes(name.as_bytes()),
-                        HeaderValue::from_str(&value),
-                    ) {
-                        parts.headers.insert(n, v);
-                    }
-                }
-            }
+            Decision::Allow => set_headers(&mut parts.headers, verdict.inserted_headers),
         }
     }
     let Some((index, params)) =
