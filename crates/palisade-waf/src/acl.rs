@@ -311,7 +311,46 @@ pub struct RateBased {
     #[serde(rename = "ForwardedIPConfig")]
     pub forwarded_ip_config: Option<ForwardedIp>,
     #[serde(default)]
-    pub custom_keys: Vec<Value>,
+    pub custom_keys: Vec<CustomKey>,
+}
+
+/// One part of a rate-based rule's CUSTOM_KEYS aggregation key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum CustomKey {
+    Header(NamedKey),
+    Cookie(NamedKey),
+    QueryArgument(NamedKey),
+    QueryString(TransformedKey),
+    UriPath(TransformedKey),
+    #[serde(rename = "HTTPMethod")]
+    HttpMethod(Empty),
+    #[serde(rename = "ForwardedIP")]
+    ForwardedIp(Empty),
+    #[serde(rename = "IP")]
+    Ip(Empty),
+    LabelNamespace(LabelNamespace),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct NamedKey {
+    pub name: String,
+    #[serde(deserialize_with = "by_priority")]
+    pub text_transformations: Vec<TextTransformation>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct TransformedKey {
+    #[serde(deserialize_with = "by_priority")]
+    pub text_transformations: Vec<TextTransformation>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct LabelNamespace {
+    pub namespace: String,
 }
 
 fn default_window() -> u64 {

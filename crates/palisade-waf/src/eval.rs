@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use memchr::memmem;
 
 use crate::acl::{
-    Action, AggregateKey, Comparison, CustomResponse, Fallback, FieldToMatch, ForwardedIp,
-    LabelScope, NamedValue, Position, Sensitivity, Statement, WebAcl,
+    Action, AggregateKey, Comparison, CustomKey, CustomResponse, Fallback, FieldToMatch,
+    ForwardedIp, LabelScope, NamedValue, Position, Sensitivity, Statement, WebAcl,
 };
 use crate::inspect::{Component, WafRequest};
 use crate::rate::MemoryLimiter;
@@ -59,6 +59,7 @@ enum Check {
         window: Duration,
         limiter: Arc<MemoryLimiter>,
         key: AggregateKey,
+        custom: Vec<CustomKey>,
         forwarded: Option<ForwardedIp>,
         scope_down: Option<Box<Check>>,
     },
@@ -166,8 +167,17 @@ fn compile(statement: &Statement, sets: &Sets) -> Result<Check, String> {
                     s.evaluation_window_sec
                 ));
             }
-            if s.aggregate_key_type == AggregateKey::CustomKeys {
-                return Err(not_yet("RateBasedStatement with CUSTOM_KEYS"));
+            match (s.aggregate_key_type, s.custom_keys.len()) {
+                (AggregateKey::CustomKeys, 1..=5) => {}
+                (AggregateKey::CustomKeys, _) => {
+                    return Err("CUSTOM_KEYS needs 1 to 5 CustomKeys".to_string());
+                }
+                (_, 0) => {}
+                (_, _) => {
+                    return Err(
+                        "CustomKeys are only read with AggregateKeyType CUSTOM_KEYS".to_string()
+                    );
+                }
             }
             Check::Rate {
                 limit: s.limit,
@@ -177,6 +187,7 @@ fn compile(statement: &Statement, sets: &Sets) -> Result<Check, String> {
                     Duration::from_secs(s.evaluation_window_sec),
                 )),
                 key: s.aggregate_key_type,
+                custom: s.custom_keys.clone(),
                 forwarded: s.forwarded_ip_config.clone(),
                 scope_down: match &s.scope_down_statement {
                     Some(Statement::RateBasedStatement(_)) => {
@@ -325,6 +336,7 @@ impl Check {
     ) -> Result<String, bool> {
         let Check::Rate {
             key,
+            custom,
             forwarded,
             scope_down,
             ..
@@ -339,33 +351,102 @@ impl Check {
         {
             return Err(false);
         }
+        let forwarded_ip = || {
+            let header = forwarded
+                .as_ref()
+                .map_or("x-forwarded-for", |f| f.header_name.as_str());
+            request
+                .headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(header))
+                .and_then(|(_, v)| v.split(',').next())
+                .and_then(|a| a.trim().parse::<IpAddr>().ok())
+        };
         Ok(match key {
             AggregateKey::Constant => String::new(),
-            AggregateKey::ForwardedIp => {
-                let header = forwarded
-                    .as_ref()
-                    .map_or("x-forwarded-for", |f| f.header_name.as_str());
-                let first = request
-                    .headers
-                    .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(header))
-                    .and_then(|(_, v)| v.split(',').next())
-                    .and_then(|a| a.trim().parse::<IpAddr>().ok());
-                match first {
-                    Some(ip) => ip.to_string(),
-                    None => {
-                        return Err(forwarded
-                            .as_ref()
-                            .is_some_and(|f| f.fallback_behavior == Fallback::Match));
-                    }
+            AggregateKey::ForwardedIp => match forwarded_ip() {
+                Some(ip) => ip.to_string(),
+                None => {
+                    return Err(forwarded
+                        .as_ref()
+                        .is_some_and(|f| f.fallback_behavior == Fallback::Match));
                 }
-            }
-            _ => request
+            },
+            AggregateKey::Ip => request
                 .client_ip
                 .map(|ip| ip.to_string())
                 .unwrap_or_default(),
+            // A request without one of the parts is not rate limited, as in
+            // AWS WAF.
+            AggregateKey::CustomKeys => {
+                let mut parts = Vec::with_capacity(custom.len());
+                for part in custom {
+                    parts.push(custom_part(part, request, labels, forwarded_ip).ok_or(false)?);
+                }
+                parts.join("\u{1f}")
+            }
         })
     }
+}
+
+/// One part of a CUSTOM_KEYS aggregation key, `None` when the request
+/// lacks it.
+fn custom_part(
+    part: &CustomKey,
+    request: &WafRequest<'_>,
+    labels: &[String],
+    forwarded_ip: impl Fn() -> Option<IpAddr>,
+) -> Option<String> {
+    let transformed = |value: &str, list: &[crate::acl::TextTransformation]| {
+        let transforms: Vec<Transform> = list.iter().map(|t| t.kind).collect();
+        String::from_utf8_lossy(&apply_all(value.as_bytes(), &transforms)).into_owned()
+    };
+    let query_arg = |name: &str| {
+        request
+            .query
+            .split('&')
+            .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    };
+    let cookie = |name: &str| {
+        request
+            .headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("cookie"))
+            .flat_map(|(_, v)| v.split(';'))
+            .filter_map(|c| c.trim().split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v)
+    };
+    Some(match part {
+        CustomKey::Header(h) => transformed(
+            request
+                .headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(&h.name))?
+                .1,
+            &h.text_transformations,
+        ),
+        CustomKey::Cookie(c) => transformed(cookie(&c.name)?, &c.text_transformations),
+        CustomKey::QueryArgument(q) => transformed(query_arg(&q.name)?, &q.text_transformations),
+        CustomKey::QueryString(_) if request.query.is_empty() => return None,
+        CustomKey::QueryString(q) => transformed(request.query, &q.text_transformations),
+        CustomKey::UriPath(p) => transformed(request.uri_path, &p.text_transformations),
+        CustomKey::HttpMethod(_) => request.method.to_string(),
+        CustomKey::Ip(_) => request.client_ip?.to_string(),
+        CustomKey::ForwardedIp(_) => forwarded_ip()?.to_string(),
+        CustomKey::LabelNamespace(ns) => {
+            let names: Vec<&str> = labels
+                .iter()
+                .filter_map(|l| l.strip_prefix(ns.namespace.as_str()))
+                .collect();
+            if names.is_empty() {
+                return None;
+            }
+            names.join(",")
+        }
+    })
 }
 
 /// A rate-limit counter shared by gateway replicas (Redis).
@@ -823,5 +904,64 @@ mod tests {
             Decision::Allow,
             "allowed again after the window"
         );
+    }
+
+    #[test]
+    fn custom_keys_count_each_combination_and_skip_requests_missing_a_part() {
+        let acl = r#"{"Name": "a", "DefaultAction": {"Allow": {}}, "Rules": [
+          {"Name": "tier", "Priority": 0, "Action": {"Count": {}}, "RuleLabels": [{"Name": "tier:free"}],
+           "Statement": {"ByteMatchStatement": {"SearchString": "free", "PositionalConstraint": "EXACTLY",
+              "FieldToMatch": {"SingleQueryArgument": {"Name": "plan"}}, "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}}},
+          {"Name": "per-key", "Priority": 1, "Action": {"Block": {}},
+           "Statement": {"RateBasedStatement": {"Limit": 2, "EvaluationWindowSec": 60, "AggregateKeyType": "CUSTOM_KEYS",
+              "CustomKeys": [
+                {"Header": {"Name": "x-api-key", "TextTransformations": [{"Priority": 0, "Type": "LOWERCASE"}]}},
+                {"HTTPMethod": {}},
+                {"LabelNamespace": {"Namespace": "tier:"}}]}}}]}"#;
+        let acl = WebAcl::parse(acl, "acl.json").unwrap_or_else(|e| panic!("{e}"));
+        let evaluator = Evaluator::new(acl, &Sets::default()).unwrap_or_else(|e| panic!("{e}"));
+        let start = Instant::now();
+        let send = |key: Option<&'static str>, method: &'static str, at: u64| {
+            let mut r = request(method, "/", "plan=free", "curl", b"");
+            if let Some(key) = key {
+                r.headers.push(("X-Api-Key", key));
+            }
+            evaluator
+                .evaluate_at(&r, start + Duration::from_millis(at))
+                .terminating_rule
+        };
+        assert_eq!(send(Some("ABC"), "GET", 1), None);
+        assert_eq!(send(Some("abc"), "GET", 2), None, "LOWERCASE makes one key");
+        assert_eq!(send(Some("abc"), "GET", 3).as_deref(), Some("per-key"));
+        assert_eq!(
+            send(Some("abc"), "POST", 4),
+            None,
+            "another method, another key"
+        );
+        assert_eq!(send(Some("xyz"), "GET", 5), None);
+        for at in 6..10 {
+            assert_eq!(send(None, "GET", at), None, "no key header: not limited");
+        }
+        let mut unlabelled = request("GET", "/", "plan=paid", "curl", b"");
+        unlabelled.headers.push(("X-Api-Key", "abc"));
+        let verdict = evaluator.evaluate_at(&unlabelled, start + Duration::from_millis(11));
+        assert_eq!(verdict.terminating_rule, None, "no label in the namespace");
+
+        let wrong = r#"{"Name": "a", "DefaultAction": {"Allow": {}}, "Rules": [{"Name": "r", "Priority": 0, "Action": {"Block": {}},
+          "Statement": {"RateBasedStatement": {"Limit": 2, "AggregateKeyType": "IP", "CustomKeys": [{"HTTPMethod": {}}]}}}]}"#;
+        let acl = WebAcl::parse(wrong, "acl.json").unwrap_or_else(|e| panic!("{e}"));
+        let err = Evaluator::new(acl, &Sets::default())
+            .err()
+            .unwrap_or_default();
+        assert!(
+            err.contains("rule \"r\": CustomKeys are only read with"),
+            "{err}"
+        );
+        let unknown = wrong.replace("HTTPMethod", "JA3Fingerprint");
+        let err = WebAcl::parse(&unknown, "acl.json")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("JA3Fingerprint"), "{err}");
     }
 }
