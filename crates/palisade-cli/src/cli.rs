@@ -89,6 +89,9 @@ pub struct WafTestArgs {
     /// IP set and regex pattern set JSON files the web ACL references by ARN
     #[arg(long = "sets", value_name = "FILE", num_args = 1..)]
     pub sets: Vec<PathBuf>,
+    /// A MaxMind-format country database (e.g. GeoLite2-Country.mmdb) for GeoMatch statements
+    #[arg(long, value_name = "FILE")]
+    pub geo_database: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -144,7 +144,13 @@ pub(crate) fn section(
     watched: &mut Vec<PathBuf>,
     reader: &mut Reader,
 ) -> Option<Waf> {
-    const KNOWN: &[&str] = &["web_acl", "sets", "rate_limit_store", "redis_failure"];
+    const KNOWN: &[&str] = &[
+        "web_acl",
+        "sets",
+        "geo_database",
+        "rate_limit_store",
+        "redis_failure",
+    ];
     let map = reader.object(value, "/waf", Some(KNOWN))?;
     let Some(acl_value) = map.get("web_acl") else {
         reader.problem("/waf", "missing web_acl (an AWS WAF web ACL JSON file)");
@@ -167,6 +173,19 @@ pub(crate) fn section(
                     reader.problem(&format!("/waf/sets/{i}"), e);
                     sets_ok = false;
                 }
+            }
+        }
+    }
+    if let Some(v) = map.get("geo_database")
+        && let Some(file) = reader.string(v, "/waf/geo_database")
+    {
+        let geo_path = base.join(file);
+        watched.push(geo_path.clone());
+        match palisade_waf::geo::GeoDb::open(&geo_path) {
+            Ok(db) => sets.geo = Some(Arc::new(db)),
+            Err(e) => {
+                reader.problem("/waf/geo_database", e);
+                sets_ok = false;
             }
         }
     }

@@ -327,3 +327,55 @@ async fn futures_join(
     }
     statuses
 }
+
+const GEO: &str = r#"
+listen: 127.0.0.1:0
+upstreams:
+  backend: { url: "${UPSTREAM}" }
+routes:
+  - { method: ANY, path: "/{proxy+}", upstream: backend }
+waf:
+  web_acl: acl.json
+  geo_database: "${GEO}"
+access_log: off
+"#;
+
+const GEO_ACL: &str = r#"{"Name": "geo", "DefaultAction": {"Allow": {}}, "Rules": [
+  {"Name": "not-here", "Priority": 0, "Action": {"Block": {"CustomResponse": {"ResponseCode": 451}}},
+   "Statement": {"GeoMatchStatement": {"CountryCodes": ["AU"], "ForwardedIPConfig":
+     {"HeaderName": "X-Forwarded-For", "FallbackBehavior": "NO_MATCH"}}}}]}"#;
+
+#[tokio::test]
+async fn geo_match_reads_the_configured_country_database() {
+    let upstream = Upstream::start().await;
+    let geo = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../palisade-waf/tests/fixtures/geo-country.mmdb");
+    let setup = Setup::new(GEO, &[("acl.json", GEO_ACL)])
+        .var("UPSTREAM", &upstream.url())
+        .var("GEO", &geo.display().to_string());
+    let running = setup.start().await;
+    let at = running.address;
+    let australia = send(at, "GET", "/x", &[("x-forwarded-for", "203.0.113.8")], "")
+        .await
+        .expect("send");
+    assert_eq!(australia.status, 451);
+    let america = send(at, "GET", "/x", &[("x-forwarded-for", "198.51.100.8")], "")
+        .await
+        .expect("send");
+    assert_eq!(america.status, 200);
+    let none = send(at, "GET", "/x", &[], "").await.expect("send");
+    assert_eq!(none.status, 200);
+    running.shutdown().await;
+
+    let missing = Setup::new(GEO, &[("acl.json", GEO_ACL)])
+        .var("UPSTREAM", &upstream.url())
+        .var("GEO", "/nonexistent/GeoLite2-Country.mmdb");
+    let err = palisade_gateway::Config::load(&missing.config, &|name| {
+        missing.variables.get(name).cloned()
+    })
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
+    assert!(err.contains("#/waf/geo_database"), "{err}");
+    assert!(err.contains("GeoLite2-Country.mmdb"), "{err}");
+}

@@ -54,6 +54,11 @@ enum Check {
         set: IpSet,
         forwarded: Option<ForwardedIp>,
     },
+    Geo {
+        codes: Vec<String>,
+        forwarded: Option<ForwardedIp>,
+        db: Arc<crate::geo::GeoDb>,
+    },
     Rate {
         limit: u64,
         window: Duration,
@@ -207,16 +212,30 @@ fn compile(statement: &Statement, sets: &Sets) -> Result<Check, String> {
             field: s.field_to_match.clone(),
             transforms: transforms(&s.text_transformations),
         },
-        Statement::GeoMatchStatement(_) => return Err(not_yet("GeoMatchStatement")),
+        Statement::GeoMatchStatement(s) => {
+            let db = sets.geo.clone().ok_or(
+                "GeoMatchStatement needs a country database (waf: geo_database, or --geo-database)",
+            )?;
+            if let Some(bad) = s
+                .country_codes
+                .iter()
+                .find(|c| c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()))
+            {
+                return Err(format!(
+                    "CountryCodes: {bad:?} is not an ISO 3166-1 alpha-2 code such as US"
+                ));
+            }
+            Check::Geo {
+                codes: s.country_codes.clone(),
+                forwarded: s.forwarded_ip_config.clone(),
+                db,
+            }
+        }
     })
 }
 
 /// AWS allows a rate-based statement only as a rule's own statement.
 const NESTED_RATE: &str = "a RateBasedStatement can only be a rule's top-level statement";
-
-fn not_yet(what: &str) -> String {
-    format!("{what} is not evaluated by this version of palisade yet")
-}
 
 fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
@@ -312,6 +331,29 @@ impl Check {
                     }
                 }
             },
+            Check::Geo {
+                codes,
+                forwarded,
+                db,
+            } => {
+                let ip = match forwarded {
+                    None => request.client_ip,
+                    Some(config) => {
+                        let first = request
+                            .headers
+                            .iter()
+                            .find(|(k, _)| k.eq_ignore_ascii_case(&config.header_name))
+                            .and_then(|(_, v)| v.split(',').next())
+                            .and_then(|a| a.trim().parse::<IpAddr>().ok());
+                        match first {
+                            Some(ip) => Some(ip),
+                            None => return config.fallback_behavior == Fallback::Match,
+                        }
+                    }
+                };
+                ip.and_then(|ip| db.country(ip))
+                    .is_some_and(|country| codes.iter().any(|c| *c == country))
+            }
             Check::Label { scope, key } => labels.iter().any(|label| match scope {
                 LabelScope::Label => label == key,
                 LabelScope::Namespace => label.starts_with(key.as_str()),
@@ -773,17 +815,60 @@ mod tests {
     }
 
     #[test]
-    fn statements_not_evaluated_yet_are_refused_by_name() {
-        let geo = r#"{"Name": "a", "DefaultAction": {"Allow": {}}, "Rules": [{"Name": "geo", "Priority": 0, "Action": {"Block": {}},
-          "Statement": {"GeoMatchStatement": {"CountryCodes": ["XX"]}}}]}"#;
+    fn geo_match_looks_up_the_client_or_forwarded_address() {
+        let geo = r#"{"Name": "a", "DefaultAction": {"Allow": {}}, "Rules": [
+          {"Name": "geo", "Priority": 0, "Action": {"Block": {}},
+           "Statement": {"GeoMatchStatement": {"CountryCodes": ["AU", "FR"]}}},
+          {"Name": "geo-forwarded", "Priority": 1, "Action": {"Block": {}},
+           "Statement": {"GeoMatchStatement": {"CountryCodes": ["DE"], "ForwardedIPConfig":
+             {"HeaderName": "X-Forwarded-For", "FallbackBehavior": "MATCH"}}}}]}"#;
         let acl = WebAcl::parse(geo, "acl.json").unwrap_or_else(|e| panic!("{e}"));
-        let err = Evaluator::new(acl, &Sets::default())
+        let err = Evaluator::new(acl.clone(), &Sets::default())
             .err()
             .unwrap_or_default();
         assert!(
-            err.contains("rule \"geo\": GeoMatchStatement is not evaluated"),
+            err.contains("rule \"geo\": GeoMatchStatement needs a country database"),
             "{err}"
         );
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/geo-country.mmdb");
+        let sets = Sets {
+            geo: Some(Arc::new(
+                crate::geo::GeoDb::open(&path).unwrap_or_else(|e| panic!("{e}")),
+            )),
+            ..Sets::default()
+        };
+        let evaluator = Evaluator::new(acl, &sets).unwrap_or_else(|e| panic!("{e}"));
+        let rule = |client: &str, forwarded: Option<&'static str>| {
+            let mut r = request("GET", "/", "", "curl", b"");
+            r.client_ip = client.parse().ok();
+            if let Some(f) = forwarded {
+                r.headers.push(("X-Forwarded-For", f));
+            }
+            evaluator.evaluate(&r).terminating_rule
+        };
+        assert_eq!(
+            rule("203.0.113.5", Some("198.51.100.1")).as_deref(),
+            Some("geo")
+        );
+        assert_eq!(
+            rule("2001:db8::7", Some("198.51.100.1")).as_deref(),
+            Some("geo")
+        );
+        assert_eq!(rule("198.51.100.5", Some("198.51.100.1")), None);
+        assert_eq!(
+            rule("198.51.100.5", Some("192.0.2.44, 203.0.113.1")).as_deref(),
+            Some("geo-forwarded")
+        );
+        assert_eq!(
+            rule("198.51.100.5", Some("not-an-address")).as_deref(),
+            Some("geo-forwarded"),
+            "fallback MATCH"
+        );
+        let lower = geo.replace("\"AU\"", "\"au\"");
+        let acl = WebAcl::parse(&lower, "acl.json").unwrap_or_else(|e| panic!("{e}"));
+        let err = Evaluator::new(acl, &sets).err().unwrap_or_default();
+        assert!(err.contains("\"au\" is not an ISO 3166-1"), "{err}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub mod acl;
 pub mod cases;
 pub mod eval;
+pub mod geo;
 pub mod inspect;
 pub mod rate;
 #[cfg(feature = "redis")]

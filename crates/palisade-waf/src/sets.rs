@@ -155,6 +155,8 @@ pub enum Set {
 pub struct Sets {
     pub ip: Vec<IpSet>,
     pub regex: Vec<RegexSet>,
+    /// The country database GeoMatch statements look addresses up in.
+    pub geo: Option<std::sync::Arc<crate::geo::GeoDb>>,
 }
 
 impl Sets {

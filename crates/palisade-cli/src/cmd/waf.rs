@@ -31,9 +31,15 @@ pub fn test(out: &Out, args: &WafTestArgs) -> CmdResult {
         let set = parse_set(&read(file)?, &file.display().to_string()).map_err(Failure::new)?;
         sets.add(set);
     }
+    if let Some(file) = &args.geo_database {
+        sets.geo = Some(std::sync::Arc::new(
+            palisade_waf::geo::GeoDb::open(file).map_err(Failure::new)?,
+        ));
+    }
     let evaluator = Evaluator::new(acl, &sets).map_err(|e| {
-        Failure::new(format!("{}: {e}", args.web_acl.display()))
-            .hint("IP sets and regex pattern sets are given with --sets FILE...")
+        Failure::new(format!("{}: {e}", args.web_acl.display())).hint(
+            "IP sets and regex pattern sets are given with --sets FILE..., a country database with --geo-database FILE",
+        )
     })?;
     let cases = parse_cases(&read(&args.requests)?, &args.requests.display().to_string())
         .map_err(|e| Failure::new(e.to_string()))?;
