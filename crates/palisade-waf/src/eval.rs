@@ -352,7 +352,7 @@ impl Check {
                     }
                 };
                 ip.and_then(|ip| db.country(ip))
-                    .is_some_and(|country| codes.iter().any(|c| *c == country))
+                    .is_some_and(|country| codes.contains(&country))
             }
             Check::Label { scope, key } => labels.iter().any(|label| match scope {
                 LabelScope::Label => label == key,
