@@ -177,7 +177,7 @@ impl Shared {
 
     /// Loads the file again; the running configuration stays on failure.
     fn reload(&self) -> Result<(), Error> {
-        let config = match Config::load(&self.file, &*self.variables) {
+        let mut config = match Config::load(&self.file, &*self.variables) {
             Ok(c) => c,
             Err(e) => {
                 self.metrics.reloads_failed.fetch_add(1, Ordering::Relaxed);
@@ -200,6 +200,11 @@ impl Shared {
                 Level::Warn,
                 "access_log changes only on restart".to_string(),
             );
+        }
+        // In-memory rate counters of unchanged rate-based rules carry over,
+        // so a reload is not a way around a limit.
+        if let (Some(new), Some(previous)) = (&mut config.waf, &old.config.waf) {
+            new.evaluator.keep_counters_of(&previous.evaluator);
         }
         let routes = config.routes.len();
         let runtime = Arc::new(Runtime::new(config, &self.metrics));

@@ -379,3 +379,26 @@ async fn geo_match_reads_the_configured_country_database() {
     assert!(err.contains("#/waf/geo_database"), "{err}");
     assert!(err.contains("GeoLite2-Country.mmdb"), "{err}");
 }
+
+#[tokio::test]
+async fn a_reload_keeps_in_memory_rate_counters() {
+    let upstream = Upstream::start().await;
+    let acl = LIMITED.replace("\"Limit\": 200", "\"Limit\": 3");
+    let config = SHARED
+        .replace("  rate_limit_store: \"${REDIS}\"\n", "")
+        .replace("  redis_failure: ${FAILURE}\n", "");
+    let setup = Setup::new(&config, &[("acl.json", &acl)]).var("UPSTREAM", &upstream.url());
+    let running = setup.start().await;
+    for _ in 0..3 {
+        let reply = send(running.address, "GET", "/x", &[], "")
+            .await
+            .expect("send");
+        assert_eq!(reply.status, 200);
+    }
+    running.reload().expect("reload");
+    let after = send(running.address, "GET", "/x", &[], "")
+        .await
+        .expect("send");
+    assert_eq!(after.status, 403, "the fourth request, after a reload");
+    running.shutdown().await;
+}

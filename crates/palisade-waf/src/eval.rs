@@ -570,6 +570,42 @@ impl Evaluator {
         Ok(Evaluator { acl, checks })
     }
 
+    /// Takes over the in-memory counters of `previous`'s rate-based rules
+    /// that have the same name and the same counting (limit, window,
+    /// aggregation): a reloaded web ACL does not forget who is over a
+    /// limit. Counters of changed or removed rules start again.
+    pub fn keep_counters_of(&mut self, previous: &Evaluator) {
+        let counting = |check: &Check| match check {
+            Check::Rate {
+                limit,
+                window,
+                key,
+                custom,
+                forwarded,
+                ..
+            } => Some(format!(
+                "{limit}/{window:?}/{key:?}/{custom:?}/{forwarded:?}"
+            )),
+            _ => None,
+        };
+        for (rule, check) in self.acl.rules.iter().zip(self.checks.iter_mut()) {
+            let Some(mine) = counting(check) else {
+                continue;
+            };
+            let old = previous
+                .acl
+                .rules
+                .iter()
+                .zip(&previous.checks)
+                .find(|(r, c)| r.name == rule.name && counting(c).as_ref() == Some(&mine));
+            if let (Some((_, Check::Rate { limiter: kept, .. })), Check::Rate { limiter, .. }) =
+                (old, check)
+            {
+                *limiter = kept.clone();
+            }
+        }
+    }
+
     fn response(&self, custom: Option<&CustomResponse>) -> Option<Response> {
         let custom = custom?;
         let body = custom
@@ -1048,5 +1084,30 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(err.contains("JA3Fingerprint"), "{err}");
+    }
+
+    #[test]
+    fn reloaded_rules_keep_their_counters_unless_their_counting_changed() {
+        let acl = |limit: u32| {
+            let text = format!(
+                r#"{{"Name": "a", "DefaultAction": {{"Allow": {{}}}}, "Rules": [{{"Name": "rate", "Priority": 0,
+                  "Action": {{"Block": {{}}}},
+                  "Statement": {{"RateBasedStatement": {{"Limit": {limit}, "EvaluationWindowSec": 60, "AggregateKeyType": "CONSTANT"}}}}}}]}}"#
+            );
+            let acl = WebAcl::parse(&text, "acl.json").unwrap_or_else(|e| panic!("{e}"));
+            Evaluator::new(acl, &Sets::default()).unwrap_or_else(|e| panic!("{e}"))
+        };
+        let r = request("GET", "/", "", "curl", b"");
+        let first = acl(2);
+        let now = Instant::now();
+        for _ in 0..2 {
+            assert_eq!(first.evaluate_at(&r, now).decision, Decision::Allow);
+        }
+        let mut same = acl(2);
+        same.keep_counters_of(&first);
+        assert_eq!(same.evaluate_at(&r, now).decision, Decision::Block(None));
+        let mut raised = acl(5);
+        raised.keep_counters_of(&first);
+        assert_eq!(raised.evaluate_at(&r, now).decision, Decision::Allow);
     }
 }
