@@ -126,7 +126,8 @@ def lines(pattern, encoded):
             if not raw or raw.startswith(b"#"):
                 continue
             text = raw.decode("utf-8", "replace")
-            out.append(urllib.parse.unquote(text) if encoded else text)
+            # libinjection's files are form-encoded: `+` is a space.
+            out.append(urllib.parse.unquote_plus(text) if encoded else text)
     return out
 
 rng = random.Random(seed)
@@ -137,11 +138,20 @@ sets = {
     "xss": draw(lines(f"{data}/libinjection/xss-*.txt", True) + lines(f"{data}/payloadsallthethings/xss/*.txt", False)),
     "benign": lines(f"{data}/libinjection/false_positives.txt", True) + [l.rstrip("\n") for l in open(benign_file)],
 }
-placements = {
-    "query": lambda v: ("GET", "/search?q=" + urllib.parse.quote(v, safe=""), None, {}),
-    "json": lambda v: ("POST", "/submit", json.dumps({"q": v}).encode(), {"Content-Type": "application/json"}),
-    "form": lambda v: ("POST", "/submit", ("q=" + urllib.parse.quote_plus(v)).encode(), {"Content-Type": "application/x-www-form-urlencoded"}),
+# What a browser sends: CRS scores requests without these (or with an IP
+# address as Host), which would block benign requests for their form.
+BROWSER = {
+    "Host": "app.example.com",
+    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "en-US,en;q=0.5",
 }
+placements = {
+    "query": lambda v: ("GET", "/search?q=" + urllib.parse.quote(v, safe=""), None, dict(BROWSER)),
+    "json": lambda v: ("POST", "/submit", json.dumps({"q": v}).encode(), {**BROWSER, "Content-Type": "application/json"}),
+    "form": lambda v: ("POST", "/submit", ("q=" + urllib.parse.quote_plus(v)).encode(), {**BROWSER, "Content-Type": "application/x-www-form-urlencoded"}),
+}
+misses = os.environ.get("MISSES")
 
 def run(port):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -158,8 +168,9 @@ def run(port):
     result = {}
     for kind, values in sets.items():
         for name, place in placements.items():
-            blocked = sum(send(*place(v)) == 403 for v in values)
-            result[(kind, name)] = blocked / len(values)
+            verdicts = [send(*place(v)) == 403 for v in values]
+            result[(kind, name)] = sum(verdicts) / len(values)
+            result[(kind, name, "each")] = verdicts
     return result
 
 results = {}
@@ -168,6 +179,15 @@ for system, port in ports.items():
     results[system] = run(port)
     print(f"{system}: {time.time() - started:.0f} s", file=sys.stderr)
 
+if misses:
+    # Where palisade and CRS PL2 disagree (query placement), for study.
+    os.makedirs(misses, exist_ok=True)
+    for kind, values in sets.items():
+        ours, theirs = results["palisade"][(kind, "query", "each")], results["CRS PL2"][(kind, "query", "each")]
+        with open(f"{misses}/{kind}-palisade-only.txt", "w") as f:
+            f.writelines(v + "\n" for v, a, b in zip(values, ours, theirs) if a and not b)
+        with open(f"{misses}/{kind}-crs-pl2-only.txt", "w") as f:
+            f.writelines(v + "\n" for v, a, b in zip(values, ours, theirs) if b and not a)
 print(f"payloads: sqli {len(sets['sqli'])}, xss {len(sets['xss'])}, benign {len(sets['benign'])}; each in a query parameter, a JSON body value and a form body")
 print(f"{'':<10} {'':<7}" + "".join(f"{s:>12}" for s in ports))
 for kind, label in (("sqli", "TP"), ("xss", "TP"), ("benign", "FP")):

