@@ -201,6 +201,9 @@ fn classify(word: &[u8], called: bool) -> Word {
             ];
             if catalog.iter().any(|c| lower.starts_with(c)) {
                 Word::Catalog
+            } else if lower.starts_with(b"xp_") || lower.starts_with(b"sp_") {
+                // SQL Server's extended and system procedures.
+                Word::Danger
             } else {
                 Word::Name
             }
@@ -224,7 +227,7 @@ fn classify(word: &[u8], called: bool) -> Word {
         | b"xmltype" | b"unicode" | b"is_srvrolemember" | b"has_dbaccess" | b"quotename"
         | b"object_id" | b"object_name" | b"col_name" | b"table_name" | b"string_agg"
         | b"listagg" | b"wm_concat" | b"rawtohex" | b"to_char" | b"chr_" | b"mysql" | b"rownum"
-        | b"hextoraw" | b"decode" => Word::SqlFunc,
+        | b"hextoraw" | b"decode" | b"binary" => Word::SqlFunc,
         _ => Word::Call,
     }
 }
@@ -782,9 +785,15 @@ fn breakout(code: &[Kind], comment_after: &[bool], quote: Option<u8>, high: bool
     let Some(next) = at(i) else {
         // `admin'--`, `1)--`, `417652-- `: the rest of the query is cut off.
         let last = i - 1;
+        let sqlish = code[..i].iter().any(|k| {
+            matches!(
+                k,
+                Kind::Var { .. } | Kind::Logic | Kind::Str { .. } | Kind::Cmp
+            )
+        });
         return commented(last)
             && (quote.is_some() || closed_parens > 0 || !worded)
-            && (i == 1 || has_sql_call(&code[..i]) || quote.is_some() || high);
+            && (i == 1 || has_sql_call(&code[..i]) || sqlish || quote.is_some() || high);
     };
     match next {
         Kind::Semi => {
