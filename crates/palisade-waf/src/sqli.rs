@@ -31,8 +31,12 @@ enum Kind {
     Var {
         system: bool,
     },
-    /// A comparison: `=`, `<>`, `!=`, `<`, `>`, `<=`, `>=`, `<=>`.
-    Cmp,
+    /// A comparison: `=`, `<>`, `!=`, `<`, `>`, `<=`, `>=`, `<=>`; `eq` for
+    /// the ones with `=` or `<>` (equality tests, which injected conditions
+    /// use; `1 < 2` is as often arithmetic prose).
+    Cmp {
+        eq: bool,
+    },
     /// The word comparisons LIKE, RLIKE, REGEXP, IS, IN, BETWEEN, SOUNDS,
     /// apart because prose uses them too (`DANCIN' LIKE A ROBOT`).
     WordCmp,
@@ -372,11 +376,13 @@ fn tokenize(input: &[u8], quote: Option<u8>) -> Vec<Token> {
                 while end < n && end < i + 3 && matches!(input[end], b'=' | b'<' | b'>') {
                     end += 1;
                 }
-                push(&mut tokens, Kind::Cmp);
+                let text = &input[i..end];
+                let eq = text.contains(&b'=') || text == b"<>";
+                push(&mut tokens, Kind::Cmp { eq });
                 i = end;
             }
             b'!' if next == Some(b'=') => {
-                push(&mut tokens, Kind::Cmp);
+                push(&mut tokens, Kind::Cmp { eq: true });
                 i += 2;
             }
             b'&' if next == Some(b'&') => {
@@ -582,7 +588,7 @@ fn literal_test(rest: &[Kind]) -> bool {
     let Some(end) = expr_end(rest, i) else {
         return false;
     };
-    if at(end) != Some(Kind::Cmp) {
+    if at(end) != Some(Kind::Cmp { eq: true }) {
         return false;
     }
     let Some(right) = expr_end(rest, end + 1) else {
@@ -654,7 +660,7 @@ fn stacked(rest: &[Kind], high: bool) -> bool {
                 ))
             ) || matches!(
                 at(2),
-                Some(Kind::Word(Word::Name) | Kind::Cmp | Kind::WordCmp)
+                Some(Kind::Word(Word::Name) | Kind::Cmp { .. } | Kind::WordCmp)
             ) && matches!(at(1), Some(Kind::Word(Word::Name)))
                 || high
         }
@@ -788,7 +794,7 @@ fn breakout(code: &[Kind], comment_after: &[bool], quote: Option<u8>, high: bool
         let sqlish = code[..i].iter().any(|k| {
             matches!(
                 k,
-                Kind::Var { .. } | Kind::Logic | Kind::Str { .. } | Kind::Cmp
+                Kind::Var { .. } | Kind::Logic | Kind::Str { .. } | Kind::Cmp { .. }
             )
         });
         return commented(last)
@@ -801,7 +807,7 @@ fn breakout(code: &[Kind], comment_after: &[bool], quote: Option<u8>, high: bool
                 || matches!(at(i + 1), Some(Kind::Word(Word::Declare)))
         }
         Kind::Logic => condition(&code[i + 1..], &comment_after[i + 1..], worded, high),
-        Kind::Cmp | Kind::WordCmp => {
+        Kind::Cmp { .. } | Kind::WordCmp => {
             // `'='`, `' like 'a%'--`, `1 = 1` go on as a comparison; the
             // comparison must end the value or lead to more SQL.
             let literal = matches!(
@@ -814,7 +820,7 @@ fn breakout(code: &[Kind], comment_after: &[bool], quote: Option<u8>, high: bool
                 || commented(i + 1)
                 || matches!(
                     then,
-                    Some(Kind::Logic | Kind::Semi | Kind::Close | Kind::Op | Kind::Cmp)
+                    Some(Kind::Logic | Kind::Semi | Kind::Close | Kind::Op | Kind::Cmp { .. })
                 );
             let word = next == Kind::WordCmp;
             literal && continues && (quote.is_some() || high) && (!word || !unclosed || high)
@@ -914,7 +920,7 @@ fn condition(rest: &[Kind], comment_after: &[bool], strict: bool, high: bool) ->
         }) || has_sql_call(side)
     };
     match at(j) {
-        Some(Kind::Cmp | Kind::WordCmp) => {
+        Some(Kind::Cmp { .. } | Kind::WordCmp) => {
             let mut k = j + 1;
             while matches!(at(k), Some(Kind::Word(Word::Not))) {
                 k += 1;

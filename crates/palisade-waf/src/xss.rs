@@ -443,6 +443,14 @@ fn scheme(lower: &[u8], high: bool) -> bool {
     if contains_any(lower, STRONG) {
         return true;
     }
+    // A whole value that is a script-bearing URL (`data:text/html;base64,…`).
+    let start = lower
+        .iter()
+        .position(|b| !is_space(*b) && !matches!(b, b'"' | b'\''));
+    if start.is_some_and(|at| script_scheme(&decoded(&lower[at..lower.len().min(at + 64)]), false))
+    {
+        return true;
+    }
     memchr::memmem::find_iter(lower, b"javascript")
         .take(MAX_BREAKOUTS)
         .any(|at| {
@@ -554,6 +562,7 @@ mod tests {
             "<div style=\"background:url(javascript:alert(1))\">",
             "<x style=\"font-family:foo}color=red;\">",
             "<span datasrc=#x datafld=c dataformatas=html></span>",
+            "data:text/html;base64,PHN2Zy9vbmxvYWQ9YWxlcnQoMik+",
         ] {
             assert!(low(attack), "missed {attack:?}");
         }
