@@ -537,7 +537,8 @@ fn anywhere(code: &[Kind], high: bool) -> bool {
             }
             Kind::Word(Word::SqlFunc) if at(i + 1) == Some(Kind::Open) => {
                 let end = group_end(code, i + 1);
-                if has_sql_call(&code[i + 2..end]) {
+                let inside = &code[i + 2..end];
+                if has_sql_call(inside) || inside.contains(&Kind::Cmp { eq: true }) {
                     return true;
                 }
             }
@@ -660,7 +661,7 @@ fn stacked(rest: &[Kind], high: bool) -> bool {
                 ))
             ) || matches!(
                 at(2),
-                Some(Kind::Word(Word::Name) | Kind::Cmp { .. } | Kind::WordCmp)
+                Some(Kind::Word(Word::Name | Word::From) | Kind::Cmp { .. } | Kind::WordCmp)
             ) && matches!(at(1), Some(Kind::Word(Word::Name)))
                 || high
         }
@@ -873,7 +874,13 @@ fn breakout(code: &[Kind], comment_after: &[bool], quote: Option<u8>, high: bool
         Kind::Word(Word::Limit) => {
             matches!(at(i + 1), Some(Kind::Num)) && (commented(i + 1) || high)
         }
-        Kind::Word(Word::Select | Word::Modify) => high,
+        // `'; create user x identified by 'p' --`, `' drop table t--`
+        Kind::Word(Word::Modify) => {
+            high || (quote.is_some()
+                && matches!(at(i + 1), Some(Kind::Word(Word::Name | Word::Table)))
+                && commented(code.len() - 1))
+        }
+        Kind::Word(Word::Select) => high,
         Kind::Word(Word::Danger | Word::SqlFunc | Word::Info) => quote.is_some() || high,
         Kind::Word(Word::Call) => high,
         _ => false,
@@ -950,6 +957,14 @@ fn condition(rest: &[Kind], comment_after: &[bool], strict: bool, high: bool) ->
             high || matches!(first, Kind::Str { .. })
                 && j == i + 1
                 && matches!(at(j + 1), Some(Kind::Str { .. }))
+                // `1 OR ((1) OR 1) --`: nothing but constants and logic,
+                // then the rest of the query cut off.
+                || rest.iter().all(|k| {
+                    matches!(
+                        k,
+                        Kind::Num | Kind::Logic | Kind::Open | Kind::Close | Kind::Word(Word::Literal)
+                    )
+                }) && comment_after.last().copied().unwrap_or(false)
         }
         _ => false,
     }
@@ -992,6 +1007,10 @@ mod tests {
             "FOO) AND 4499=8923#",
             "select @version \"foo\" -- junk",
             "X' != 'Y' = 0 = '1",
+            "1; delete low_priority from foo",
+            "'create user name identified by 'pass123' --",
+            "1 OR ((1) OR 1) --",
+            "FOO,IIF(2510=9436,FOO,1/0)",
         ] {
             assert!(low(attack), "missed {attack:?}");
         }
