@@ -5,7 +5,8 @@
 #   (b) nginx as a plain reverse proxy,
 #   (m) nginx + ModSecurity v3 + OWASP CRS 3.3 at paranoia level 1,
 #   (p) palisade gateway with examples/waf/web-acl.json (its rate limit
-#       raised out of reach, so every request is inspected and forwarded).
+#       raised out of reach, so every request is inspected and forwarded),
+#   (g) palisade gateway without a web ACL (what the rules cost is p - g).
 # The request is the Wild Rydes customization (a JSON body, a query string,
 # browser-like headers), so body, query, header and cookie rules all run.
 # Prints req/s, p99 and CPU per request of each, and the ratios p/b and
@@ -36,7 +37,7 @@ if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null || [ ! -f "$MODU
 fi
 source bench/common.sh
 
-UPSTREAM_PORT="$(free_port)"; PROXY_PORT="$(free_port)"; MODSEC_PORT="$(free_port)"; GATEWAY_PORT="$(free_port)"
+UPSTREAM_PORT="$(free_port)"; PROXY_PORT="$(free_port)"; MODSEC_PORT="$(free_port)"; GATEWAY_PORT="$(free_port)"; PLAIN_PORT="$(free_port)"
 
 # $1 name, $2 worker processes, $3 main-context lines, $4 http-context lines.
 nginx_conf() {
@@ -96,8 +97,17 @@ YAML
 "$PALISADE" -q gateway --no-watch --config "$WORK/gateway.yaml" &
 PIDS+=($!)
 GATEWAY_PID=$!
+cat > "$WORK/plain.yaml" <<YAML
+listen: 127.0.0.1:$PLAIN_PORT
+upstreams: { backend: { url: "http://127.0.0.1:$UPSTREAM_PORT" } }
+routes: [{ method: ANY, path: "/{proxy+}", upstream: backend }]
+access_log: off
+YAML
+"$PALISADE" -q gateway --no-watch --config "$WORK/plain.yaml" &
+PIDS+=($!)
+PLAIN_PID=$!
 
-for port in "$UPSTREAM_PORT" "$PROXY_PORT" "$MODSEC_PORT" "$GATEWAY_PORT"; do wait_port "$port"; done
+for port in "$UPSTREAM_PORT" "$PROXY_PORT" "$MODSEC_PORT" "$GATEWAY_PORT" "$PLAIN_PORT"; do wait_port "$port"; done
 
 BODY="$(tr -d '\n' < examples/wild-rydes/requests/valid.json)"
 cat > "$WORK/post.lua" <<LUA
@@ -124,6 +134,7 @@ for round in $(seq "$ROUNDS"); do
   echo "b $(load "http://127.0.0.1:$PROXY_PORT" $(pgrep -P "$(cat "$WORK/nginx-proxy.pid")"))" >> "$WORK/results"
   echo "m $(load "http://127.0.0.1:$MODSEC_PORT" $(pgrep -P "$(cat "$WORK/nginx-modsec.pid")"))" >> "$WORK/results"
   echo "p $(load "http://127.0.0.1:$GATEWAY_PORT" "$GATEWAY_PID")" >> "$WORK/results"
+  echo "g $(load "http://127.0.0.1:$PLAIN_PORT" "$PLAIN_PID")" >> "$WORK/results"
   echo "round $round done" >&2
 done
 
@@ -134,11 +145,12 @@ for line in open(sys.argv[1]):
     target, rps, p99, errors, cpu = line.split()
     rows.setdefault(target, []).append((float(rps), float(p99), int(errors), float(cpu)))
 med = lambda t, i: statistics.median(r[i] for r in rows[t])
-names = {"b": "(b) nginx reverse proxy", "m": "(m) nginx + ModSecurity + CRS PL1", "p": "(p) palisade, starter web ACL"}
+names = {"b": "(b) nginx reverse proxy", "m": "(m) nginx + ModSecurity + CRS PL1", "p": "(p) palisade, starter web ACL", "g": "(g) palisade, no web ACL"}
 print(f"{'target (median of ' + str(len(rows['b'])) + ' rounds)':<40} {'req/s':>9} {'p99 ms':>8} {'errors':>7} {'CPU us/req':>11}")
-for t in "bmp":
+for t in "bmpg":
     print(f"{names[t]:<40} {med(t, 0):>9.0f} {med(t, 1):>8.2f} {sum(r[2] for r in rows[t]):>7} {med(t, 3):>11.1f}")
 ratios = [p[0] / b[0] for b, p in zip(rows["b"], rows["p"])]
 print(f"throughput p/b: {statistics.median(ratios):.2f}x (goal >= 0.80x; per round: {', '.join(f'{r:.2f}' for r in ratios)})")
 print(f"throughput p/m: {med('p', 0) / med('m', 0):.1f}x; ModSecurity + CRS PL1 / plain nginx: {med('m', 0) / med('b', 0):.3f}x")
+print(f"CPU the web ACL adds per request: {med('p', 3) - med('g', 3):.1f} us")
 PY

@@ -265,7 +265,7 @@ async fn pipeline(
         if let Some((down, message)) = waf.stats.store_state(verdict.store_error.as_deref()) {
             shared.event(if down { Level::Warn } else { Level::Info }, message);
         }
-        outcome.waf = Some(serde_json::json!({
+        outcome.waf = shared.log.enabled().then(|| serde_json::json!({
             "action": if matches!(verdict.decision, Decision::Allow) { "ALLOW" } else { "BLOCK" },
             "terminating_rule": verdict.terminating_rule,
             "labels": verdict.labels,

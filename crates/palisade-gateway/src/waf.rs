@@ -274,6 +274,7 @@ pub(crate) fn request<'a>(
             .collect(),
         body,
         client_ip: Some(client),
+        parsed_json: Default::default(),
     }
 }
 

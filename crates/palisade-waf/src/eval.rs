@@ -795,6 +795,7 @@ mod tests {
             headers: vec![("User-Agent", agent)],
             body,
             client_ip: None,
+            parsed_json: Default::default(),
         }
     }
 

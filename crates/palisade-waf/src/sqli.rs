@@ -469,6 +469,14 @@ pub fn is_sqli(input: &[u8], level: Sensitivity) -> bool {
 }
 
 fn detect(input: &[u8], level: Sensitivity) -> bool {
+    // One bare word (`dark`, `session5f`) is one token, which no rule flags.
+    if input.first().is_some_and(u8::is_ascii_alphabetic)
+        && input
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+    {
+        return false;
+    }
     let high = level == Sensitivity::High;
     if suspicious(&tokenize(input, None), None, high) {
         return true;

@@ -11,6 +11,7 @@
 //! attribute, `data:` URLs, and sinks called anywhere.
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
 
 use crate::acl::Sensitivity;
 use crate::transform::Transform;
@@ -242,6 +243,14 @@ const STRONG: &[&str] = &[
 
 /// Whether `input` reads as cross-site scripting at `level`.
 pub fn is_xss(input: &[u8], level: Sensitivity) -> bool {
+    // Every rule below needs one of these: a tag, an attribute, a scheme,
+    // a call, a property or a CSS breakout.
+    if !input
+        .iter()
+        .any(|b| matches!(b, b'<' | b'=' | b'(' | b'`' | b':' | b'[' | b'.' | b'-'))
+    {
+        return false;
+    }
     let high = level == Sensitivity::High;
     let lower = input.to_ascii_lowercase();
     tags(&lower, high)
@@ -431,6 +440,15 @@ fn script_scheme(value: &[u8], high: bool) -> bool {
         || (high && value.starts_with(b"data:"))
 }
 
+/// One pass over the value finds any of the strong needles.
+static STRONG_NEEDLES: LazyLock<Option<aho_corasick::AhoCorasick>> =
+    LazyLock::new(|| aho_corasick::AhoCorasick::new(STRONG).ok());
+/// Every place a sink's name starts, in one pass.
+static SINK_NEEDLES: LazyLock<Option<aho_corasick::AhoCorasick>> =
+    LazyLock::new(|| aho_corasick::AhoCorasick::new(SINKS).ok());
+static JAVASCRIPT: LazyLock<memchr::memmem::Finder<'static>> =
+    LazyLock::new(|| memchr::memmem::Finder::new(b"javascript"));
+
 fn contains_any(haystack: &[u8], needles: &[&str]) -> bool {
     needles
         .iter()
@@ -440,38 +458,43 @@ fn contains_any(haystack: &[u8], needles: &[&str]) -> bool {
 /// A value used as a URL: `javascript:...` after optional quotes and
 /// spaces, or after a quote or `=` that ends the text around it.
 fn scheme(lower: &[u8], high: bool) -> bool {
-    if contains_any(lower, STRONG) {
+    if STRONG_NEEDLES.as_ref().is_some_and(|a| a.is_match(lower)) {
         return true;
     }
     // A whole value that is a script-bearing URL (`data:text/html;base64,…`).
     let start = lower
         .iter()
         .position(|b| !is_space(*b) && !matches!(b, b'"' | b'\''));
-    if start.is_some_and(|at| script_scheme(&decoded(&lower[at..lower.len().min(at + 64)]), false))
-    {
+    if start.is_some_and(|at| {
+        matches!(lower[at], b'd' | b'j' | b'v' | b'l' | b'm' | b'&')
+            && script_scheme(&decoded(&lower[at..lower.len().min(at + 64)]), false)
+    }) {
         return true;
     }
-    memchr::memmem::find_iter(lower, b"javascript")
-        .take(MAX_BREAKOUTS)
-        .any(|at| {
-            let rest = decoded(&lower[at..lower.len().min(at + 64)]);
-            if !rest.starts_with(b"javascript:") {
-                return false;
-            }
-            let before = lower[..at].iter().rev().find(|b| !is_space(**b));
-            (high && !before.is_some_and(u8::is_ascii_alphanumeric))
-                || matches!(
-                    before,
-                    None | Some(b'"' | b'\'' | b'=' | b'(' | b'`' | b'>' | b':')
-                )
-        })
+    JAVASCRIPT.find_iter(lower).take(MAX_BREAKOUTS).any(|at| {
+        let rest = decoded(&lower[at..lower.len().min(at + 64)]);
+        if !rest.starts_with(b"javascript:") {
+            return false;
+        }
+        let before = lower[..at].iter().rev().find(|b| !is_space(**b));
+        (high && !before.is_some_and(u8::is_ascii_alphanumeric))
+            || matches!(
+                before,
+                None | Some(b'"' | b'\'' | b'=' | b'(' | b'`' | b'>' | b':')
+            )
+    })
 }
 
 /// In a script context: a sink called right after a character that ends
 /// the expression the value was meant to be (`';alert(1)//`, `"-alert(1)-"`).
 fn script_context(lower: &[u8], high: bool) -> bool {
-    for sink in SINKS {
-        for at in memchr::memmem::find_iter(lower, sink.as_bytes()).take(64) {
+    let Some(needles) = SINK_NEEDLES.as_ref() else {
+        return false;
+    };
+    for found in needles.find_overlapping_iter(lower).take(64) {
+        let sink = SINKS[found.pattern().as_usize()];
+        let at = found.start();
+        {
             let after = at + sink.len();
             let mut j = after;
             while high && j < lower.len() && is_space(lower[j]) {
