@@ -262,14 +262,14 @@ fn is_word_byte(b: u8) -> bool {
 
 /// Reads SQL tokens from `input`; when `quote` is given, reading starts
 /// inside a string opened by that quote.
-fn tokenize(input: &[u8], quote: Option<u8>) -> Vec<Token> {
-    let mut tokens = Vec::new();
+fn tokenize(input: &[u8], quote: Option<u8>, tokens: &mut Vec<Token>) {
+    tokens.clear();
     let mut i = 0;
     let n = input.len();
     let push = |tokens: &mut Vec<Token>, kind| tokens.push(Token { kind });
     if let Some(q) = quote {
         let (end, closed) = string_end(input, 0, q);
-        push(&mut tokens, Kind::Str { closed });
+        push(tokens, Kind::Str { closed });
         i = end;
     }
     while i < n && tokens.len() < MAX_TOKENS {
@@ -279,52 +279,52 @@ fn tokenize(input: &[u8], quote: Option<u8>) -> Vec<Token> {
             b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0 | 0xa0 => i += 1,
             b'\'' | b'"' => {
                 let (end, closed) = string_end(input, i + 1, b);
-                push(&mut tokens, Kind::Str { closed });
+                push(tokens, Kind::Str { closed });
                 i = end;
             }
             b'`' => {
                 // A quoted identifier.
                 let end = memchr::memchr(b'`', &input[i + 1..]).map_or(n, |at| i + 2 + at);
-                push(&mut tokens, Kind::Word(Word::Name));
+                push(tokens, Kind::Word(Word::Name));
                 i = end;
             }
             b'#' => {
-                push(&mut tokens, Kind::Comment { strong: false });
+                push(tokens, Kind::Comment { strong: false });
                 i = n;
             }
             b'-' if next == Some(b'-') => {
                 let strong = input.get(i + 2).is_none_or(|c| c.is_ascii_whitespace());
-                push(&mut tokens, Kind::Comment { strong });
+                push(tokens, Kind::Comment { strong });
                 i = memchr::memchr(b'\n', &input[i..]).map_or(n, |at| i + at + 1);
             }
             b'/' if next == Some(b'*') => {
                 if input.get(i + 2) == Some(&b'!') {
                     // MySQL runs the inside of `/*! ... */`: read it as code.
-                    push(&mut tokens, Kind::Evil);
+                    push(tokens, Kind::Evil);
                     i += 3;
                     while i < n && input[i].is_ascii_digit() {
                         i += 1;
                     }
                 } else {
-                    push(&mut tokens, Kind::Comment { strong: true });
+                    push(tokens, Kind::Comment { strong: true });
                     i = memchr::memmem::find(&input[i + 2..], b"*/").map_or(n, |at| i + 4 + at);
                 }
             }
             b'*' if next == Some(b'/') => i += 2,
             b'(' | b'{' => {
-                push(&mut tokens, Kind::Open);
+                push(tokens, Kind::Open);
                 i += 1;
             }
             b')' | b'}' => {
-                push(&mut tokens, Kind::Close);
+                push(tokens, Kind::Close);
                 i += 1;
             }
             b',' => {
-                push(&mut tokens, Kind::Comma);
+                push(tokens, Kind::Comma);
                 i += 1;
             }
             b';' => {
-                push(&mut tokens, Kind::Semi);
+                push(tokens, Kind::Semi);
                 i += 1;
             }
             b'@' => {
@@ -333,7 +333,7 @@ fn tokenize(input: &[u8], quote: Option<u8>) -> Vec<Token> {
                 while end < n && is_word_byte(input[end]) {
                     end += 1;
                 }
-                push(&mut tokens, Kind::Var { system });
+                push(tokens, Kind::Var { system });
                 i = end;
             }
             b'0'..=b'9' => {
@@ -360,7 +360,7 @@ fn tokenize(input: &[u8], quote: Option<u8>) -> Vec<Token> {
                         }
                     }
                 }
-                push(&mut tokens, Kind::Num);
+                push(tokens, Kind::Num);
                 i = end;
             }
             b'.' if next.is_some_and(|c| c.is_ascii_digit()) => {
@@ -368,7 +368,7 @@ fn tokenize(input: &[u8], quote: Option<u8>) -> Vec<Token> {
                 while end < n && input[end].is_ascii_digit() {
                     end += 1;
                 }
-                push(&mut tokens, Kind::Num);
+                push(tokens, Kind::Num);
                 i = end;
             }
             b'=' | b'<' | b'>' => {
@@ -378,27 +378,27 @@ fn tokenize(input: &[u8], quote: Option<u8>) -> Vec<Token> {
                 }
                 let text = &input[i..end];
                 let eq = text.contains(&b'=') || text == b"<>";
-                push(&mut tokens, Kind::Cmp { eq });
+                push(tokens, Kind::Cmp { eq });
                 i = end;
             }
             b'!' if next == Some(b'=') => {
-                push(&mut tokens, Kind::Cmp { eq: true });
+                push(tokens, Kind::Cmp { eq: true });
                 i += 2;
             }
             b'&' if next == Some(b'&') => {
-                push(&mut tokens, Kind::Logic);
+                push(tokens, Kind::Logic);
                 i += 2;
             }
             b'|' if next == Some(b'|') => {
-                push(&mut tokens, Kind::Logic);
+                push(tokens, Kind::Logic);
                 i += 2;
             }
             b':' if next == Some(b'=') => {
-                push(&mut tokens, Kind::Op);
+                push(tokens, Kind::Op);
                 i += 2;
             }
             b'+' | b'-' | b'*' | b'/' | b'%' | b'^' | b'|' | b'&' | b'~' | b'!' => {
-                push(&mut tokens, Kind::Op);
+                push(tokens, Kind::Op);
                 i += 1;
             }
             _ if is_word_byte(b) && b != b'.' => {
@@ -414,16 +414,15 @@ fn tokenize(input: &[u8], quote: Option<u8>) -> Vec<Token> {
                 }
                 let kind = word_operator(word)
                     .unwrap_or_else(|| Kind::Word(classify(word, input.get(after) == Some(&b'('))));
-                push(&mut tokens, kind);
+                push(tokens, kind);
                 i = end;
             }
             _ => {
-                push(&mut tokens, Kind::Other);
+                push(tokens, Kind::Other);
                 i += 1;
             }
         }
     }
-    tokens
 }
 
 /// Where the string opened before `from` by `quote` ends: the index after
@@ -478,34 +477,44 @@ fn detect(input: &[u8], level: Sensitivity) -> bool {
         return false;
     }
     let high = level == Sensitivity::High;
-    if suspicious(&tokenize(input, None), None, high) {
+    // One set of buffers for the three readings.
+    let mut buffers = Buffers::default();
+    if buffers.suspicious(input, None, high) {
         return true;
     }
     for quote in [b'\'', b'"'] {
-        if memchr::memchr(quote, input).is_some()
-            && suspicious(&tokenize(input, Some(quote)), Some(quote), high)
-        {
+        if memchr::memchr(quote, input).is_some() && buffers.suspicious(input, Some(quote), high) {
             return true;
         }
     }
     false
 }
 
-fn suspicious(tokens: &[Token], quote: Option<u8>, high: bool) -> bool {
-    // Comments are whitespace to the grammar; remember where they were.
-    let mut code: Vec<Kind> = Vec::with_capacity(tokens.len());
-    let mut comment_after: Vec<bool> = Vec::with_capacity(tokens.len());
-    for t in tokens {
-        if let Kind::Comment { strong } = t.kind {
-            if let Some(flag) = comment_after.last_mut() {
-                *flag |= strong || high;
+#[derive(Default)]
+struct Buffers {
+    tokens: Vec<Token>,
+    code: Vec<Kind>,
+    comment_after: Vec<bool>,
+}
+
+impl Buffers {
+    fn suspicious(&mut self, input: &[u8], quote: Option<u8>, high: bool) -> bool {
+        tokenize(input, quote, &mut self.tokens);
+        // Comments are whitespace to the grammar; remember where they were.
+        self.code.clear();
+        self.comment_after.clear();
+        for t in &self.tokens {
+            if let Kind::Comment { strong } = t.kind {
+                if let Some(flag) = self.comment_after.last_mut() {
+                    *flag |= strong || high;
+                }
+            } else {
+                self.code.push(t.kind);
+                self.comment_after.push(false);
             }
-        } else {
-            code.push(t.kind);
-            comment_after.push(false);
         }
+        anywhere(&self.code, high) || breakout(&self.code, &self.comment_after, quote, high)
     }
-    anywhere(&code, high) || breakout(&code, &comment_after, quote, high)
 }
 
 fn is_call(kind: Kind) -> bool {
