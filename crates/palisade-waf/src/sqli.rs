@@ -264,6 +264,7 @@ fn is_word_byte(b: u8) -> bool {
 /// inside a string opened by that quote.
 fn tokenize(input: &[u8], quote: Option<u8>, tokens: &mut Vec<Token>) {
     tokens.clear();
+    tokens.reserve((input.len() / 2 + 2).min(MAX_TOKENS));
     let mut i = 0;
     let n = input.len();
     let push = |tokens: &mut Vec<Token>, kind| tokens.push(Token { kind });
@@ -503,6 +504,8 @@ impl Buffers {
         // Comments are whitespace to the grammar; remember where they were.
         self.code.clear();
         self.comment_after.clear();
+        self.code.reserve(self.tokens.len());
+        self.comment_after.reserve(self.tokens.len());
         for t in &self.tokens {
             if let Kind::Comment { strong } = t.kind {
                 if let Some(flag) = self.comment_after.last_mut() {

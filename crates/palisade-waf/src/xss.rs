@@ -466,8 +466,11 @@ fn scheme(lower: &[u8], high: bool) -> bool {
         .iter()
         .position(|b| !is_space(*b) && !matches!(b, b'"' | b'\''));
     if start.is_some_and(|at| {
+        let head = &lower[at..lower.len().min(at + 64)];
+        // A scheme needs its colon, spelled out or as an entity.
         matches!(lower[at], b'd' | b'j' | b'v' | b'l' | b'm' | b'&')
-            && script_scheme(&decoded(&lower[at..lower.len().min(at + 64)]), false)
+            && memchr::memchr2(b':', b'&', head).is_some()
+            && script_scheme(&decoded(head), false)
     }) {
         return true;
     }
