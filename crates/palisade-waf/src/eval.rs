@@ -2,9 +2,11 @@
 //! evaluated in priority order: a matching rule adds its labels, Count goes
 //! on, Allow and Block stop; the default action decides the rest.
 
+use std::borrow::Cow;
+use std::cell::RefCell;
 use std::net::IpAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -26,18 +28,18 @@ use crate::xss::is_xss;
 enum Check {
     Bytes {
         field: FieldToMatch,
-        transforms: Vec<Transform>,
+        transforms: Transforms,
         needle: Vec<u8>,
         position: Position,
     },
     Regex {
         field: FieldToMatch,
-        transforms: Vec<Transform>,
+        transforms: Transforms,
         regex: regex::bytes::Regex,
     },
     Size {
         field: FieldToMatch,
-        transforms: Vec<Transform>,
+        transforms: Transforms,
         comparison: Comparison,
         size: u64,
     },
@@ -47,7 +49,7 @@ enum Check {
     },
     RegexSet {
         field: FieldToMatch,
-        transforms: Vec<Transform>,
+        transforms: Transforms,
         patterns: Vec<regex::bytes::Regex>,
     },
     IpSet {
@@ -70,34 +72,61 @@ enum Check {
     },
     Sqli {
         field: FieldToMatch,
-        transforms: Vec<Transform>,
+        transforms: Transforms,
         level: Sensitivity,
     },
     Xss {
         field: FieldToMatch,
-        transforms: Vec<Transform>,
+        transforms: Transforms,
     },
     And(Vec<Check>),
     Or(Vec<Check>),
     Not(Box<Check>),
 }
 
+/// A statement's transformations, and the slot where the request's
+/// transformed component is kept: statements inspecting the same
+/// component with the same transformations (the SQLi and XSS rules of one
+/// web ACL, typically) transform it once per request.
+#[derive(Debug)]
+struct Transforms {
+    list: Vec<Transform>,
+    slot: usize,
+}
+
+/// Per request: each slot's component, transformed.
+type Memo<'a> = [OnceLock<Component<'a>>];
+
 /// The largest compiled form of a rule's regular expression.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
-fn compile(statement: &Statement, sets: &Sets) -> Result<Check, String> {
-    let compile = |s: &Statement| compile(s, sets);
-    let transforms = |list: &[crate::acl::TextTransformation]| -> Vec<Transform> {
-        list.iter().map(|t| t.kind).collect()
+fn compile(
+    statement: &Statement,
+    sets: &Sets,
+    slots: &RefCell<Vec<String>>,
+) -> Result<Check, String> {
+    let compile = |s: &Statement| compile(s, sets, slots);
+    let slot = |field: &FieldToMatch, list: &[crate::acl::TextTransformation]| {
+        let list: Vec<Transform> = list.iter().map(|t| t.kind).collect();
+        let key = format!("{field:?}{list:?}");
+        let mut slots = slots.borrow_mut();
+        let slot = match slots.iter().position(|k| *k == key) {
+            Some(at) => at,
+            None => {
+                slots.push(key);
+                slots.len() - 1
+            }
+        };
+        Transforms { list, slot }
     };
     Ok(match statement {
         Statement::ByteMatchStatement(s) => {
             let needle = match (&s.search_string, &s.search_string_base64) {
                 (Some(text), None) => text.as_bytes().to_vec(),
                 (None, Some(encoded)) => match Transform::Base64Decode.apply(encoded.as_bytes()) {
-                    std::borrow::Cow::Owned(bytes) => bytes,
-                    std::borrow::Cow::Borrowed(_) if encoded.is_empty() => Vec::new(),
-                    std::borrow::Cow::Borrowed(_) => {
+                    Cow::Owned(bytes) => bytes,
+                    Cow::Borrowed(_) if encoded.is_empty() => Vec::new(),
+                    Cow::Borrowed(_) => {
                         return Err("SearchStringBase64 is not base64".to_string());
                     }
                 },
@@ -109,14 +138,14 @@ fn compile(statement: &Statement, sets: &Sets) -> Result<Check, String> {
             };
             Check::Bytes {
                 field: s.field_to_match.clone(),
-                transforms: transforms(&s.text_transformations),
+                transforms: slot(&s.field_to_match, &s.text_transformations),
                 needle,
                 position: s.positional_constraint,
             }
         }
         Statement::RegexMatchStatement(s) => Check::Regex {
             field: s.field_to_match.clone(),
-            transforms: transforms(&s.text_transformations),
+            transforms: slot(&s.field_to_match, &s.text_transformations),
             regex: regex::bytes::RegexBuilder::new(&s.regex_string)
                 .size_limit(REGEX_SIZE_LIMIT)
                 .build()
@@ -124,7 +153,7 @@ fn compile(statement: &Statement, sets: &Sets) -> Result<Check, String> {
         },
         Statement::SizeConstraintStatement(s) => Check::Size {
             field: s.field_to_match.clone(),
-            transforms: transforms(&s.text_transformations),
+            transforms: slot(&s.field_to_match, &s.text_transformations),
             comparison: s.comparison_operator,
             size: s.size,
         },
@@ -134,7 +163,7 @@ fn compile(statement: &Statement, sets: &Sets) -> Result<Check, String> {
         },
         Statement::RegexPatternSetReferenceStatement(s) => Check::RegexSet {
             field: s.field_to_match.clone(),
-            transforms: transforms(&s.text_transformations),
+            transforms: slot(&s.field_to_match, &s.text_transformations),
             patterns: sets
                 .regex_set(&s.arn)
                 .ok_or_else(|| format!("no regex pattern set with ARN {:?} was loaded", s.arn))?
@@ -205,12 +234,12 @@ fn compile(statement: &Statement, sets: &Sets) -> Result<Check, String> {
         }
         Statement::SqliMatchStatement(s) => Check::Sqli {
             field: s.field_to_match.clone(),
-            transforms: transforms(&s.text_transformations),
+            transforms: slot(&s.field_to_match, &s.text_transformations),
             level: s.sensitivity_level,
         },
         Statement::XssMatchStatement(s) => Check::Xss {
             field: s.field_to_match.clone(),
-            transforms: transforms(&s.text_transformations),
+            transforms: slot(&s.field_to_match, &s.text_transformations),
         },
         Statement::GeoMatchStatement(s) => {
             let db = sets.geo.clone().ok_or(
@@ -256,12 +285,33 @@ fn byte_match(value: &[u8], needle: &[u8], position: Position) -> bool {
 }
 
 impl Check {
-    fn matches(&self, request: &WafRequest<'_>, labels: &[String], now: Instant) -> bool {
-        let any = |field: &FieldToMatch, transforms: &[Transform], test: &dyn Fn(&[u8]) -> bool| {
-            match field.extract(request) {
+    fn matches<'a>(
+        &self,
+        request: &WafRequest<'a>,
+        labels: &[String],
+        now: Instant,
+        memo: &Memo<'a>,
+    ) -> bool {
+        let any = |field: &FieldToMatch, transforms: &Transforms, test: &dyn Fn(&[u8]) -> bool| {
+            let inspected = memo[transforms.slot].get_or_init(|| match field.extract(request) {
+                Component::Values(values) => Component::Values(
+                    values
+                        .into_iter()
+                        .map(|v| {
+                            let changed = match apply_all(&v, &transforms.list) {
+                                Cow::Owned(bytes) => Some(bytes),
+                                Cow::Borrowed(_) => None,
+                            };
+                            changed.map_or(v, Cow::Owned)
+                        })
+                        .collect(),
+                ),
+                decided => decided,
+            });
+            match inspected {
                 Component::Match => true,
                 Component::NoMatch => false,
-                Component::Values(values) => values.iter().any(|v| test(&apply_all(v, transforms))),
+                Component::Values(values) => values.iter().any(|v| test(v)),
             }
         };
         match self {
@@ -358,10 +408,10 @@ impl Check {
                 LabelScope::Label => label == key,
                 LabelScope::Namespace => label.starts_with(key.as_str()),
             }),
-            Check::And(checks) => checks.iter().all(|c| c.matches(request, labels, now)),
-            Check::Or(checks) => checks.iter().any(|c| c.matches(request, labels, now)),
-            Check::Not(check) => !check.matches(request, labels, now),
-            Check::Rate { limiter, .. } => match self.rate_key(request, labels, now) {
+            Check::And(checks) => checks.iter().all(|c| c.matches(request, labels, now, memo)),
+            Check::Or(checks) => checks.iter().any(|c| c.matches(request, labels, now, memo)),
+            Check::Not(check) => !check.matches(request, labels, now, memo),
+            Check::Rate { limiter, .. } => match self.rate_key(request, labels, now, memo) {
                 Ok(key) => limiter.hit(&key, now),
                 Err(decided) => decided,
             },
@@ -370,11 +420,12 @@ impl Check {
 
     /// The key a rate-based rule counts this request under, or whether it
     /// matches without counting (out of scope, or no forwarded address).
-    fn rate_key(
+    fn rate_key<'a>(
         &self,
-        request: &WafRequest<'_>,
+        request: &WafRequest<'a>,
         labels: &[String],
         now: Instant,
+        memo: &Memo<'a>,
     ) -> Result<String, bool> {
         let Check::Rate {
             key,
@@ -389,7 +440,7 @@ impl Check {
         // Only requests in the scope are counted.
         if scope_down
             .as_ref()
-            .is_some_and(|scope| !scope.matches(request, labels, now))
+            .is_some_and(|scope| !scope.matches(request, labels, now, memo))
         {
             return Err(false);
         }
@@ -554,20 +605,25 @@ pub struct Verdict {
 pub struct Evaluator {
     acl: WebAcl,
     checks: Vec<Check>,
+    /// How many distinct transformed components the rules inspect.
+    slots: usize,
 }
 
 impl Evaluator {
     /// Compiles every rule against the loaded `sets`; a rule that cannot be
     /// evaluated is an error naming it.
     pub fn new(acl: WebAcl, sets: &Sets) -> Result<Evaluator, String> {
+        let slots = RefCell::new(Vec::new());
         let checks = acl
             .rules
             .iter()
             .map(|rule| {
-                compile(&rule.statement, sets).map_err(|e| format!("rule {:?}: {e}", rule.name))
+                compile(&rule.statement, sets, &slots)
+                    .map_err(|e| format!("rule {:?}: {e}", rule.name))
             })
             .collect::<Result<_, _>>()?;
-        Ok(Evaluator { acl, checks })
+        let slots = slots.into_inner().len();
+        Ok(Evaluator { acl, checks, slots })
     }
 
     /// Takes over the in-memory counters of `previous`'s rate-based rules
@@ -660,6 +716,7 @@ impl Evaluator {
         now: Instant,
         shared: Option<(&dyn SharedRate, StoreFailure)>,
     ) -> Verdict {
+        let memo: Vec<OnceLock<Component<'_>>> = (0..self.slots).map(|_| OnceLock::new()).collect();
         let mut verdict = Verdict {
             decision: Decision::Allow,
             terminating_rule: None,
@@ -679,7 +736,7 @@ impl Evaluator {
         for (rule, check) in self.acl.rules.iter().zip(&self.checks) {
             let matched = match (check, shared) {
                 (Check::Rate { limit, window, .. }, Some((store, failure))) => {
-                    match check.rate_key(request, &verdict.labels, now) {
+                    match check.rate_key(request, &verdict.labels, now, &memo) {
                         Err(decided) => decided,
                         Ok(key) => {
                             let key = format!("{}:{}:{key}", self.acl.name, rule.name);
@@ -693,7 +750,7 @@ impl Evaluator {
                         }
                     }
                 }
-                _ => check.matches(request, &verdict.labels, now),
+                _ => check.matches(request, &verdict.labels, now, &memo),
             };
             if !matched {
                 continue;
