@@ -65,3 +65,40 @@ cpu_us = ticks / hz * 1e6 / max(total, 1)
 print(f"{rps:.0f} {float(p99.group(1)) * scale:.3f} {bad} {cpu_us:.1f}")
 PY
 }
+
+# A scratch folder $WORK, removed on exit with the processes in $PIDS and
+# the nginx instances configured in it.
+bench_work() {
+  WORK="$(mktemp -d)"
+  PIDS=()
+  trap bench_cleanup EXIT
+}
+bench_cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for conf in "$WORK"/nginx-*.conf; do
+    [ -f "$conf" ] && nginx -c "$conf" -s quit 2>/dev/null || true
+  done
+  rm -rf "$WORK"
+}
+
+# Writes and starts $WORK/nginx-$1.conf: $2 worker processes, $3 lines for
+# the main context (load_module), $4 lines for the http context.
+nginx_conf() {
+  cat > "$WORK/nginx-$1.conf" <<CONF
+$3
+worker_processes $2;
+pid $WORK/nginx-$1.pid;
+error_log $WORK/nginx-$1.error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/body-$1;
+  proxy_temp_path $WORK/proxy-$1;
+  fastcgi_temp_path $WORK/fastcgi-$1;
+  uwsgi_temp_path $WORK/uwsgi-$1;
+  scgi_temp_path $WORK/scgi-$1;
+  $4
+}
+CONF
+  nginx -c "$WORK/nginx-$1.conf"
+}

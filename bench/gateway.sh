@@ -18,16 +18,6 @@ DURATION="${DURATION:-5}"
 ROUNDS="${ROUNDS:-5}"
 CONNECTIONS="${CONNECTIONS:-64}"
 THREADS="${THREADS:-2}"
-WORK="$(mktemp -d)"
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for conf in "$WORK"/nginx-*.conf; do
-    [ -f "$conf" ] && nginx -c "$conf" -s quit 2>/dev/null || true
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 
 if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
   echo "installing wrk and nginx..." >&2
@@ -36,36 +26,18 @@ fi
 NGINX="$(command -v nginx)"
 
 source bench/common.sh
+bench_work
 
 UPSTREAM_PORT="$(free_port)"
 PROXY_PORT="$(free_port)"
 GATEWAY_PORT="$(free_port)"
 
-# $1 name, $2 worker processes, $3 the server block.
-nginx_conf() {
-  cat > "$WORK/nginx-$1.conf" <<CONF
-worker_processes $2;
-pid $WORK/nginx-$1.pid;
-error_log $WORK/nginx-$1.error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/body-$1;
-  proxy_temp_path $WORK/proxy-$1;
-  fastcgi_temp_path $WORK/fastcgi-$1;
-  uwsgi_temp_path $WORK/uwsgi-$1;
-  scgi_temp_path $WORK/scgi-$1;
-  $3
-}
-CONF
-  "$NGINX" -c "$WORK/nginx-$1.conf"
-}
 
-nginx_conf upstream 1 "server {
+nginx_conf upstream 1 "" "server {
     listen 127.0.0.1:$UPSTREAM_PORT;
     location / { default_type application/json; return 200 '{\"stored\": true}'; }
   }"
-nginx_conf proxy auto "upstream backend { server 127.0.0.1:$UPSTREAM_PORT; keepalive 256; }
+nginx_conf proxy auto "" "upstream backend { server 127.0.0.1:$UPSTREAM_PORT; keepalive 256; }
   server {
     listen 127.0.0.1:$PROXY_PORT;
     client_max_body_size 10m;

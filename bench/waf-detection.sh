@@ -21,16 +21,6 @@ BENIGN="${BENIGN:-2000}"
 SEED="${SEED:-20261125}"
 DATA="${PALISADE_TEST_DATA:-$(pwd)/../shared/data}/waf-corpus"
 [ -d "$DATA" ] || { echo "no corpus at $DATA (set PALISADE_TEST_DATA)" >&2; exit 2; }
-WORK="$(mktemp -d)"
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for conf in "$WORK"/nginx-*.conf; do
-    [ -f "$conf" ] && nginx -c "$conf" -s quit 2>/dev/null || true
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 
 MODULE=/usr/lib/nginx/modules/ngx_http_modsecurity_module.so
 if ! command -v nginx >/dev/null || [ ! -f "$MODULE" ] || [ ! -d /usr/share/modsecurity-crs ]; then
@@ -40,31 +30,12 @@ if ! command -v nginx >/dev/null || [ ! -f "$MODULE" ] || [ ! -d /usr/share/mods
 fi
 python3 -c 'import faker' 2>/dev/null || pip install -q faker >&2
 source bench/common.sh
+bench_work
 
 UPSTREAM_PORT="$(free_port)"; GATEWAY_PORT="$(free_port)"; PL1_PORT="$(free_port)"; PL2_PORT="$(free_port)"
 
-# $1 name, $2 extra main-context lines, $3 the http-context lines.
-nginx_conf() {
-  cat > "$WORK/nginx-$1.conf" <<CONF
-$2
-worker_processes 1;
-pid $WORK/nginx-$1.pid;
-error_log $WORK/nginx-$1.error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/body-$1;
-  proxy_temp_path $WORK/proxy-$1;
-  fastcgi_temp_path $WORK/fastcgi-$1;
-  uwsgi_temp_path $WORK/uwsgi-$1;
-  scgi_temp_path $WORK/scgi-$1;
-  $3
-}
-CONF
-  nginx -c "$WORK/nginx-$1.conf"
-}
 
-nginx_conf upstream "" "server { listen 127.0.0.1:$UPSTREAM_PORT; location / { return 200 'ok'; } }"
+nginx_conf upstream 1 "" "server { listen 127.0.0.1:$UPSTREAM_PORT; location / { return 200 'ok'; } }"
 for pl in 1 2; do
   cat > "$WORK/modsec-$pl.conf" <<CONF
 SecRuleEngine On
@@ -80,7 +51,7 @@ Include /etc/modsecurity/crs/crs-setup.conf
 Include /usr/share/modsecurity-crs/rules/*.conf
 CONF
   port_var="PL${pl}_PORT"
-  nginx_conf "pl$pl" "load_module $MODULE;" "server {
+  nginx_conf "pl$pl" 1 "load_module $MODULE;" "server {
     listen 127.0.0.1:${!port_var};
     modsecurity on;
     modsecurity_rules_file $WORK/modsec-$pl.conf;

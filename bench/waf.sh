@@ -18,16 +18,6 @@ DURATION="${DURATION:-5}"
 ROUNDS="${ROUNDS:-3}"
 CONNECTIONS="${CONNECTIONS:-64}"
 THREADS="${THREADS:-2}"
-WORK="$(mktemp -d)"
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for conf in "$WORK"/nginx-*.conf; do
-    [ -f "$conf" ] && nginx -c "$conf" -s quit 2>/dev/null || true
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 
 MODULE=/usr/lib/nginx/modules/ngx_http_modsecurity_module.so
 if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null || [ ! -f "$MODULE" ] || [ ! -d /usr/share/modsecurity-crs ]; then
@@ -36,33 +26,14 @@ if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null || [ ! -f "$MODU
     || { apt-get update >&2 && apt-get install -y wrk nginx libnginx-mod-http-modsecurity modsecurity-crs >&2; }
 fi
 source bench/common.sh
+bench_work
 
 UPSTREAM_PORT="$(free_port)"; PROXY_PORT="$(free_port)"; MODSEC_PORT="$(free_port)"; GATEWAY_PORT="$(free_port)"; PLAIN_PORT="$(free_port)"
 
-# $1 name, $2 worker processes, $3 main-context lines, $4 http-context lines.
-nginx_conf() {
-  cat > "$WORK/nginx-$1.conf" <<CONF
-$3
-worker_processes $2;
-pid $WORK/nginx-$1.pid;
-error_log $WORK/nginx-$1.error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/body-$1;
-  proxy_temp_path $WORK/proxy-$1;
-  fastcgi_temp_path $WORK/fastcgi-$1;
-  uwsgi_temp_path $WORK/uwsgi-$1;
-  scgi_temp_path $WORK/scgi-$1;
-  upstream backend { server 127.0.0.1:$UPSTREAM_PORT; keepalive 256; }
-  $4
-}
-CONF
-  nginx -c "$WORK/nginx-$1.conf"
-}
+UPSTREAM="upstream backend { server 127.0.0.1:$UPSTREAM_PORT; keepalive 256; }"
 PROXY="location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }"
 nginx_conf upstream 1 "" "server { listen 127.0.0.1:$UPSTREAM_PORT; location / { default_type application/json; return 200 '{\"stored\": true}'; } }"
-nginx_conf proxy auto "" "server { listen 127.0.0.1:$PROXY_PORT; client_max_body_size 10m; $PROXY }"
+nginx_conf proxy auto "" "$UPSTREAM server { listen 127.0.0.1:$PROXY_PORT; client_max_body_size 10m; $PROXY }"
 cat > "$WORK/modsec.conf" <<CONF
 SecRuleEngine On
 SecRequestBodyAccess On
@@ -76,7 +47,7 @@ SecAction "id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=1"
 Include /etc/modsecurity/crs/crs-setup.conf
 Include /usr/share/modsecurity-crs/rules/*.conf
 CONF
-nginx_conf modsec auto "load_module $MODULE;" "server { listen 127.0.0.1:$MODSEC_PORT; client_max_body_size 10m; modsecurity on; modsecurity_rules_file $WORK/modsec.conf; $PROXY }"
+nginx_conf modsec auto "load_module $MODULE;" "$UPSTREAM server { listen 127.0.0.1:$MODSEC_PORT; client_max_body_size 10m; modsecurity on; modsecurity_rules_file $WORK/modsec.conf; $PROXY }"
 
 python3 - examples/waf/web-acl.json > "$WORK/web-acl.json" <<'PY'
 import json, sys

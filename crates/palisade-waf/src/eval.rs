@@ -388,18 +388,10 @@ impl Check {
             } => {
                 let ip = match forwarded {
                     None => request.client_ip,
-                    Some(config) => {
-                        let first = request
-                            .headers
-                            .iter()
-                            .find(|(k, _)| k.eq_ignore_ascii_case(&config.header_name))
-                            .and_then(|(_, v)| v.split(',').next())
-                            .and_then(|a| a.trim().parse::<IpAddr>().ok());
-                        match first {
-                            Some(ip) => Some(ip),
-                            None => return config.fallback_behavior == Fallback::Match,
-                        }
-                    }
+                    Some(config) => match first_forwarded(request, &config.header_name) {
+                        Some(ip) => Some(ip),
+                        None => return config.fallback_behavior == Fallback::Match,
+                    },
                 };
                 ip.and_then(|ip| db.country(ip))
                     .is_some_and(|country| codes.contains(&country))
@@ -448,12 +440,7 @@ impl Check {
             let header = forwarded
                 .as_ref()
                 .map_or("x-forwarded-for", |f| f.header_name.as_str());
-            request
-                .headers
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(header))
-                .and_then(|(_, v)| v.split(',').next())
-                .and_then(|a| a.trim().parse::<IpAddr>().ok())
+            first_forwarded(request, header)
         };
         Ok(match key {
             AggregateKey::Constant => String::new(),
@@ -480,6 +467,17 @@ impl Check {
             }
         })
     }
+}
+
+/// The first address of a forwarded-IP header (`X-Forwarded-For: client,
+/// proxy`), if it is one.
+fn first_forwarded(request: &WafRequest<'_>, header: &str) -> Option<IpAddr> {
+    request
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(header))
+        .and_then(|(_, v)| v.split(',').next())
+        .and_then(|a| a.trim().parse::<IpAddr>().ok())
 }
 
 /// One part of a CUSTOM_KEYS aggregation key, `None` when the request
