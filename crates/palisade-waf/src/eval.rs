@@ -410,6 +410,20 @@ impl Check {
         }
     }
 
+    /// The country database of a GeoMatch statement in this check, if any.
+    fn geo(&self) -> Option<&crate::geo::GeoDb> {
+        match self {
+            Check::Geo { db, .. } => Some(db),
+            Check::And(checks) | Check::Or(checks) => checks.iter().find_map(Check::geo),
+            Check::Not(check) => check.geo(),
+            Check::Rate {
+                scope_down: Some(scope),
+                ..
+            } => scope.geo(),
+            _ => None,
+        }
+    }
+
     /// The key a rate-based rule counts this request under, or whether it
     /// matches without counting (out of scope, or no forwarded address).
     fn rate_key<'a>(
@@ -750,6 +764,16 @@ impl Evaluator {
                 }
                 _ => check.matches(request, &verdict.labels, now, &memo),
             };
+            // As in AWS, a request a GeoMatch statement looked at carries its
+            // country as a label for the rules after it, matched or not.
+            if let Some(db) = check.geo()
+                && let Some(country) = request.client_ip.and_then(|ip| db.country(ip))
+            {
+                let label = format!("awswaf:clientip:geo:country:{country}");
+                if !verdict.labels.contains(&label) {
+                    verdict.labels.push(label);
+                }
+            }
             if !matched {
                 continue;
             }
@@ -957,6 +981,18 @@ mod tests {
             Some("geo-forwarded"),
             "fallback MATCH"
         );
+        let labelled = r#"{"Name": "a", "DefaultAction": {"Allow": {}}, "Rules": [
+          {"Name": "us", "Priority": 0, "Action": {"Count": {}},
+           "Statement": {"GeoMatchStatement": {"CountryCodes": ["US"]}}},
+          {"Name": "by-label", "Priority": 1, "Action": {"Block": {}},
+           "Statement": {"LabelMatchStatement": {"Scope": "LABEL", "Key": "awswaf:clientip:geo:country:AU"}}}]}"#;
+        let acl = WebAcl::parse(labelled, "acl.json").unwrap_or_else(|e| panic!("{e}"));
+        let by_label = Evaluator::new(acl, &sets).unwrap_or_else(|e| panic!("{e}"));
+        let mut r = request("GET", "/", "", "curl", b"");
+        r.client_ip = "203.0.113.5".parse().ok();
+        let verdict = by_label.evaluate(&r);
+        assert_eq!(verdict.terminating_rule.as_deref(), Some("by-label"));
+        assert_eq!(verdict.labels, ["awswaf:clientip:geo:country:AU"]);
         let lower = geo.replace("\"AU\"", "\"au\"");
         let acl = WebAcl::parse(&lower, "acl.json").unwrap_or_else(|e| panic!("{e}"));
         let err = Evaluator::new(acl, &sets).err().unwrap_or_default();
