@@ -12,6 +12,7 @@
 # Prints req/s, p99 and CPU per request of each, and the ratios p/b and
 # p/m; goal: p at least 0.8x b. Medians of ROUNDS (default 3) interleaved
 # rounds of DURATION seconds (default 5); CONNECTIONS (64), THREADS (2).
+# RATE_STORE=redis://127.0.0.1:PORT/0 counts (p)'s rate limit in that Redis.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${DURATION:-5}"
@@ -62,7 +63,7 @@ cat > "$WORK/gateway.yaml" <<YAML
 listen: 127.0.0.1:$GATEWAY_PORT
 upstreams: { backend: { url: "http://127.0.0.1:$UPSTREAM_PORT" } }
 routes: [{ method: ANY, path: "/{proxy+}", upstream: backend }]
-waf: { web_acl: web-acl.json, sets: [bad-bots.json] }
+waf: { web_acl: web-acl.json, sets: [bad-bots.json], rate_limit_store: "${RATE_STORE:-memory}" }
 access_log: off
 YAML
 "$PALISADE" -q gateway --no-watch --config "$WORK/gateway.yaml" &
