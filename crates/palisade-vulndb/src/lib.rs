@@ -19,6 +19,7 @@
 //! ```
 
 mod error;
+mod exploitation;
 mod names;
 mod osv;
 mod rustsec;
@@ -28,6 +29,7 @@ mod store;
 mod update;
 
 pub use error::{Error, Location, Result};
+pub use exploitation::{EpssFile, KevCatalog, MAX_EPSS_BYTES, parse_epss, parse_kev};
 pub use names::{canonical_ecosystem, normalize_name, split_ecosystem};
 pub use osv::{Advisory, AffectedPackage, Kind, SourceRank, display_time};
 pub use severity::{Rating, Severity};
