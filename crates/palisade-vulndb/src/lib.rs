@@ -18,6 +18,7 @@
 //! # Ok::<(), palisade_vulndb::Error>(())
 //! ```
 
+mod cve5;
 mod error;
 mod exploitation;
 mod names;
@@ -28,6 +29,7 @@ mod source;
 mod store;
 mod update;
 
+pub use cve5::{Affected, CveRecord, Cvss, VersionRange, parse_cve5};
 pub use error::{Error, Location, Result};
 pub use exploitation::{EpssFile, KevCatalog, MAX_EPSS_BYTES, parse_epss, parse_kev};
 pub use names::{canonical_ecosystem, normalize_name, split_ecosystem};
