@@ -274,7 +274,6 @@ pub(crate) fn request<'a>(
             .collect(),
         body,
         client_ip: Some(client),
-        parsed_json: Default::default(),
     }
 }
 

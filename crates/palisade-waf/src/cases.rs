@@ -162,7 +162,6 @@ pub fn run(evaluator: &Evaluator, cases: &[Case]) -> Vec<Outcome> {
                 headers,
                 body: body.as_bytes(),
                 client_ip: case.client_ip,
-                parsed_json: Default::default(),
             };
             let mut verdict = evaluator.evaluate_at(&request, Instant::now());
             for _ in 1..case.repeat {

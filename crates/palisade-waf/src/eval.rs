@@ -874,7 +874,6 @@ mod tests {
             headers: vec![("User-Agent", agent)],
             body,
             client_ip: None,
-            parsed_json: Default::default(),
         }
     }
 

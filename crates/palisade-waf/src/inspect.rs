@@ -23,9 +23,6 @@ pub struct WafRequest<'a> {
     pub body: &'a [u8],
     /// The peer address (IP set statements without a forwarded-IP header).
     pub client_ip: Option<std::net::IpAddr>,
-    /// The body parsed as JSON, with the length parsed: filled by the first
-    /// JsonBody statement; leave it empty (`Default`).
-    pub parsed_json: std::sync::OnceLock<(usize, Option<Value>)>,
 }
 
 /// What a component yields: the values to inspect, or a verdict already
@@ -188,27 +185,17 @@ impl FieldToMatch {
                     Ok(bytes) => bytes,
                     Err(verdict) => return verdict,
                 };
-                // Parsed once per request for every statement that reads it
-                // (a statement with another size limit parses its own).
-                let cached = request
-                    .parsed_json
-                    .get_or_init(|| (bytes.len(), serde_json::from_slice(bytes).ok()));
-                let fresh: Option<Value>;
-                let document = if cached.0 == bytes.len() {
-                    cached.1.as_ref()
-                } else {
-                    fresh = serde_json::from_slice(bytes).ok();
-                    fresh.as_ref()
-                };
-                match document {
-                    Some(document) => {
+                // Statements reading the same component share one parse
+                // through the evaluator's per-request memo.
+                match serde_json::from_slice::<Value>(bytes) {
+                    Ok(document) => {
                         let (keys, values) = scope(m.match_scope);
                         let mut out = Vec::new();
                         let included = m.match_pattern.included_paths.as_deref();
-                        json_entries(document, included, keys, values, &mut out);
+                        json_entries(&document, included, keys, values, &mut out);
                         out.into_iter().map(Cow::Owned).collect()
                     }
-                    None => match m.invalid_fallback_behavior {
+                    Err(_) => match m.invalid_fallback_behavior {
                         Some(InvalidFallback::Match) => return Component::Match,
                         Some(InvalidFallback::NoMatch) => return Component::NoMatch,
                         // EVALUATE_AS_STRING, and AWS's default: inspect
@@ -253,7 +240,6 @@ mod tests {
             ],
             body,
             client_ip: None,
-            parsed_json: Default::default(),
         }
     }
 
