@@ -411,7 +411,7 @@ impl Check {
     }
 
     /// The country database of a GeoMatch statement in this check, if any.
-    fn geo(&self) -> Option<&crate::geo::GeoDb> {
+    fn geo(&self) -> Option<&Arc<crate::geo::GeoDb>> {
         match self {
             Check::Geo { db, .. } => Some(db),
             Check::And(checks) | Check::Or(checks) => checks.iter().find_map(Check::geo),
@@ -619,6 +619,8 @@ pub struct Evaluator {
     checks: Vec<Check>,
     /// How many distinct transformed components the rules inspect.
     slots: usize,
+    /// Per rule, the country database of a GeoMatch in it (for geo labels).
+    geo: Vec<Option<Arc<crate::geo::GeoDb>>>,
 }
 
 impl Evaluator {
@@ -626,7 +628,7 @@ impl Evaluator {
     /// evaluated is an error naming it.
     pub fn new(acl: WebAcl, sets: &Sets) -> Result<Evaluator, String> {
         let slots = RefCell::new(Vec::new());
-        let checks = acl
+        let checks: Vec<Check> = acl
             .rules
             .iter()
             .map(|rule| {
@@ -635,7 +637,13 @@ impl Evaluator {
             })
             .collect::<Result<_, _>>()?;
         let slots = slots.into_inner().len();
-        Ok(Evaluator { acl, checks, slots })
+        let geo = checks.iter().map(|c| c.geo().cloned()).collect();
+        Ok(Evaluator {
+            acl,
+            checks,
+            slots,
+            geo,
+        })
     }
 
     /// Takes over the in-memory counters of `previous`'s rate-based rules
@@ -745,7 +753,7 @@ impl Evaluator {
                     .map(|h| (format!("x-amzn-waf-{}", h.name), h.value.clone())),
             );
         };
-        for (rule, check) in self.acl.rules.iter().zip(&self.checks) {
+        for ((rule, check), geo) in self.acl.rules.iter().zip(&self.checks).zip(&self.geo) {
             let matched = match (check, shared) {
                 (Check::Rate { limit, window, .. }, Some((store, failure))) => {
                     match check.rate_key(request, &verdict.labels, now, &memo) {
@@ -766,7 +774,7 @@ impl Evaluator {
             };
             // As in AWS, a request a GeoMatch statement looked at carries its
             // country as a label for the rules after it, matched or not.
-            if let Some(db) = check.geo()
+            if let Some(db) = geo
                 && let Some(country) = request.client_ip.and_then(|ip| db.country(ip))
             {
                 let label = format!("awswaf:clientip:geo:country:{country}");
