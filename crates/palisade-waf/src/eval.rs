@@ -16,7 +16,7 @@ use crate::acl::{
     Action, AggregateKey, Comparison, CustomKey, CustomResponse, Fallback, FieldToMatch,
     ForwardedIp, LabelScope, NamedValue, Position, Sensitivity, Statement, WebAcl,
 };
-use crate::inspect::{Component, WafRequest};
+use crate::inspect::{Component, WafRequest, cookies, query_args};
 use crate::rate::MemoryLimiter;
 use crate::sets::{IpSet, Sets};
 use crate::sqli::is_sqli;
@@ -507,23 +507,11 @@ fn custom_part(
         String::from_utf8_lossy(&apply_all(value.as_bytes(), &transforms)).into_owned()
     };
     let query_arg = |name: &str| {
-        request
-            .query
-            .split('&')
-            .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+        query_args(request.query)
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v)
     };
-    let cookie = |name: &str| {
-        request
-            .headers
-            .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case("cookie"))
-            .flat_map(|(_, v)| v.split(';'))
-            .filter_map(|c| c.trim().split_once('='))
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v)
-    };
+    let cookie = |name: &str| cookies(request).find(|(k, _)| *k == name).map(|(_, v)| v);
     Some(match part {
         CustomKey::Header(h) => transformed(
             request

@@ -37,11 +37,22 @@ pub enum Component<'a> {
     NoMatch,
 }
 
-fn query_args(query: &str) -> impl Iterator<Item = (&str, &str)> {
+/// A query string's `name=value` pairs, raw.
+pub(crate) fn query_args(query: &str) -> impl Iterator<Item = (&str, &str)> {
     query
         .split('&')
         .filter(|p| !p.is_empty())
         .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+}
+
+/// The request's cookies as `name=value` pairs, from every Cookie header.
+pub(crate) fn cookies<'a>(request: &WafRequest<'a>) -> impl Iterator<Item = (&'a str, &'a str)> {
+    request
+        .headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("cookie"))
+        .flat_map(|(_, v)| v.split(';'))
+        .map(|c| c.trim().split_once('=').unwrap_or((c.trim(), "")))
 }
 
 /// Whether keys and values are inspected.
@@ -161,19 +172,13 @@ impl FieldToMatch {
             }
             FieldToMatch::Cookies(m) => {
                 let p = &m.match_pattern;
-                let cookies = request
-                    .headers
-                    .iter()
-                    .filter(|(k, _)| k.eq_ignore_ascii_case("cookie"))
-                    .flat_map(|(_, v)| v.split(';'))
-                    .map(|c| c.trim().split_once('=').unwrap_or((c.trim(), "")))
-                    .filter(|(k, _)| {
-                        selected(
-                            p.included_cookies.as_deref(),
-                            p.excluded_cookies.as_deref(),
-                            k,
-                        )
-                    });
+                let cookies = cookies(request).filter(|(k, _)| {
+                    selected(
+                        p.included_cookies.as_deref(),
+                        p.excluded_cookies.as_deref(),
+                        k,
+                    )
+                });
                 keys_and_values(cookies, m.match_scope)
             }
             FieldToMatch::Body(oversize) => match body(request, oversize.oversize_handling) {
