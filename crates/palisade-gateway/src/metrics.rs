@@ -324,7 +324,8 @@ impl Metrics {
     }
 }
 
-fn escape(label: &str) -> String {
+/// A Prometheus label value, escaped.
+pub(crate) fn escape(label: &str) -> String {
     label
         .replace('\\', "\\\\")
         .replace('"', "\\\"")

@@ -14,6 +14,7 @@ use palisade_waf::redis_rate::RedisRate;
 use palisade_waf::{Decision, Evaluator, Sets, StoreFailure, Verdict, WafRequest, WebAcl};
 use serde_json::Value;
 
+use crate::metrics::escape;
 use crate::reader::{Reader, read_limited};
 
 /// How many recent requests the admin listener shows.
@@ -127,13 +128,6 @@ impl WafStats {
             None => (false, "Redis rate store is reachable again".to_string()),
         })
     }
-}
-
-fn escape(label: &str) -> String {
-    label
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }
 
 /// Reads the `waf:` section; the web ACL, and the sets it references, are
