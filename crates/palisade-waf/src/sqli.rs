@@ -106,11 +106,6 @@ enum Word {
     Exists,
 }
 
-#[derive(Clone, Copy, Debug)]
-struct Token {
-    kind: Kind,
-}
-
 fn classify(word: &[u8], called: bool) -> Word {
     let mut buf = [0u8; 40];
     if word.len() > buf.len() {
@@ -262,12 +257,12 @@ fn is_word_byte(b: u8) -> bool {
 
 /// Reads SQL tokens from `input`; when `quote` is given, reading starts
 /// inside a string opened by that quote.
-fn tokenize(input: &[u8], quote: Option<u8>, tokens: &mut Vec<Token>) {
+fn tokenize(input: &[u8], quote: Option<u8>, tokens: &mut Vec<Kind>) {
     tokens.clear();
     tokens.reserve((input.len() / 2 + 2).min(MAX_TOKENS));
     let mut i = 0;
     let n = input.len();
-    let push = |tokens: &mut Vec<Token>, kind| tokens.push(Token { kind });
+    let push = |tokens: &mut Vec<Kind>, kind| tokens.push(kind);
     if let Some(q) = quote {
         let (end, closed) = string_end(input, 0, q);
         push(tokens, Kind::Str { closed });
@@ -493,7 +488,7 @@ fn detect(input: &[u8], level: Sensitivity) -> bool {
 
 #[derive(Default)]
 struct Buffers {
-    tokens: Vec<Token>,
+    tokens: Vec<Kind>,
     code: Vec<Kind>,
     comment_after: Vec<bool>,
 }
@@ -506,13 +501,13 @@ impl Buffers {
         self.comment_after.clear();
         self.code.reserve(self.tokens.len());
         self.comment_after.reserve(self.tokens.len());
-        for t in &self.tokens {
-            if let Kind::Comment { strong } = t.kind {
+        for &kind in &self.tokens {
+            if let Kind::Comment { strong } = kind {
                 if let Some(flag) = self.comment_after.last_mut() {
                     *flag |= strong || high;
                 }
             } else {
-                self.code.push(t.kind);
+                self.code.push(kind);
                 self.comment_after.push(false);
             }
         }
