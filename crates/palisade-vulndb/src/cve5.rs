@@ -155,10 +155,8 @@ const CVSS_KEYS: [(&str, &str); 4] = [
 
 /// Reads one CVE JSON 5 record.
 pub fn parse_cve5(origin: &str, bytes: &[u8]) -> Result<CveRecord> {
-    let record: Record = serde_json::from_slice(bytes).map_err(|e| Error::Syntax {
-        location: Location::at(origin, e.line(), e.column()),
-        message: format!("not a CVE JSON 5 record: {e}"),
-    })?;
+    let record: Record = serde_json::from_slice(bytes)
+        .map_err(|e| Error::json(origin, &e, "not a CVE JSON 5 record"))?;
     if record
         .data_type
         .as_deref()
@@ -170,7 +168,7 @@ pub fn parse_cve5(origin: &str, bytes: &[u8]) -> Result<CveRecord> {
         ));
     }
     let meta = record.cve_metadata;
-    if !meta.cve_id.starts_with("CVE-") {
+    if !crate::exploitation::is_cve_id(&meta.cve_id) {
         return Err(Error::invalid(
             Location::new(origin),
             format!("cveId {:?} is not a CVE id", meta.cve_id),

@@ -107,6 +107,20 @@ impl Error {
         }
     }
 
+    /// A JSON parse error at its line and column, `what` saying what the
+    /// input was expected to be (the position is not repeated in the text).
+    pub(crate) fn json(origin: &str, error: &serde_json::Error, what: &str) -> Error {
+        let message = error.to_string();
+        let position = format!(" at line {} column {}", error.line(), error.column());
+        Error::Syntax {
+            location: Location::at(origin, error.line(), error.column()),
+            message: format!(
+                "{what}: {}",
+                message.strip_suffix(&position).unwrap_or(&message)
+            ),
+        }
+    }
+
     pub(crate) fn invalid(location: Location, message: impl Into<String>) -> Error {
         Error::Invalid {
             location,

@@ -427,17 +427,8 @@ fn utf8<'a>(origin: &str, bytes: &'a [u8]) -> Result<&'a str> {
 /// Parses an OSV JSON record.
 pub fn parse_json(origin: &str, bytes: &[u8]) -> Result<Advisory> {
     let text = utf8(origin, bytes)?;
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        let message = e.to_string();
-        let position = format!(" at line {} column {}", e.line(), e.column());
-        Error::Syntax {
-            location: Location::at(origin, e.line(), e.column()),
-            message: format!(
-                "invalid JSON: {}",
-                message.strip_suffix(&position).unwrap_or(&message)
-            ),
-        }
-    })?;
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| Error::json(origin, &e, "invalid JSON"))?;
     Advisory::from_value(&Location::new(origin), &value, SourceRank::Osv)
 }
 
