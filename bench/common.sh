@@ -102,3 +102,34 @@ http {
 CONF
   nginx -c "$WORK/nginx-$1.conf"
 }
+
+# Writes ModSecurity rules to $1: the engine blocking, bodies (JSON too)
+# inspected, and the OWASP CRS (Debian's modsecurity-crs) at paranoia level $2.
+modsec_rules() {
+  cat > "$1" <<CONF
+SecRuleEngine On
+SecRequestBodyAccess On
+SecRequestBodyLimit 13107200
+SecRequestBodyNoFilesLimit 131072
+SecRule REQUEST_HEADERS:Content-Type "application/json" "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
+SecResponseBodyAccess Off
+SecAuditEngine Off
+SecUnicodeMapFile /etc/nginx/unicode.mapping 20127
+SecAction "id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=$2"
+Include /etc/modsecurity/crs/crs-setup.conf
+Include /usr/share/modsecurity-crs/rules/*.conf
+CONF
+}
+
+# Installs (apt-get, as root) nginx, ModSecurity's nginx module, the OWASP
+# CRS and any packages named, when missing; sets MODULE to the module file.
+need_modsecurity() {
+  MODULE=/usr/lib/nginx/modules/ngx_http_modsecurity_module.so
+  local missing=0 tool
+  for tool in nginx "$@"; do command -v "$tool" >/dev/null || missing=1; done
+  if [ "$missing" = 1 ] || [ ! -f "$MODULE" ] || [ ! -d /usr/share/modsecurity-crs ]; then
+    echo "installing nginx, ModSecurity and the CRS $*..." >&2
+    apt-get install -y "$@" nginx libnginx-mod-http-modsecurity modsecurity-crs >&2 \
+      || { apt-get update >&2 && apt-get install -y "$@" nginx libnginx-mod-http-modsecurity modsecurity-crs >&2; }
+  fi
+}

@@ -22,14 +22,9 @@ SEED="${SEED:-20261125}"
 DATA="${PALISADE_TEST_DATA:-$(pwd)/../shared/data}/waf-corpus"
 [ -d "$DATA" ] || { echo "no corpus at $DATA (set PALISADE_TEST_DATA)" >&2; exit 2; }
 
-MODULE=/usr/lib/nginx/modules/ngx_http_modsecurity_module.so
-if ! command -v nginx >/dev/null || [ ! -f "$MODULE" ] || [ ! -d /usr/share/modsecurity-crs ]; then
-  echo "installing nginx, ModSecurity and the CRS..." >&2
-  apt-get install -y nginx libnginx-mod-http-modsecurity modsecurity-crs >&2 \
-    || { apt-get update >&2 && apt-get install -y nginx libnginx-mod-http-modsecurity modsecurity-crs >&2; }
-fi
 python3 -c 'import faker' 2>/dev/null || pip install -q faker >&2
 source bench/common.sh
+need_modsecurity
 bench_work
 
 UPSTREAM_PORT="$(free_port)"; GATEWAY_PORT="$(free_port)"; PL1_PORT="$(free_port)"; PL2_PORT="$(free_port)"
@@ -37,19 +32,7 @@ UPSTREAM_PORT="$(free_port)"; GATEWAY_PORT="$(free_port)"; PL1_PORT="$(free_port
 
 nginx_conf upstream 1 "" "server { listen 127.0.0.1:$UPSTREAM_PORT; location / { return 200 'ok'; } }"
 for pl in 1 2; do
-  cat > "$WORK/modsec-$pl.conf" <<CONF
-SecRuleEngine On
-SecRequestBodyAccess On
-SecRequestBodyLimit 13107200
-SecRequestBodyNoFilesLimit 131072
-SecRule REQUEST_HEADERS:Content-Type "application/json" "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
-SecResponseBodyAccess Off
-SecAuditEngine Off
-SecUnicodeMapFile /etc/nginx/unicode.mapping 20127
-SecAction "id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=$pl"
-Include /etc/modsecurity/crs/crs-setup.conf
-Include /usr/share/modsecurity-crs/rules/*.conf
-CONF
+  modsec_rules "$WORK/modsec-$pl.conf" "$pl"
   port_var="PL${pl}_PORT"
   nginx_conf "pl$pl" 1 "load_module $MODULE;" "server {
     listen 127.0.0.1:${!port_var};

@@ -20,13 +20,8 @@ ROUNDS="${ROUNDS:-3}"
 CONNECTIONS="${CONNECTIONS:-64}"
 THREADS="${THREADS:-2}"
 
-MODULE=/usr/lib/nginx/modules/ngx_http_modsecurity_module.so
-if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null || [ ! -f "$MODULE" ] || [ ! -d /usr/share/modsecurity-crs ]; then
-  echo "installing wrk, nginx, ModSecurity and the CRS..." >&2
-  apt-get install -y wrk nginx libnginx-mod-http-modsecurity modsecurity-crs >&2 \
-    || { apt-get update >&2 && apt-get install -y wrk nginx libnginx-mod-http-modsecurity modsecurity-crs >&2; }
-fi
 source bench/common.sh
+need_modsecurity wrk
 bench_work
 
 UPSTREAM_PORT="$(free_port)"; PROXY_PORT="$(free_port)"; MODSEC_PORT="$(free_port)"; GATEWAY_PORT="$(free_port)"; PLAIN_PORT="$(free_port)"
@@ -35,19 +30,7 @@ UPSTREAM="upstream backend { server 127.0.0.1:$UPSTREAM_PORT; keepalive 256; }"
 PROXY="location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }"
 nginx_conf upstream 1 "" "server { listen 127.0.0.1:$UPSTREAM_PORT; location / { default_type application/json; return 200 '{\"stored\": true}'; } }"
 nginx_conf proxy auto "" "$UPSTREAM server { listen 127.0.0.1:$PROXY_PORT; client_max_body_size 10m; $PROXY }"
-cat > "$WORK/modsec.conf" <<CONF
-SecRuleEngine On
-SecRequestBodyAccess On
-SecRequestBodyLimit 13107200
-SecRequestBodyNoFilesLimit 131072
-SecRule REQUEST_HEADERS:Content-Type "application/json" "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
-SecResponseBodyAccess Off
-SecAuditEngine Off
-SecUnicodeMapFile /etc/nginx/unicode.mapping 20127
-SecAction "id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=1"
-Include /etc/modsecurity/crs/crs-setup.conf
-Include /usr/share/modsecurity-crs/rules/*.conf
-CONF
+modsec_rules "$WORK/modsec.conf" 1
 nginx_conf modsec auto "load_module $MODULE;" "$UPSTREAM server { listen 127.0.0.1:$MODSEC_PORT; client_max_body_size 10m; modsecurity on; modsecurity_rules_file $WORK/modsec.conf; $PROXY }"
 
 python3 - examples/waf/web-acl.json > "$WORK/web-acl.json" <<'PY'
