@@ -14,15 +14,22 @@ fn example(name: &str) -> PathBuf {
         .join(name)
 }
 
-#[test]
-fn the_example_cases_pass_and_print_action_rule_and_labels() {
-    let output = palisade()
+/// `palisade waf test` of the starter web ACL (and its set) on `cases`.
+fn starter_test(cases: &std::path::Path) -> Command {
+    let mut command = palisade();
+    command
         .args(["waf", "test", "--web-acl"])
         .arg(example("web-acl.json"))
         .arg("--sets")
         .arg(example("bad-bots.json"))
         .arg("--requests")
-        .arg(example("cases.yaml"))
+        .arg(cases);
+    command
+}
+
+#[test]
+fn the_example_cases_pass_and_print_action_rule_and_labels() {
+    let output = starter_test(&example("cases.yaml"))
         .arg("--json")
         .output()
         .expect("run");
@@ -65,15 +72,7 @@ fn a_case_whose_expectation_differs_fails_the_run() {
         "cases:\n  - name: harmless\n    path: /?q=hello\n    expect: BLOCK\n  - name: attack\n    path: /?q=%3Cscript%3E\n    expect: BLOCK\n",
     )
     .expect("write");
-    let output = palisade()
-        .args(["waf", "test", "--web-acl"])
-        .arg(example("web-acl.json"))
-        .arg("--sets")
-        .arg(example("bad-bots.json"))
-        .arg("--requests")
-        .arg(&cases)
-        .output()
-        .expect("run");
+    let output = starter_test(&cases).output().expect("run");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert!(
