@@ -231,6 +231,14 @@ async fn pipeline(
     outcome: &mut Outcome,
 ) -> Result<Response<Body>, Refusal> {
     let config = &runtime.config;
+    // Routed first (no I/O); an unknown path is refused before its body is
+    // read, unless a web ACL is to judge the request before routing.
+    let found = runtime
+        .router
+        .find(&config.routes, request.method(), request.uri().path());
+    if found.is_none() && config.waf.is_none() {
+        return Err(Refusal::plain(ResponseType::ResourceNotFound));
+    }
     let limit = config.limits.max_body_bytes;
     let declared = request
         .headers()
@@ -282,11 +290,7 @@ async fn pipeline(
             Decision::Allow => set_headers(&mut parts.headers, verdict.inserted_headers),
         }
     }
-    let Some((index, params)) =
-        runtime
-            .router
-            .find(&config.routes, &parts.method, parts.uri.path())
-    else {
+    let Some((index, params)) = found else {
         return Err(Refusal::plain(ResponseType::ResourceNotFound));
     };
     outcome.route = Some(index);
