@@ -70,6 +70,121 @@ pub enum Command {
     /// AWS WAF web ACLs: replay recorded requests through the rules
     #[command(subcommand)]
     Waf(WafCommand),
+    /// Threat feeds (CVE records, NVD, CISA KEV, EPSS, RSS/Atom bulletins): import, sync, search, show
+    #[command(subcommand)]
+    Feeds(FeedsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FeedsCommand {
+    /// Fetch configured sources (all, or the ones named) with conditional GET
+    Sync {
+        /// Source names [default: every source]
+        sources: Vec<String>,
+    },
+    /// Import CVE JSON 5 records, NVD API 2.0 responses, the KEV catalog, EPSS CSV and RSS/Atom files, directories and zips
+    Import {
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Skip files that fail to parse (each is reported) instead of importing nothing
+        #[arg(long)]
+        skip_invalid: bool,
+    },
+    /// Search bulletins by words, vendor / product / version, CPE, weakness, severity, exploitation
+    Search(FeedSearchArgs),
+    /// One bulletin, merged over its sources, with its KEV entry and EPSS score
+    Show {
+        /// A CVE id, or a feed entry's id
+        id: String,
+    },
+    /// Feed sources: add, list, remove
+    #[command(subcommand)]
+    Source(SourceCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SourceCommand {
+    /// Add a source, or change one (NVD, KEV and EPSS know their public URL)
+    Add {
+        name: String,
+        #[arg(long, value_parser = ["nvd", "cve5", "kev", "epss", "osv", "rss", "atom"])]
+        kind: String,
+        #[arg(long)]
+        url: Option<String>,
+        /// How often `watch run` polls it: 90s, 15m, 1h, 1d
+        #[arg(long, default_value = "15m", value_parser = parse_duration)]
+        interval: std::time::Duration,
+    },
+    /// Every source with its state: last success, last error, records
+    List,
+    /// Remove a source (its records stay)
+    Remove { name: String },
+}
+
+/// `90s`, `15m`, `1h`, `1d`, or plain seconds.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 90s, 15m, 1h or 1d"))?;
+    let seconds = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86400,
+        _ => return Err(format!("{text:?}: the unit must be s, m, h or d")),
+    };
+    if seconds == 0 {
+        return Err("a duration must be at least one second".to_string());
+    }
+    Ok(std::time::Duration::from_secs(seconds))
+}
+
+#[derive(Args, Debug)]
+#[command(disable_version_flag = true)]
+pub struct FeedSearchArgs {
+    /// Words that must all appear (title, summary, id, products); end a word with * for a prefix
+    pub query: Vec<String>,
+    /// Vendor, as the CVE record or CPE names it (case and spaces do not matter)
+    #[arg(long)]
+    pub vendor: Option<String>,
+    /// Product, as the CVE record or CPE names it
+    #[arg(long)]
+    pub product: Option<String>,
+    /// Only records affecting this version (with --vendor, --product or --cpe)
+    #[arg(long, value_name = "VERSION")]
+    pub version: Option<String>,
+    /// A CPE 2.3 name, e.g. cpe:2.3:a:apache:http_server:2.4.49:*:*:*:*:*:*:*
+    #[arg(long)]
+    pub cpe: Option<String>,
+    /// A weakness, e.g. CWE-79
+    #[arg(long)]
+    pub cwe: Option<String>,
+    /// Headline severities: low, medium, high, critical (comma-separated)
+    #[arg(long, value_delimiter = ',', value_parser = ["none", "low", "medium", "high", "critical"])]
+    pub severity: Vec<String>,
+    /// Headline CVSS base score at least this
+    #[arg(long, value_name = "SCORE")]
+    pub min_cvss: Option<f64>,
+    /// Only CVEs in CISA's Known Exploited Vulnerabilities catalog
+    #[arg(long)]
+    pub kev: bool,
+    /// Only CVEs whose EPSS probability is above this (0 to 1)
+    #[arg(long, value_name = "P")]
+    pub epss_above: Option<f64>,
+    /// Published or modified on or after this date (YYYY-MM-DD or RFC 3339)
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Only records from this source (cve5, nvd, or a feed's name)
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Most results shown (0: all)
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
 }
 
 #[derive(Subcommand, Debug)]

@@ -113,6 +113,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => cmd::validate::run(&out, args),
         Command::Gateway(args) => cmd::gateway::run(&out, args),
         Command::Waf(cli::WafCommand::Test(args)) => cmd::waf::test(&out, args),
+        Command::Feeds(command) => cmd::feeds::run(&cli.global, &out, command),
     };
     match result {
         Ok(code) => code,

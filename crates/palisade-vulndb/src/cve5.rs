@@ -4,7 +4,7 @@
 //! (CISA's "Vulnrichment"), CWEs, affected vendors / products / version
 //! ranges, and references.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Location, Result};
@@ -28,7 +28,7 @@ pub struct CveRecord {
     pub references: Vec<String>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Cvss {
     /// `4.0`, `3.1`, `3.0` or `2.0`.
     pub version: String,
@@ -39,7 +39,8 @@ pub struct Cvss {
     pub provider: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Affected {
     pub vendor: Option<String>,
     pub product: Option<String>,
@@ -52,13 +53,16 @@ pub struct Affected {
 
 /// One `versions[]` entry: a single version, or a range from `version` up
 /// to `less_than` / `less_than_or_equal`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VersionRange {
     pub version: String,
     pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub less_than: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub less_than_or_equal: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version_type: Option<String>,
 }
 

@@ -18,10 +18,15 @@
 //! # Ok::<(), palisade_vulndb::Error>(())
 //! ```
 
+mod bulletin;
+mod cpe;
 mod cve5;
 mod error;
 mod exploitation;
+mod feed;
+mod feeds;
 mod names;
+mod nvd;
 mod osv;
 mod rustsec;
 mod severity;
@@ -29,10 +34,20 @@ mod source;
 mod store;
 mod update;
 
+pub use bulletin::{
+    Bulletin, CpeMatch, ProductEntry, SEVERITIES, VersionRule, normalize_product, severity_of,
+};
+pub use cpe::{Cpe, CpeValue};
 pub use cve5::{Affected, CveRecord, Cvss, VersionRange, parse_cve5};
 pub use error::{Error, Location, Result};
 pub use exploitation::{EpssFile, KevCatalog, MAX_EPSS_BYTES, parse_epss, parse_kev};
+pub use feed::{FeedDocument, parse_feed};
+pub use feeds::{
+    FeedImportReport, FeedKind, FeedSource, Fetcher, MAX_BULLETIN_FEED_BYTES, MAX_FEED_BYTES,
+    SyncReport, find_source, sync_source,
+};
 pub use names::{canonical_ecosystem, normalize_name, split_ecosystem};
+pub use nvd::{NvdPage, parse_nvd};
 pub use osv::{Advisory, AffectedPackage, Kind, SourceRank, display_time};
 pub use severity::{Rating, Severity};
 pub use source::{
@@ -40,8 +55,9 @@ pub use source::{
     parse_record,
 };
 pub use store::{
-    AdvisoryRecord, EpssScore, ImportOptions, ImportProgress, ImportReport, KevEntry, Match,
-    MirrorState, PackageAdvisories, SearchHit, Skipped, Snapshot, Stats, Store,
+    AdvisoryRecord, BulletinHit, BulletinQuery, BulletinSearch, BulletinView, Change, EpssScore,
+    ImportOptions, ImportProgress, ImportReport, KevEntry, Match, MirrorState, PackageAdvisories,
+    PutOutcome, SearchHit, Skipped, Snapshot, Stats, Store,
 };
 pub use update::{
     DEFAULT_ECOSYSTEMS, DEFAULT_MIRROR, EcosystemUpdate, Mirror, UpdateEvent, UpdateOutcome,

@@ -207,6 +207,53 @@ pub fn for_each_zip_record_in<R: Read + std::io::Seek>(
     reader: R,
     mut f: impl FnMut(String, Format, Vec<u8>) -> Result<()>,
 ) -> Result<()> {
+    let format_of = |name: &str| Format::from_name(name.rsplit('/').next().unwrap_or(name));
+    for_each_zip_member_filtered(
+        display,
+        reader,
+        |name| format_of(name).is_some(),
+        |origin, bytes| {
+            let name = origin.rsplit('!').next().unwrap_or(&origin);
+            let Some(format) = format_of(name) else {
+                return Ok(());
+            };
+            if format == Format::RustSec && !rustsec::looks_like_rustsec(&bytes) {
+                return Ok(());
+            }
+            f(origin, format, bytes)
+        },
+    )
+}
+
+/// Calls `f` with the origin (`archive.zip!member`) and bytes of every file
+/// member of a zip archive, with the same bounds as advisory records.
+pub(crate) fn for_each_zip_member(
+    path: &Path,
+    f: impl FnMut(String, Vec<u8>) -> Result<()>,
+) -> Result<()> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    for_each_zip_member_in(
+        &path.display().to_string(),
+        std::io::BufReader::new(file),
+        f,
+    )
+}
+
+/// [`for_each_zip_member`] over any seekable reader.
+pub(crate) fn for_each_zip_member_in<R: Read + std::io::Seek>(
+    display: &str,
+    reader: R,
+    f: impl FnMut(String, Vec<u8>) -> Result<()>,
+) -> Result<()> {
+    for_each_zip_member_filtered(display, reader, |_| true, f)
+}
+
+fn for_each_zip_member_filtered<R: Read + std::io::Seek>(
+    display: &str,
+    reader: R,
+    wanted: impl Fn(&str) -> bool,
+    mut f: impl FnMut(String, Vec<u8>) -> Result<()>,
+) -> Result<()> {
     let display = display.to_string();
     let mut archive = zip::ZipArchive::new(reader).map_err(|e| Error::Archive {
         location: Location::new(display.clone()),
@@ -237,16 +284,15 @@ pub fn for_each_zip_record_in<R: Read + std::io::Seek>(
                 message: format!("unreadable member name: {e}"),
             })?
             .into_owned();
-        let origin = format!("{display}!{name}");
-        let base = name.rsplit('/').next().unwrap_or(&name);
-        let Some(format) = Format::from_name(base) else {
+        if !wanted(&name) {
             continue;
-        };
+        }
+        let origin = format!("{display}!{name}");
         if entry.size() > MAX_RECORD_BYTES {
             return Err(Error::TooLarge {
                 location: Location::new(origin),
                 message: format!(
-                    "entry claims {} bytes; an advisory record may have at most {MAX_RECORD_BYTES}",
+                    "entry claims {} bytes; a record may have at most {MAX_RECORD_BYTES}",
                     entry.size()
                 ),
             });
@@ -272,10 +318,7 @@ pub fn for_each_zip_record_in<R: Read + std::io::Seek>(
                 message: format!("members add up to more than {MAX_ZIP_TOTAL_BYTES} bytes"),
             });
         }
-        if format == Format::RustSec && !rustsec::looks_like_rustsec(&bytes) {
-            continue;
-        }
-        f(origin, format, bytes)?;
+        f(origin, bytes)?;
     }
     Ok(())
 }

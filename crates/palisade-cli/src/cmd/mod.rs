@@ -1,4 +1,5 @@
 pub mod db;
+pub mod feeds;
 pub mod fix;
 pub mod gateway;
 pub mod hook;

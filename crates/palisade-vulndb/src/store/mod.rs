@@ -6,6 +6,7 @@
 //! over id, aliases, summary and details. Every import runs in one transaction,
 //! so a crash part-way leaves the previous data as it was.
 
+mod bulletins;
 mod exploitation;
 mod read;
 mod write;
@@ -15,6 +16,9 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+pub(crate) use bulletins::BulletinWriter;
+pub use bulletins::{BulletinHit, BulletinQuery, BulletinSearch, BulletinView, Change, PutOutcome};
+pub(crate) use exploitation::write_epss;
 pub use exploitation::{EpssScore, KevEntry};
 pub use read::{AdvisoryRecord, Match, MirrorState, PackageAdvisories, SearchHit, Stats};
 
@@ -117,6 +121,73 @@ DROP TABLE affected;
 ALTER TABLE affected_by_package RENAME TO affected;
 CREATE INDEX affected_advisory ON affected(advisory);
 INSERT OR REPLACE INTO meta (key, value) VALUES ('advisories', (SELECT COUNT(*) FROM advisory));
+"#,
+    // Threat feeds: each source's record as it came, the merged bulletin's
+    // search columns, its vendor / product entries, text index and aliases;
+    // the change journal watchers read; and each feed source's state.
+    r#"
+CREATE TABLE bulletin_doc (
+    id TEXT NOT NULL,
+    source TEXT NOT NULL,
+    digest INTEGER NOT NULL,
+    json TEXT NOT NULL,
+    PRIMARY KEY (id, source)
+) WITHOUT ROWID;
+CREATE TABLE bulletin (
+    pk INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    published TEXT,
+    modified TEXT,
+    title TEXT,
+    score REAL,
+    severity TEXT,
+    cwes TEXT NOT NULL,
+    sources TEXT NOT NULL,
+    material INTEGER NOT NULL,
+    revision INTEGER NOT NULL
+);
+CREATE INDEX bulletin_date ON bulletin(COALESCE(published, modified));
+CREATE TABLE bulletin_product (
+    vendor TEXT NOT NULL,
+    product TEXT NOT NULL,
+    bulletin INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    rule TEXT NOT NULL,
+    PRIMARY KEY (vendor, product, bulletin, seq)
+) WITHOUT ROWID;
+CREATE INDEX bulletin_product_product ON bulletin_product(product);
+CREATE INDEX bulletin_product_bulletin ON bulletin_product(bulletin);
+CREATE TABLE bulletin_alias (
+    alias TEXT NOT NULL,
+    bulletin INTEGER NOT NULL,
+    PRIMARY KEY (alias, bulletin)
+) WITHOUT ROWID;
+CREATE INDEX bulletin_alias_bulletin ON bulletin_alias(bulletin);
+CREATE VIRTUAL TABLE bulletin_fts USING fts5(
+    id, title, summary, products, tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TABLE bulletin_change (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    source TEXT,
+    at TEXT NOT NULL
+);
+CREATE TABLE feed_source (
+    name TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    url TEXT NOT NULL,
+    interval_secs INTEGER NOT NULL,
+    etag TEXT,
+    last_modified TEXT,
+    cursor TEXT,
+    last_checked TEXT,
+    last_success TEXT,
+    last_error TEXT,
+    items INTEGER NOT NULL DEFAULT 0,
+    baselined INTEGER NOT NULL DEFAULT 0
+);
 "#,
 ];
 

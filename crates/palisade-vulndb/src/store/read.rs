@@ -537,7 +537,7 @@ impl Store {
 
 /// Turns free text into an FTS5 query of quoted words (so punctuation in ids
 /// such as `CVE-2021-1234` is not read as FTS syntax).
-fn fts_query(text: &str) -> String {
+pub(crate) fn fts_query(text: &str) -> String {
     text.split_whitespace()
         .filter_map(|word| {
             let (word, prefix) = match word.strip_suffix('*') {
