@@ -3,7 +3,9 @@
 //! It serves byte bodies by path with an `ETag` and `Last-Modified`, answers
 //! conditional requests with `304`, can be told to fail the next requests of a
 //! path with `503`, waits `x-delay-ms` before answering when a request asks,
-//! and records every request so tests can assert on them.
+//! and records every request so tests can assert on them. A request whose
+//! path has a query string gets the resource put at that exact path and
+//! query, else the one put at the bare path.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -216,7 +218,13 @@ fn respond(
     if method != "GET" && method != "HEAD" {
         return (404, vec![], Vec::new());
     }
-    let Some(resource) = state.resources.get(path) else {
+    // A path with a query falls back to the resource without it.
+    let bare = path.split('?').next().unwrap_or(path);
+    let Some(resource) = state
+        .resources
+        .get(path)
+        .or_else(|| state.resources.get(bare))
+    else {
         return (404, vec![], b"no such file".to_vec());
     };
     let validators = vec![

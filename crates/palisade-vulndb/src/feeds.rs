@@ -146,6 +146,18 @@ pub struct FeedImportReport {
     pub elapsed: Duration,
 }
 
+impl FeedImportReport {
+    fn count(&mut self, outcomes: &[PutOutcome]) {
+        for o in outcomes {
+            match o {
+                PutOutcome::Added => self.added += 1,
+                PutOutcome::Updated => self.updated += 1,
+                PutOutcome::Unchanged => self.unchanged += 1,
+            }
+        }
+    }
+}
+
 /// One parsed input.
 enum Parsed {
     Bulletins {
@@ -448,7 +460,9 @@ impl Store {
                     Parsed::Skipped(s) => report.skipped.push(s),
                     Parsed::Kev(entries) => {
                         report.kev += entries.len();
-                        report.kev_added += writer.put_kev(&entries, "kev").map_err(db)?;
+                        let (outcomes, added) = writer.put_kev(&entries, "kev").map_err(db)?;
+                        report.count(&outcomes);
+                        report.kev_added += added;
                     }
                     Parsed::Epss(scores) => {
                         report.epss += scores.len();
@@ -467,14 +481,15 @@ impl Store {
                             Counter::Feed => report.feed_items += n,
                         }
                         debug_assert!(bulletins.iter().all(|b| b.source == source));
-                        for b in &bulletins {
-                            match writer.put(b).map_err(db)? {
-                                PutOutcome::Added => report.added += 1,
-                                PutOutcome::Updated => report.updated += 1,
-                                PutOutcome::Unchanged => report.unchanged += 1,
-                            }
-                        }
-                        report.kev_added += writer.put_kev(&kev, &source).map_err(db)?;
+                        let outcomes = bulletins
+                            .iter()
+                            .map(|b| writer.put(b))
+                            .collect::<rusqlite::Result<Vec<_>>>()
+                            .map_err(db)?;
+                        report.count(&outcomes);
+                        let (outcomes, added) = writer.put_kev(&kev, &source).map_err(db)?;
+                        report.count(&outcomes);
+                        report.kev_added += added;
                         progress(report.cve5 + report.nvd + report.feed_items);
                     }
                 }

@@ -313,14 +313,15 @@ impl<'t> BulletinWriter<'t> {
         &mut self,
         entries: &[KevEntry],
         source: &str,
-    ) -> rusqlite::Result<usize> {
+    ) -> rusqlite::Result<(Vec<PutOutcome>, usize)> {
         let mut added = 0;
         let journal = std::mem::replace(&mut self.journal, false);
-        let result = entries
+        let outcomes = entries
             .iter()
-            .try_for_each(|e| self.put(&Bulletin::from(e)).map(|_| ()));
+            .map(|e| self.put(&Bulletin::from(e)))
+            .collect::<rusqlite::Result<Vec<_>>>();
         self.journal = journal;
-        result?;
+        let outcomes = outcomes?;
         for e in entries {
             let cve = e.cve.to_ascii_uppercase();
             let known: bool = self
@@ -350,7 +351,7 @@ impl<'t> BulletinWriter<'t> {
                 }
             }
         }
-        Ok(added)
+        Ok((outcomes, added))
     }
 }
 
@@ -395,7 +396,10 @@ impl Store {
                 .map(|b| w.put(b))
                 .collect::<rusqlite::Result<Vec<_>>>()
                 .map_err(db)?;
-            (outcomes, w.put_kev(kev, source).map_err(db)?)
+            let (mut kev_outcomes, added) = w.put_kev(kev, source).map_err(db)?;
+            let mut outcomes = outcomes;
+            outcomes.append(&mut kev_outcomes);
+            (outcomes, added)
         };
         tx.commit().map_err(db)?;
         Ok((outcomes, added))
