@@ -73,6 +73,84 @@ pub enum Command {
     /// Threat feeds (CVE records, NVD, CISA KEV, EPSS, RSS/Atom bulletins): import, sync, search, show
     #[command(subcommand)]
     Feeds(FeedsCommand),
+    /// Watchlists: be told when new bulletins touch your vendors, products, keywords or dependencies
+    #[command(subcommand)]
+    Watch(WatchCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WatchCommand {
+    /// Add a watch: what to look for, and where to say so
+    Add(WatchAddArgs),
+    /// Every watch, with its targets and queued notifications
+    List,
+    /// Remove a watch (by name or id) and its undelivered notifications
+    Remove {
+        #[arg(value_name = "NAME|ID")]
+        watch: String,
+    },
+    /// Poll sources on their intervals, match, and notify (until stopped, or --once)
+    Run(WatchRunArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(disable_version_flag = true)]
+pub struct WatchAddArgs {
+    #[arg(long)]
+    pub name: String,
+    /// Vendor, as CVE records or CPEs name it
+    #[arg(long)]
+    pub vendor: Option<String>,
+    /// Product, as CVE records or CPEs name it
+    #[arg(long)]
+    pub product: Option<String>,
+    /// Only bulletins affecting this version (with --vendor or --product)
+    #[arg(long, value_name = "VERSION")]
+    pub version: Option<String>,
+    /// Words that must appear in the bulletin
+    #[arg(long)]
+    pub keyword: Option<String>,
+    /// A project, lockfile, function package or image: bulletins affecting its packages
+    #[arg(long, value_name = "PATH")]
+    pub inventory: Option<PathBuf>,
+    /// Only bulletins at least this severe (KEV additions always pass)
+    #[arg(long, value_parser = ["low", "medium", "high", "critical"])]
+    pub min_severity: Option<String>,
+    /// Only CVEs in CISA's Known Exploited Vulnerabilities catalog
+    #[arg(long)]
+    pub kev_only: bool,
+    /// webhook:URL (signed JSON), slack:URL, email:ADDRESS or stdout; repeat for several
+    #[arg(long, required = true, value_name = "TARGET")]
+    pub notify: Vec<String>,
+    /// The HMAC-SHA256 key of webhook signatures [default: generated and printed]
+    #[arg(long, env = "PALISADE_WEBHOOK_SECRET", hide_env_values = true)]
+    pub secret: Option<String>,
+    /// Gather matches into one message a day instead of one per bulletin
+    #[arg(long, value_parser = ["daily"])]
+    pub digest: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct WatchRunArgs {
+    /// Poll every source once, notify, and exit
+    #[arg(long)]
+    pub once: bool,
+    /// SMTP relay for email targets: smtp://host:25, smtp://host:587?tls=required, smtps://user:pass@host:465
+    #[arg(
+        long,
+        env = "PALISADE_SMTP_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub smtp: Option<String>,
+    /// The sender of emails
+    #[arg(
+        long,
+        env = "PALISADE_MAIL_FROM",
+        default_value = "palisade@localhost",
+        value_name = "ADDRESS"
+    )]
+    pub mail_from: String,
 }
 
 #[derive(Subcommand, Debug)]

@@ -60,6 +60,15 @@ impl From<palisade_inventory::Error> for Failure {
     }
 }
 
+impl From<palisade_watch::Error> for Failure {
+    fn from(e: palisade_watch::Error) -> Failure {
+        match e {
+            palisade_watch::Error::Vulndb(e) => e.into(),
+            e => Failure::new(e.to_string()),
+        }
+    }
+}
+
 impl From<palisade_vulndb::Error> for Failure {
     fn from(e: palisade_vulndb::Error) -> Failure {
         let mut causes = Vec::new();
@@ -114,6 +123,7 @@ fn main() -> ExitCode {
         Command::Gateway(args) => cmd::gateway::run(&out, args),
         Command::Waf(cli::WafCommand::Test(args)) => cmd::waf::test(&out, args),
         Command::Feeds(command) => cmd::feeds::run(&cli.global, &out, command),
+        Command::Watch(command) => cmd::watch::run(&cli.global, &out, command),
     };
     match result {
         Ok(code) => code,

@@ -8,3 +8,4 @@ pub mod scan;
 pub mod validate;
 pub mod version;
 pub mod waf;
+pub mod watch;
