@@ -3,6 +3,8 @@
 //! synced from a loopback server serving fixtures written from the published
 //! formats; malformed sources recorded as errors while the others go on.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::collections::BTreeSet;

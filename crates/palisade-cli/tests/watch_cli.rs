@@ -1,6 +1,8 @@
 //! `palisade watch` end to end over loopback: a feed server, a webhook
 //! receiver and an SMTP sink; exactly-once delivery across a SIGKILL.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -14,12 +16,17 @@ use common::{json, ok, temp_db};
 use palisade_testkit::http::Server;
 use serde_json::Value;
 
+/// One request a receiver saw: path, headers, body, the status it got.
+type Seen = (String, Vec<(String, String)>, Vec<u8>, u16);
+/// A delivered request: headers and body.
+type Accepted = (Vec<(String, String)>, Vec<u8>);
+
 /// A webhook receiver: records every POST (path, headers, body) and answers
 /// with the status it is set to.
 struct Receiver {
     port: u16,
     status: Arc<AtomicU16>,
-    seen: Arc<Mutex<Vec<(String, Vec<(String, String)>, Vec<u8>, u16)>>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
 }
 
 impl Receiver {
@@ -43,7 +50,7 @@ impl Receiver {
     }
 
     /// Requests to `path` answered with 2xx.
-    fn accepted(&self, path: &str) -> Vec<(Vec<(String, String)>, Vec<u8>)> {
+    fn accepted(&self, path: &str) -> Vec<Accepted> {
         self.seen
             .lock()
             .unwrap()
@@ -63,11 +70,7 @@ impl Receiver {
     }
 }
 
-fn receive(
-    stream: TcpStream,
-    status: &AtomicU16,
-    seen: &Mutex<Vec<(String, Vec<(String, String)>, Vec<u8>, u16)>>,
-) {
+fn receive(stream: TcpStream, status: &AtomicU16, seen: &Mutex<Vec<Seen>>) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut writer = stream;
     loop {

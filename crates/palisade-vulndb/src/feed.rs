@@ -181,7 +181,7 @@ pub(crate) fn cve_ids(text: &str) -> Vec<String> {
                         .iter()
                         .take_while(|b| b.is_ascii_digit())
                         .count();
-                if num_end - year_end - 1 >= 4 {
+                if num_end - year_end > 4 {
                     out.push(text[i..num_end].to_ascii_uppercase());
                     i = num_end;
                     continue;

@@ -361,7 +361,7 @@ fn discover(paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>> {
 }
 
 /// Reads and parses inputs on its own thread, so parsing overlaps the writes.
-fn produce(files: Vec<(PathBuf, bool)>, skip_invalid: bool, tx: mpsc::SyncSender<Result<Parsed>>) {
+fn produce(files: Vec<(PathBuf, bool)>, skip_invalid: bool, tx: &mpsc::SyncSender<Result<Parsed>>) {
     let send_err = |origin: String, e: Error| {
         if skip_invalid {
             tx.send(Ok(Parsed::Skipped(Skipped {
@@ -446,7 +446,7 @@ impl Store {
             source,
         };
         let (send, receive) = mpsc::sync_channel(512);
-        let producer = std::thread::spawn(move || produce(files, skip_invalid, send));
+        let producer = std::thread::spawn(move || produce(files, skip_invalid, &send));
         let mut report = FeedImportReport::default();
         let tx = self
             .conn
