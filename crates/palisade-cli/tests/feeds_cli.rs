@@ -89,6 +89,42 @@ fn the_shared_samples_import_search_and_show() {
         assert!(found.contains(id), "{id} missing from {found:?}");
     }
     assert_eq!(python["total"].as_u64().unwrap() as usize, found.len());
+    // Newest first, with words alone (the text index orders) and with a filter (SQL orders).
+    for result in [
+        python.clone(),
+        json(
+            &db,
+            &[
+                "feeds",
+                "search",
+                "python",
+                "--min-cvss",
+                "0",
+                "--limit",
+                "0",
+            ],
+        ),
+    ] {
+        let days: Vec<String> = result["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                let date = h["published"]
+                    .as_str()
+                    .or(h["modified"].as_str())
+                    .unwrap_or("");
+                date.get(..10).unwrap_or(date).to_string()
+            })
+            .collect();
+        assert!(days.windows(2).all(|w| w[0] >= w[1]), "{days:?}");
+    }
+    let first = json(&db, &["feeds", "search", "python", "--limit", "3"]);
+    assert_eq!(first["total"], python["total"]);
+    assert_eq!(
+        first["results"].as_array().unwrap()[..],
+        python["results"].as_array().unwrap()[..3]
+    );
 
     // Vendor / product / version: CVE-2024-0450 affects CPython < 3.8.19 and
     // 3.12.0 up to (not including) 3.12.2 (versionType python, lessThan).

@@ -114,6 +114,29 @@ fn source_rank(source: &str) -> u8 {
     }
 }
 
+/// Bits of an order key holding the bulletin's pk.
+const PK_BITS: u32 = 40;
+const PK_MASK: i64 = (1 << PK_BITS) - 1;
+
+/// The bulletin's key in the text index, which is also its place in result
+/// order: the day it was published (or modified) above its pk. The index
+/// returns hits in key order, so "newest first" reads only as many hits as
+/// are shown instead of looking up every match.
+fn order_key(b: &Bulletin, pk: i64) -> i64 {
+    let days = b
+        .published
+        .as_deref()
+        .or(b.modified.as_deref())
+        .and_then(|d| d.get(..10))
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .map_or(0, |d| {
+            (d - chrono::NaiveDate::default())
+                .num_days()
+                .clamp(0, (1 << 22) - 1)
+        });
+    (days << PK_BITS) | (pk & PK_MASK)
+}
+
 /// Writes bulletins inside a caller's transaction.
 pub(crate) struct BulletinWriter<'t> {
     tx: &'t Transaction<'t>,
@@ -187,10 +210,12 @@ impl<'t> BulletinWriter<'t> {
             .query_map([&b.id], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         let sources = format!(" {} ", sources.join(" "));
-        let existing: Option<(i64, i64, i64)> = self
+        let existing: Option<(i64, i64, i64, i64)> = self
             .tx
-            .prepare_cached("SELECT pk, material, revision FROM bulletin WHERE id = ?1")?
-            .query_row([&b.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .prepare_cached("SELECT pk, material, revision, fts FROM bulletin WHERE id = ?1")?
+            .query_row([&b.id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
             .optional()?;
         let (pk, revision, outcome) = match existing {
             None => {
@@ -211,15 +236,20 @@ impl<'t> BulletinWriter<'t> {
                         sources,
                         material
                     ])?;
-                (self.tx.last_insert_rowid(), 1, PutOutcome::Added)
+                let pk = self.tx.last_insert_rowid();
+                self.tx
+                    .prepare_cached("UPDATE bulletin SET fts = ?2 WHERE pk = ?1")?
+                    .execute(params![pk, order_key(b, pk)])?;
+                (pk, 1, PutOutcome::Added)
             }
-            Some((pk, old_material, old_revision)) => {
+            Some((pk, old_material, old_revision, old_key)) => {
                 let changed = old_material != material;
                 let revision = old_revision + i64::from(changed);
                 self.tx
                     .prepare_cached(
                         "UPDATE bulletin SET published = ?2, modified = ?3, title = ?4, score = ?5,
-                             severity = ?6, cwes = ?7, sources = ?8, material = ?9, revision = ?10
+                             severity = ?6, cwes = ?7, sources = ?8, material = ?9, revision = ?10,
+                             fts = ?11
                          WHERE pk = ?1",
                     )?
                     .execute(params![
@@ -232,10 +262,13 @@ impl<'t> BulletinWriter<'t> {
                         cwes,
                         sources,
                         material,
-                        revision
+                        revision,
+                        order_key(b, pk)
                     ])?;
+                self.tx
+                    .prepare_cached("DELETE FROM bulletin_fts WHERE rowid = ?1")?
+                    .execute([old_key])?;
                 for sql in [
-                    "DELETE FROM bulletin_fts WHERE rowid = ?1",
                     "DELETE FROM bulletin_product WHERE bulletin = ?1",
                     "DELETE FROM bulletin_alias WHERE bulletin = ?1",
                 ] {
@@ -271,7 +304,7 @@ impl<'t> BulletinWriter<'t> {
             .prepare_cached(
                 "INSERT INTO bulletin_fts (rowid, id, title, summary, products) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
-            .execute(params![pk, b.id, b.title, b.summary, product_text])?;
+            .execute(params![order_key(b, pk), b.id, b.title, b.summary, product_text])?;
         {
             let mut put = self.tx.prepare_cached(
                 "INSERT OR IGNORE INTO bulletin_alias (alias, bulletin) VALUES (?1, ?2)",
@@ -493,7 +526,7 @@ impl Store {
             }
             let p = arg(V::Text(query), &mut args);
             conditions.push(format!(
-                "b.pk IN (SELECT rowid FROM bulletin_fts WHERE bulletin_fts MATCH {p})"
+                "b.fts IN (SELECT rowid FROM bulletin_fts WHERE bulletin_fts MATCH {p})"
             ));
         }
         if q.vendor.is_some() || q.product.is_some() || q.cpe.is_some() {
@@ -548,57 +581,92 @@ impl Store {
             let p = arg(V::Text(format!("% {} %", source.trim())), &mut args);
             conditions.push(format!("b.sources LIKE {p}"));
         }
-        let filter = if conditions.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", conditions.join(" AND "))
-        };
         let from =
             "FROM bulletin b LEFT JOIN kev k ON k.cve = b.id LEFT JOIN epss e ON e.cve = b.id";
-        let total: i64 = self
-            .conn
-            .prepare(&format!("SELECT count(*) {from} {filter}"))
-            .map_err(db)?
-            .query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0))
-            .map_err(db)?;
+        let columns =
+            "b.fts, b.id, b.title, b.published, b.modified, b.score, b.severity, b.sources,
+                    k.cve IS NOT NULL, e.score";
         let limit = if q.limit == 0 { -1 } else { q.limit as i64 };
-        let sql = format!(
-            "SELECT b.pk, b.id, b.title, b.published, b.modified, b.score, b.severity, b.sources,
-                    k.cve IS NOT NULL, e.score
-             {from} {filter}
-             ORDER BY COALESCE(b.published, b.modified) DESC, b.id DESC LIMIT {limit}"
-        );
-        let mut stmt = self.conn.prepare(&sql).map_err(db)?;
+        let read = |r: &rusqlite::Row<'_>| -> rusqlite::Result<(i64, BulletinHit)> {
+            let sources: String = r.get(7)?;
+            Ok((
+                r.get(0)?,
+                BulletinHit {
+                    id: r.get(1)?,
+                    title: r.get(2)?,
+                    summary: None,
+                    published: r.get(3)?,
+                    modified: r.get(4)?,
+                    score: r.get(5)?,
+                    severity: r.get(6)?,
+                    sources: sources.split_whitespace().map(str::to_string).collect(),
+                    kev: r.get(8)?,
+                    epss: r.get(9)?,
+                },
+            ))
+        };
+        let (total, rows): (i64, Vec<(i64, BulletinHit)>) = if text_only(q) && args.len() == 1 {
+            // Words alone: the text index counts and orders the hits itself.
+            let total = self
+                .conn
+                .prepare_cached("SELECT count(*) FROM bulletin_fts WHERE bulletin_fts MATCH ?1")
+                .map_err(db)?
+                .query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0))
+                .map_err(db)?;
+            let keys: Vec<i64> = self
+                .conn
+                .prepare_cached(
+                    "SELECT rowid FROM bulletin_fts WHERE bulletin_fts MATCH ?1
+                     ORDER BY rowid DESC LIMIT ?2",
+                )
+                .map_err(db)?
+                .query_map(params![args[0], limit], |r| r.get(0))
+                .map_err(db)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(db)?;
+            let mut one = self
+                .conn
+                .prepare_cached(&format!("SELECT {columns} {from} WHERE b.fts = ?1"))
+                .map_err(db)?;
+            let mut rows = Vec::with_capacity(keys.len());
+            for key in keys {
+                if let Some(row) = one.query_row([key], read).optional().map_err(db)? {
+                    rows.push(row);
+                }
+            }
+            (total, rows)
+        } else {
+            let filter = if conditions.is_empty() {
+                String::new()
+            } else {
+                format!("WHERE {}", conditions.join(" AND "))
+            };
+            let total = self
+                .conn
+                .prepare(&format!("SELECT count(*) {from} {filter}"))
+                .map_err(db)?
+                .query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0))
+                .map_err(db)?;
+            let rows = self
+                .conn
+                .prepare(&format!(
+                    "SELECT {columns} {from} {filter} ORDER BY b.fts DESC LIMIT {limit}"
+                ))
+                .map_err(db)?
+                .query_map(rusqlite::params_from_iter(args.iter()), read)
+                .map_err(db)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(db)?;
+            (total, rows)
+        };
         let mut summary = self
             .conn
             .prepare_cached("SELECT summary FROM bulletin_fts WHERE rowid = ?1")
             .map_err(db)?;
-        let rows: Vec<(i64, BulletinHit)> = stmt
-            .query_map(rusqlite::params_from_iter(args.iter()), |r| {
-                let sources: String = r.get(7)?;
-                Ok((
-                    r.get(0)?,
-                    BulletinHit {
-                        id: r.get(1)?,
-                        title: r.get(2)?,
-                        summary: None,
-                        published: r.get(3)?,
-                        modified: r.get(4)?,
-                        score: r.get(5)?,
-                        severity: r.get(6)?,
-                        sources: sources.split_whitespace().map(str::to_string).collect(),
-                        kev: r.get(8)?,
-                        epss: r.get(9)?,
-                    },
-                ))
-            })
-            .map_err(db)?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(db)?;
         let mut hits = Vec::with_capacity(rows.len());
-        for (pk, mut hit) in rows {
+        for (key, mut hit) in rows {
             hit.summary = summary
-                .query_row([pk], |r| r.get(0))
+                .query_row([key], |r| r.get(0))
                 .optional()
                 .map_err(db)?
                 .flatten();
@@ -731,13 +799,29 @@ impl Store {
         }
         self.conn
             .query_row(
-                "SELECT EXISTS (SELECT 1 FROM bulletin b JOIN bulletin_fts f ON f.rowid = b.pk
+                "SELECT EXISTS (SELECT 1 FROM bulletin b JOIN bulletin_fts f ON f.rowid = b.fts
                      WHERE b.id = ?1 AND bulletin_fts MATCH ?2)",
                 params![id, query],
                 |r| r.get(0),
             )
             .map_err(|e| self.db_err(e))
     }
+}
+
+/// Whether a query has words and no other filter.
+fn text_only(q: &BulletinQuery) -> bool {
+    q.text.is_some()
+        && q.vendor.is_none()
+        && q.product.is_none()
+        && q.cpe.is_none()
+        && q.version.is_none()
+        && q.cwe.is_none()
+        && q.severities.is_empty()
+        && q.min_cvss.is_none()
+        && !q.kev
+        && q.epss_above.is_none()
+        && q.since.is_none()
+        && q.source.is_none()
 }
 
 /// Whether one vendor / product entry matches a query CPE and version.

@@ -144,9 +144,10 @@ CREATE TABLE bulletin (
     cwes TEXT NOT NULL,
     sources TEXT NOT NULL,
     material INTEGER NOT NULL,
-    revision INTEGER NOT NULL
+    revision INTEGER NOT NULL,
+    fts INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX bulletin_date ON bulletin(COALESCE(published, modified));
+CREATE INDEX bulletin_order ON bulletin(fts);
 CREATE TABLE bulletin_product (
     vendor TEXT NOT NULL,
     product TEXT NOT NULL,
