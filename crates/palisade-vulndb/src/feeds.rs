@@ -494,7 +494,7 @@ impl Store {
                     }
                 }
             }
-            Ok(())
+            writer.finish().map_err(db)
         })();
         drop(receive);
         let _ = producer.join();
