@@ -30,7 +30,7 @@ use crate::error::{Error, Location, Result};
 use crate::exploitation::{MAX_EPSS_BYTES, parse_epss, parse_kev};
 use crate::feed::parse_feed;
 use crate::nvd::parse_nvd;
-use crate::store::{BulletinWriter, EpssScore, KevEntry, PutOutcome, Skipped, Store};
+use crate::store::{BulletinWriter, EpssScore, KevEntry, Prepared, PutOutcome, Skipped, Store};
 
 /// Largest feed file or response body read into memory (EPSS has its own, larger, bound).
 pub const MAX_FEED_BYTES: u64 = 64 * 1024 * 1024;
@@ -38,6 +38,8 @@ pub const MAX_FEED_BYTES: u64 = 64 * 1024 * 1024;
 pub const MAX_BULLETIN_FEED_BYTES: u64 = 16 * 1024 * 1024;
 /// Largest zip archive of CVE records downloaded.
 const MAX_ZIP_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+/// The page cache of a feed import, in MiB.
+const IMPORT_CACHE_MB: i64 = 256;
 /// Deepest directory level walked.
 const MAX_DEPTH: usize = 16;
 /// NVD's documented limit on incremental windows.
@@ -162,7 +164,8 @@ impl FeedImportReport {
 enum Parsed {
     Bulletins {
         source: String,
-        bulletins: Vec<Bulletin>,
+        /// Serialized and compressed on the parsing thread.
+        bulletins: Vec<Prepared>,
         kev: Vec<KevEntry>,
         counter: Counter,
     },
@@ -254,7 +257,7 @@ fn parse_bytes(
         FileKind::Delta => return Ok(None),
         FileKind::Cve5 => Parsed::Bulletins {
             source: "cve5".to_string(),
-            bulletins: vec![crate::cve5::parse_cve5(name, bytes)?.into()],
+            bulletins: vec![Prepared::new(crate::cve5::parse_cve5(name, bytes)?.into())],
             kev: Vec::new(),
             counter: Counter::Cve5,
         },
@@ -262,7 +265,7 @@ fn parse_bytes(
             let page = parse_nvd(name, bytes)?;
             Parsed::Bulletins {
                 source: "nvd".to_string(),
-                bulletins: page.bulletins,
+                bulletins: page.bulletins.into_iter().map(Prepared::new).collect(),
                 kev: page.kev,
                 counter: Counter::Nvd,
             }
@@ -273,7 +276,7 @@ fn parse_bytes(
             let doc = parse_feed(name, feed_name, bytes)?;
             Parsed::Bulletins {
                 source: feed_name.to_string(),
-                bulletins: doc.bulletins,
+                bulletins: doc.bulletins.into_iter().map(Prepared::new).collect(),
                 kev: Vec::new(),
                 counter: Counter::Feed,
             }
@@ -445,6 +448,17 @@ impl Store {
             path: path.clone(),
             source,
         };
+        // A bulk import is one transaction larger than the page cache: pages
+        // that spill to the WAL are found again through its index, which gets
+        // slower as the WAL grows. A larger cache for the import keeps more of
+        // the working set (indexes, FTS segments) in memory.
+        let cache = std::env::var("PALISADE_IMPORT_CACHE_MB")
+            .ok()
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(IMPORT_CACHE_MB);
+        self.conn
+            .execute_batch(&format!("PRAGMA cache_size = -{}", cache * 1024))
+            .map_err(db)?;
         let (send, receive) = mpsc::sync_channel(512);
         let producer = std::thread::spawn(move || produce(files, skip_invalid, &send));
         let mut report = FeedImportReport::default();
@@ -480,10 +494,10 @@ impl Store {
                             Counter::Nvd => report.nvd += n,
                             Counter::Feed => report.feed_items += n,
                         }
-                        debug_assert!(bulletins.iter().all(|b| b.source == source));
+                        debug_assert!(bulletins.iter().all(|p| p.bulletin.source == source));
                         let outcomes = bulletins
                             .iter()
-                            .map(|b| writer.put(b))
+                            .map(|p| writer.put_prepared(p))
                             .collect::<rusqlite::Result<Vec<_>>>()
                             .map_err(db)?;
                         report.count(&outcomes);
@@ -498,8 +512,9 @@ impl Store {
         })();
         drop(receive);
         let _ = producer.join();
-        outcome?;
-        tx.commit().map_err(db)?;
+        let committed = outcome.and_then(|()| tx.commit().map_err(db));
+        let _ = self.conn.execute_batch(crate::store::READ_PRAGMAS);
+        committed?;
         report.elapsed = started.elapsed();
         Ok(report)
     }

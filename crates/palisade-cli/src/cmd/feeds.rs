@@ -114,7 +114,13 @@ fn search(out: &Out, db: &Path, args: &FeedSearchArgs) -> CmdResult {
         source: args.source.clone(),
         limit: args.limit,
     };
-    let found = store.search_bulletins(&query)?;
+    let found = store.search_bulletins(&query).map_err(|e| match e {
+        // A filter that cannot work: say which, without the import hints.
+        palisade_vulndb::Error::Invalid { .. } => {
+            Failure::new(e.to_string()).hint("`palisade feeds search --help` lists the filters")
+        }
+        e => e.into(),
+    })?;
     if out.json {
         out.json(&json!({"total": found.total, "results": found.hits}));
         return Ok(ExitCode::SUCCESS);

@@ -114,6 +114,58 @@ fn source_rank(source: &str) -> u8 {
     }
 }
 
+/// A record ready to store: its normalized JSON, compressed, and the
+/// digests that tell a re-import (same document) and a material change.
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    pub(crate) bulletin: Bulletin,
+    body: Vec<u8>,
+    digest: i64,
+    material: i64,
+}
+
+impl Prepared {
+    pub(crate) fn new(bulletin: Bulletin) -> Prepared {
+        let json = serde_json::to_string(&bulletin).unwrap_or_default();
+        let mut encoder = flate2::write::DeflateEncoder::new(
+            Vec::with_capacity(json.len() / 3),
+            flate2::Compression::fast(),
+        );
+        let body = std::io::Write::write_all(&mut encoder, json.as_bytes())
+            .and_then(|()| encoder.finish())
+            .unwrap_or_default();
+        Prepared {
+            digest: digest(&json),
+            material: material_digest(&bulletin),
+            bulletin,
+            body,
+        }
+    }
+}
+
+/// The digest of what makes a change news: everything but dates, references and the source.
+fn material_digest(b: &Bulletin) -> i64 {
+    let mut material = b.clone();
+    material.modified = None;
+    material.references.clear();
+    material.source.clear();
+    digest(&serde_json::to_string(&material).unwrap_or_default())
+}
+
+/// Largest stored document inflated.
+const MAX_DOC_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A stored document back as a record.
+fn decode(body: &[u8]) -> Option<Bulletin> {
+    let mut json = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(flate2::read::DeflateDecoder::new(body), MAX_DOC_BYTES),
+        &mut json,
+    )
+    .ok()?;
+    serde_json::from_slice(&json).ok()
+}
+
 /// Bits of an order key holding the bulletin's pk.
 const PK_BITS: u32 = 40;
 const PK_MASK: i64 = (1 << PK_BITS) - 1;
@@ -188,61 +240,65 @@ impl<'t> BulletinWriter<'t> {
     }
 
     pub(crate) fn put(&mut self, b: &Bulletin) -> rusqlite::Result<PutOutcome> {
-        let json = serde_json::to_string(b)
-            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-        let doc_digest = digest(&json);
-        let old: Option<i64> = self
+        self.put_prepared(&Prepared::new(b.clone()))
+    }
+
+    /// Writes a record serialized and compressed beforehand (on another
+    /// thread, in a bulk import).
+    pub(crate) fn put_prepared(&mut self, p: &Prepared) -> rusqlite::Result<PutOutcome> {
+        let b = &p.bulletin;
+        let docs: Vec<(String, i64, Vec<u8>)> = self
             .tx
-            .prepare_cached("SELECT digest FROM bulletin_doc WHERE id = ?1 AND source = ?2")?
-            .query_row(params![b.id, b.source], |r| r.get(0))
-            .optional()?;
-        if old == Some(doc_digest) {
+            .prepare_cached("SELECT source, digest, body FROM bulletin_doc WHERE id = ?1")?
+            .query_map([&b.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        if docs
+            .iter()
+            .any(|(source, digest, _)| *source == b.source && *digest == p.digest)
+        {
             return Ok(PutOutcome::Unchanged);
         }
         self.tx
             .prepare_cached(
-                "INSERT OR REPLACE INTO bulletin_doc (id, source, digest, json) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO bulletin_doc (id, source, digest, body) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (id, source) DO UPDATE SET digest = excluded.digest, body = excluded.body",
             )?
-            .execute(params![b.id, b.source, doc_digest, json])?;
-        let merged = self.merged(b)?;
-        self.index(&merged)
-    }
-
-    /// The record of `b.id` merged over every source that has one.
-    fn merged(&self, b: &Bulletin) -> rusqlite::Result<Bulletin> {
-        let mut others: Vec<Bulletin> = self
-            .tx
-            .prepare_cached("SELECT json FROM bulletin_doc WHERE id = ?1 AND source <> ?2")?
-            .query_map(params![b.id, b.source], |r| r.get::<_, String>(0))?
-            .filter_map(|j| j.ok().and_then(|j| serde_json::from_str(&j).ok()))
+            .execute(params![b.id, b.source, p.digest, p.body])?;
+        let mut sources: Vec<String> = docs
+            .iter()
+            .map(|(s, _, _)| s.clone())
+            .filter(|s| *s != b.source)
             .collect();
-        if others.is_empty() {
-            return Ok(b.clone());
+        if sources.is_empty() {
+            return self.index(b, &[b.source.clone()], p.material);
         }
-        others.push(b.clone());
-        others.sort_by(|x, y| {
+        let mut all: Vec<Bulletin> = docs
+            .iter()
+            .filter(|(s, _, _)| *s != b.source)
+            .filter_map(|(_, _, body)| decode(body))
+            .collect();
+        all.push(b.clone());
+        all.sort_by(|x, y| {
             (source_rank(&x.source), &x.source).cmp(&(source_rank(&y.source), &y.source))
         });
-        let mut merged = others.remove(0);
-        for other in &others {
+        let mut merged = all.remove(0);
+        for other in &all {
             merged.merge(other);
         }
-        Ok(merged)
+        sources.push(b.source.clone());
+        sources.sort();
+        let material = material_digest(&merged);
+        self.index(&merged, &sources, material)
     }
 
-    fn index(&mut self, b: &Bulletin) -> rusqlite::Result<PutOutcome> {
-        let mut material = b.clone();
-        material.modified = None;
-        material.references.clear();
-        material.source.clear();
-        let material = digest(&serde_json::to_string(&material).unwrap_or_default());
+    fn index(
+        &mut self,
+        b: &Bulletin,
+        sources: &[String],
+        material: i64,
+    ) -> rusqlite::Result<PutOutcome> {
         let headline = b.headline_cvss();
         let cwes = format!(" {} ", b.cwes.join(" "));
-        let sources: Vec<String> = self
-            .tx
-            .prepare_cached("SELECT source FROM bulletin_doc WHERE id = ?1 ORDER BY source")?
-            .query_map([&b.id], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
         let sources = format!(" {} ", sources.join(" "));
         let existing: Option<(i64, i64, i64, i64)> = self
             .tx
@@ -502,14 +558,7 @@ impl Store {
         let Some((id, revision, score, severity)) = found else {
             return Ok(None);
         };
-        let mut docs: Vec<Bulletin> = self
-            .conn
-            .prepare_cached("SELECT json FROM bulletin_doc WHERE id = ?1")
-            .map_err(db)?
-            .query_map([&id], |r| r.get::<_, String>(0))
-            .map_err(db)?
-            .filter_map(|j| j.ok().and_then(|j| serde_json::from_str(&j).ok()))
-            .collect();
+        let mut docs = self.docs(&id)?;
         docs.sort_by(|x, y| {
             (source_rank(&x.source), &x.source).cmp(&(source_rank(&y.source), &y.source))
         });
@@ -544,6 +593,20 @@ impl Store {
             severity,
             advisories,
         }))
+    }
+
+    /// Every source's record of `id`, as stored.
+    fn docs(&self, id: &str) -> Result<Vec<Bulletin>> {
+        let db = |e| self.db_err(e);
+        let bodies: Vec<Vec<u8>> = self
+            .conn
+            .prepare_cached("SELECT body FROM bulletin_doc WHERE id = ?1")
+            .map_err(db)?
+            .query_map([id], |r| r.get(0))
+            .map_err(db)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(db)?;
+        Ok(bodies.iter().filter_map(|b| decode(b)).collect())
     }
 
     /// Bulletins matching every filter of `q`, newest first.
@@ -699,17 +762,11 @@ impl Store {
                 .map_err(db)?;
             (total, rows)
         };
-        let mut summary = self
-            .conn
-            .prepare_cached("SELECT summary FROM bulletin_fts WHERE rowid = ?1")
-            .map_err(db)?;
         let mut hits = Vec::with_capacity(rows.len());
-        for (key, mut hit) in rows {
-            hit.summary = summary
-                .query_row([key], |r| r.get(0))
-                .optional()
-                .map_err(db)?
-                .flatten();
+        for (_, mut hit) in rows {
+            let mut docs = self.docs(&hit.id)?;
+            docs.sort_by_key(|d| source_rank(&d.source));
+            hit.summary = docs.into_iter().find_map(|d| d.summary);
             hits.push(hit);
         }
         Ok(BulletinSearch {

@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-pub(crate) use bulletins::BulletinWriter;
 pub use bulletins::{BulletinHit, BulletinQuery, BulletinSearch, BulletinView, Change, PutOutcome};
+pub(crate) use bulletins::{BulletinWriter, Prepared};
 pub(crate) use exploitation::write_epss;
 pub use exploitation::{EpssScore, KevEntry};
 pub use read::{AdvisoryRecord, Match, MirrorState, PackageAdvisories, SearchHit, Stats};
@@ -122,17 +122,18 @@ ALTER TABLE affected_by_package RENAME TO affected;
 CREATE INDEX affected_advisory ON affected(advisory);
 INSERT OR REPLACE INTO meta (key, value) VALUES ('advisories', (SELECT COUNT(*) FROM advisory));
 "#,
-    // Threat feeds: each source's record as it came, the merged bulletin's
+    // Threat feeds: each source's record (normalized JSON, deflated), the merged bulletin's
     // search columns, its vendor / product entries, text index and aliases;
     // the change journal watchers read; and each feed source's state.
     r#"
 CREATE TABLE bulletin_doc (
+    pk INTEGER PRIMARY KEY,
     id TEXT NOT NULL,
     source TEXT NOT NULL,
     digest INTEGER NOT NULL,
-    json TEXT NOT NULL,
-    PRIMARY KEY (id, source)
-) WITHOUT ROWID;
+    body BLOB NOT NULL,
+    UNIQUE (id, source)
+);
 CREATE TABLE bulletin (
     pk INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
@@ -165,7 +166,8 @@ CREATE TABLE bulletin_alias (
 ) WITHOUT ROWID;
 CREATE INDEX bulletin_alias_bulletin ON bulletin_alias(bulletin);
 CREATE VIRTUAL TABLE bulletin_fts USING fts5(
-    id, title, summary, products, tokenize = 'unicode61 remove_diacritics 2'
+    id, title, summary, products, content = '', contentless_delete = 1,
+    tokenize = 'unicode61 remove_diacritics 2'
 );
 CREATE TABLE bulletin_change (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -194,7 +196,7 @@ CREATE TABLE feed_source (
 
 /// Settings for every connection: lookups read the file through a memory
 /// map rather than a system call per page.
-const READ_PRAGMAS: &str = "PRAGMA temp_store = MEMORY;
+pub(crate) const READ_PRAGMAS: &str = "PRAGMA temp_store = MEMORY;
      PRAGMA cache_size = -32000;
      PRAGMA mmap_size = 1073741824;";
 
