@@ -565,3 +565,125 @@ fn malformed_sources_record_an_error_while_the_others_continue() {
         BTreeSet::from(["good:ok-1".to_string()])
     );
 }
+
+#[test]
+fn cvelist_delta_and_osv_sources_sync_and_link_through_aliases() {
+    let server = Server::start();
+    let record = |id: &str, product: &str| {
+        CVE5.replace("CVE-2024-0001", id)
+            .replace("\"Widget\"", &format!("\"{product}\""))
+    };
+    server.put(
+        "/cves/2026/1xxx/CVE-2026-1001.json",
+        record("CVE-2026-1001", "Sprocket").into_bytes(),
+        1,
+    );
+    server.put(
+        "/cves/2026/1xxx/CVE-2026-1002.json",
+        record("CVE-2026-1002", "Gizmo").into_bytes(),
+        1,
+    );
+    let link = |id: &str| format!("{}/cves/2026/1xxx/{id}.json", server.url());
+    server.put(
+        "/cves/delta.json",
+        serde_json::to_vec(&serde_json::json!({
+            "fetchTime": "2026-11-25T10:00:00.000Z", "numberOfChanges": 2,
+            "new": [{"cveId": "CVE-2026-1001", "cveOrgLink": "https://www.cve.org/CVERecord?id=CVE-2026-1001",
+                     "githubLink": link("CVE-2026-1001"), "dateUpdated": "2026-11-25T09:00:00.000Z"}],
+            "updated": [{"cveId": "CVE-2026-1002", "cveOrgLink": "https://www.cve.org/CVERecord?id=CVE-2026-1002",
+                         "githubLink": link("CVE-2026-1002"), "dateUpdated": "2026-11-25T09:30:00.000Z"}],
+            "error": []
+        }))
+        .unwrap(),
+        1,
+    );
+    let osv = br#"{"id": "GHSA-abcd-efgh-ijkl", "modified": "2026-11-25T00:00:00Z", "aliases": ["CVE-2026-1001"],
+        "summary": "Sprocket overflow", "affected": [{"package": {"ecosystem": "npm", "name": "sprocket"},
+        "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "2.0.0"}]}]}]}"#;
+    server.put(
+        "/osv/npm/all.zip",
+        palisade_testkit::zip_bytes(&[("GHSA-abcd-efgh-ijkl.json", osv)]),
+        1,
+    );
+    let (_dir, db) = temp_db();
+    ok(
+        &db,
+        &[
+            "feeds",
+            "source",
+            "add",
+            "cvelist",
+            "--kind",
+            "cve5",
+            "--url",
+            &format!("{}/cves/delta.json", server.url()),
+        ],
+    );
+    ok(
+        &db,
+        &[
+            "feeds",
+            "source",
+            "add",
+            "osv-npm",
+            "--kind",
+            "osv",
+            "--url",
+            &format!("{}/osv/npm/all.zip", server.url()),
+        ],
+    );
+    let out = run(&db, &["--json", "feeds", "sync"]);
+    let reports: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(out.status.success(), "{reports}");
+    let by_name = |name: &str| {
+        reports
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["source"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_name("cvelist")["records"], 2, "{reports}");
+    assert_eq!(by_name("cvelist")["requests"], 3);
+    assert_eq!(by_name("osv-npm")["records"], 1);
+    assert_eq!(
+        ids(&json(
+            &db,
+            &[
+                "feeds",
+                "search",
+                "--vendor",
+                "acme",
+                "--product",
+                "gizmo",
+                "--version",
+                "1.2"
+            ]
+        )),
+        BTreeSet::from(["CVE-2026-1002".to_string()])
+    );
+    // The OSV advisory aliasing the CVE is linked from the bulletin, and a
+    // scan's advisory query finds it.
+    let shown = json(&db, &["feeds", "show", "cve-2026-1001"]);
+    assert_eq!(
+        shown["advisories"],
+        serde_json::json!(["GHSA-abcd-efgh-ijkl"])
+    );
+    let query = json(&db, &["db", "query", "npm", "sprocket", "1.0.0"]);
+    assert!(query.to_string().contains("GHSA-abcd-efgh-ijkl"), "{query}");
+    // Unchanged sources cost one conditional request each.
+    server.clear_requests();
+    let out = run(&db, &["--json", "feeds", "sync"]);
+    let again: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(out.status.success(), "{again}");
+    assert!(
+        again
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "not-modified"),
+        "{again}"
+    );
+    assert_eq!(server.requests().len(), 2);
+}

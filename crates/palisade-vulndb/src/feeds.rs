@@ -884,14 +884,16 @@ fn sync_document(
             write_bulletins(store, source, &doc.bulletins, &[], journal, report)?;
         }
         FeedKind::Osv => {
-            let mut temp = tempfile::NamedTempFile::new_in(
-                store
-                    .path()
-                    .parent()
-                    .filter(|p| !p.as_os_str().is_empty())
-                    .unwrap_or(Path::new(".")),
-            )
-            .map_err(|e| Error::io(store.path(), e))?;
+            let mut temp = tempfile::Builder::new()
+                .suffix(".zip")
+                .tempfile_in(
+                    store
+                        .path()
+                        .parent()
+                        .filter(|p| !p.as_os_str().is_empty())
+                        .unwrap_or(Path::new(".")),
+                )
+                .map_err(|e| Error::io(store.path(), e))?;
             std::io::Write::write_all(&mut temp, &bytes).map_err(|e| Error::io(temp.path(), e))?;
             let imported = store
                 .import(

@@ -268,6 +268,63 @@ fn a_digest_watch_queues_for_the_next_day_and_bad_watches_are_refused() {
     let hours = (due.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_hours();
     assert!((23..=24).contains(&hours), "{hours}");
 
+    // A digest that is due: everything queued goes as one message.
+    let past = watches
+        .add(
+            &NewWatch {
+                keyword: Some("overflow".into()),
+                digest: true,
+                ..watch("weekly-review")
+            },
+            store.last_change().unwrap_or_else(|e| panic!("{e}")),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let conn =
+        rusqlite::Connection::open(dir.path().join("db.sqlite")).unwrap_or_else(|e| panic!("{e}"));
+    conn.execute(
+        "UPDATE watch SET created = '2020-01-01T00:00:00.000Z' WHERE id = ?1",
+        [past.id],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let other = |id: &str| {
+        let mut b = record(9.8, "2024-06-01T00:00:00Z");
+        b.id = id.into();
+        b
+    };
+    store
+        .put_bulletins(
+            "cve5",
+            &[other("CVE-2024-0002"), other("CVE-2024-0003")],
+            &[],
+            true,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut lines = Vec::new();
+    runner
+        .cycle(false, &mut |e| {
+            if let Event::Stdout(line) = e {
+                lines.push(serde_json::from_str::<Value>(line).unwrap_or_default());
+            }
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["event"], "digest");
+    assert_eq!(lines[0]["watch"], "weekly-review");
+    let items: BTreeSet<String> = lines[0]["items"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|i| i["bulletin"]["id"].as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        items,
+        BTreeSet::from(["CVE-2024-0002".to_string(), "CVE-2024-0003".to_string()])
+    );
+    let delivered = watches.outbox(past.id).unwrap_or_else(|e| panic!("{e}"));
+    assert!(delivered.iter().all(|e| e.delivered.is_some()));
+
     for (bad, why) in [
         (watch("nothing"), "something to watch"),
         (
