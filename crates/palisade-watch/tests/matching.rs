@@ -195,7 +195,7 @@ fn an_inventory_watch_hears_of_cves_affecting_its_packages() {
     watches
         .add(
             &NewWatch {
-                inventory: Some(project.clone()),
+                inventory: Some(project),
                 ..watch("app-deps")
             },
             store.last_change().unwrap_or_else(|e| panic!("{e}")),

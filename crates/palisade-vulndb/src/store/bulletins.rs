@@ -270,7 +270,7 @@ impl<'t> BulletinWriter<'t> {
             .filter(|s| *s != b.source)
             .collect();
         if sources.is_empty() {
-            return self.index(b, &[b.source.clone()], p.material);
+            return self.index(b, std::slice::from_ref(&b.source), p.material);
         }
         let mut all: Vec<Bulletin> = docs
             .iter()
