@@ -312,6 +312,8 @@ fn nvd_epss_and_kev_sources_sync_over_loopback() {
         .unwrap(),
         1,
     );
+    // A failing answer is retried (after 2 s) and the sync still succeeds.
+    server.fail_next("/kev.json", 1);
     let (_dir, db) = temp_db();
     let base = server.url();
     for (name, kind, path) in [
@@ -356,6 +358,13 @@ fn nvd_epss_and_kev_sources_sync_over_loopback() {
     assert_eq!(by_name("nvd")["requests"], 2);
     assert_eq!(by_name("epss")["records"], 2);
     assert_eq!(by_name("kev")["kev_added"], 1);
+    let kev_answers: Vec<u16> = server
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/kev.json")
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(kev_answers, [503, 200]);
 
     // NVD's CPE ranges answer version queries.
     let affected = ids(&json(

@@ -1007,22 +1007,7 @@ fn sync_nvd(
     report: &mut SyncReport,
 ) -> Result<()> {
     let started = Utc::now();
-    let mut windows: Vec<Option<(DateTime<Utc>, DateTime<Utc>)>> = Vec::new();
-    match source
-        .cursor
-        .as_deref()
-        .and_then(|c| DateTime::parse_from_rfc3339(c).ok())
-    {
-        None => windows.push(None),
-        Some(from) => {
-            let mut from = from.with_timezone(&Utc);
-            while from < started {
-                let to = (from + chrono::Duration::days(NVD_WINDOW_DAYS)).min(started);
-                windows.push(Some((from, to)));
-                from = to;
-            }
-        }
-    }
+    let windows = nvd_windows(source.cursor.as_deref(), started);
     let journal = source.baselined;
     let key = fetcher.nvd_api_key.clone();
     let headers: Vec<(&str, &str)> = key.as_deref().map(|k| ("apiKey", k)).into_iter().collect();
@@ -1073,7 +1058,89 @@ fn sync_nvd(
     Ok(())
 }
 
+/// The requests of an NVD sync: everything (`None`) without a cursor, else
+/// windows of at most 120 days from the cursor to `now`.
+fn nvd_windows(
+    cursor: Option<&str>,
+    now: DateTime<Utc>,
+) -> Vec<Option<(DateTime<Utc>, DateTime<Utc>)>> {
+    let Some(from) = cursor.and_then(|c| DateTime::parse_from_rfc3339(c).ok()) else {
+        return vec![None];
+    };
+    let mut from = from.with_timezone(&Utc);
+    let mut windows = Vec::new();
+    while from < now {
+        let to = (from + chrono::Duration::days(NVD_WINDOW_DAYS)).min(now);
+        windows.push(Some((from, to)));
+        from = to;
+    }
+    windows
+}
+
 /// The source named `name`.
 pub fn find_source(store: &Store, name: &str) -> Result<Option<FeedSource>> {
     Ok(store.sources()?.into_iter().find(|s| s.name == name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nvd_windows_span_at_most_120_days_without_gaps() {
+        let now = DateTime::parse_from_rfc3339("2026-11-26T00:00:00Z")
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default();
+        assert_eq!(nvd_windows(None, now), vec![None]);
+        let windows = nvd_windows(Some("2026-01-01T00:00:00.000Z"), now);
+        assert_eq!(windows.len(), 3);
+        let spans: Vec<(DateTime<Utc>, DateTime<Utc>)> = windows.into_iter().flatten().collect();
+        assert_eq!(spans[0].0.to_rfc3339(), "2026-01-01T00:00:00+00:00");
+        assert_eq!(spans[2].1, now);
+        for pair in spans.windows(2) {
+            assert_eq!(pair[0].1, pair[1].0);
+        }
+        assert!(spans.iter().all(|(a, b)| (*b - *a).num_days() <= 120));
+        assert!(nvd_windows(Some("2026-11-26T00:00:00Z"), now).is_empty());
+    }
+
+    #[test]
+    fn files_are_recognized_by_content() {
+        assert_eq!(sniff("x/delta.json", b"{}"), Some(FileKind::Delta));
+        assert_eq!(
+            sniff(
+                "a.json",
+                b"{\"catalogVersion\": \"1\", \"vulnerabilities\": []}"
+            ),
+            Some(FileKind::Kev)
+        );
+        assert_eq!(
+            sniff(
+                "a.json",
+                b"{\"resultsPerPage\": 1, \"format\": \"NVD_CVE\"}"
+            ),
+            Some(FileKind::Nvd)
+        );
+        assert_eq!(
+            sniff("a.json", b"{\"dataType\": \"CVE_RECORD\"}"),
+            Some(FileKind::Cve5)
+        );
+        assert_eq!(
+            sniff("scores", b"#model_version:v1\ncve,epss,percentile\n"),
+            Some(FileKind::Epss)
+        );
+        assert_eq!(
+            sniff("scores.gz", &[0x1f, 0x8b, 8, 0]),
+            Some(FileKind::Epss)
+        );
+        assert_eq!(sniff("f.xml", b"\xef\xbb\xbf <rss/>"), Some(FileKind::Feed));
+        assert_eq!(
+            sniff(
+                "s.json",
+                b"{\"$schema\": \"x\", \"properties\": {\"catalogVersion\": 1}}"
+            ),
+            None
+        );
+        assert_eq!(sniff("a.json", b"[1, 2]"), None);
+    }
 }
