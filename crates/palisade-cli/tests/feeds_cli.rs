@@ -10,7 +10,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::{json, ok, path_str, run, stderr, temp_db};
+use common::{add_source, json, path_str, report, run, stderr, sync, temp_db};
 use palisade_testkit::http::Server;
 use serde_json::Value;
 
@@ -321,39 +321,11 @@ fn nvd_epss_and_kev_sources_sync_over_loopback() {
         ("epss", "epss", "/epss.csv.gz"),
         ("kev", "kev", "/kev.json"),
     ] {
-        ok(
-            &db,
-            &[
-                "feeds",
-                "source",
-                "add",
-                name,
-                "--kind",
-                kind,
-                "--url",
-                &format!("{base}{path}"),
-            ],
-        );
+        add_source(&db, name, kind, &format!("{base}{path}"));
     }
-    let mut sync = common::command(&db);
-    sync.env("PALISADE_NVD_DELAY_MS", "0")
-        .args(["--json", "feeds", "sync"]);
-    let out = sync.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let reports: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let by_name = |name: &str| {
-        reports
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["source"] == name)
-            .unwrap()
-            .clone()
-    };
+    let (synced, reports) = sync(&db);
+    assert!(synced, "{reports}");
+    let by_name = |name: &str| report(&reports, name);
     assert_eq!(by_name("nvd")["records"], 3);
     assert_eq!(by_name("nvd")["requests"], 2);
     assert_eq!(by_name("epss")["records"], 2);
@@ -428,22 +400,9 @@ fn nvd_epss_and_kev_sources_sync_over_loopback() {
         nvd_page(0, 1, &[("CVE-2024-1001", criteria, 8.2, "2.4.51")]),
         2,
     );
-    let out = sync.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let reports: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let by_name = |name: &str| {
-        reports
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["source"] == name)
-            .unwrap()
-            .clone()
-    };
+    let (synced, reports) = sync(&db);
+    assert!(synced, "{reports}");
+    let by_name = |name: &str| report(&reports, name);
     assert_eq!(by_name("epss")["status"], "not-modified");
     assert_eq!(by_name("kev")["status"], "not-modified");
     assert_eq!(by_name("nvd")["updated"], 1);
@@ -492,19 +451,7 @@ fn malformed_sources_record_an_error_while_the_others_continue() {
     );
     let (_dir, db) = temp_db();
     for name in ["good", "bomb", "huge", "dates", "page"] {
-        ok(
-            &db,
-            &[
-                "feeds",
-                "source",
-                "add",
-                name,
-                "--kind",
-                "rss",
-                "--url",
-                &format!("{}/{name}.xml", server.url()),
-            ],
-        );
+        add_source(&db, name, "rss", &format!("{}/{name}.xml", server.url()));
     }
     let out = run(&db, &["--json", "feeds", "sync"]);
     assert_eq!(
@@ -514,12 +461,7 @@ fn malformed_sources_record_an_error_while_the_others_continue() {
     );
     let reports: Value = serde_json::from_slice(&out.stdout).unwrap();
     let status = |name: &str| {
-        let r = reports
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["source"] == name)
-            .unwrap();
+        let r = report(&reports, name);
         (
             r["status"].as_str().unwrap().to_string(),
             r["error"].as_str().unwrap_or("").to_string(),
@@ -615,44 +557,21 @@ fn cvelist_delta_and_osv_sources_sync_and_link_through_aliases() {
         1,
     );
     let (_dir, db) = temp_db();
-    ok(
+    add_source(
         &db,
-        &[
-            "feeds",
-            "source",
-            "add",
-            "cvelist",
-            "--kind",
-            "cve5",
-            "--url",
-            &format!("{}/cves/delta.json", server.url()),
-        ],
+        "cvelist",
+        "cve5",
+        &format!("{}/cves/delta.json", server.url()),
     );
-    ok(
+    add_source(
         &db,
-        &[
-            "feeds",
-            "source",
-            "add",
-            "osv-npm",
-            "--kind",
-            "osv",
-            "--url",
-            &format!("{}/osv/npm/all.zip", server.url()),
-        ],
+        "osv-npm",
+        "osv",
+        &format!("{}/osv/npm/all.zip", server.url()),
     );
-    let out = run(&db, &["--json", "feeds", "sync"]);
-    let reports: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(out.status.success(), "{reports}");
-    let by_name = |name: &str| {
-        reports
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["source"] == name)
-            .unwrap()
-            .clone()
-    };
+    let (synced, reports) = sync(&db);
+    assert!(synced, "{reports}");
+    let by_name = |name: &str| report(&reports, name);
     assert_eq!(by_name("cvelist")["records"], 2, "{reports}");
     assert_eq!(by_name("cvelist")["requests"], 3);
     assert_eq!(by_name("osv-npm")["records"], 1);
@@ -683,9 +602,8 @@ fn cvelist_delta_and_osv_sources_sync_and_link_through_aliases() {
     assert!(query.to_string().contains("GHSA-abcd-efgh-ijkl"), "{query}");
     // Unchanged sources cost one conditional request each.
     server.clear_requests();
-    let out = run(&db, &["--json", "feeds", "sync"]);
-    let again: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(out.status.success(), "{again}");
+    let (synced, again) = sync(&db);
+    assert!(synced, "{again}");
     assert!(
         again
             .as_array()

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{json, ok, temp_db};
+use common::{add_source, json, ok, temp_db};
 use palisade_testkit::http::Server;
 use serde_json::Value;
 
@@ -262,36 +262,8 @@ fn a_new_item_is_delivered_once_by_signed_webhook_and_email() {
     let hooks = Receiver::start(200);
     let (smtp_port, mails) = smtp_sink();
     let (_dir, db) = temp_db();
-    ok(
-        &db,
-        &[
-            "feeds",
-            "source",
-            "add",
-            "bulletins",
-            "--kind",
-            "rss",
-            "--url",
-            &format!("{}/rss.xml", feeds.url()),
-            "--interval",
-            "1s",
-        ],
-    );
-    ok(
-        &db,
-        &[
-            "feeds",
-            "source",
-            "add",
-            "kev",
-            "--kind",
-            "kev",
-            "--url",
-            &format!("{}/kev.json", feeds.url()),
-            "--interval",
-            "1s",
-        ],
-    );
+    add_source(&db, "bulletins", "rss", &format!("{}/rss.xml", feeds.url()));
+    add_source(&db, "kev", "kev", &format!("{}/kev.json", feeds.url()));
     let added = json(
         &db,
         &[
@@ -387,21 +359,7 @@ fn a_sigkill_between_fetch_and_delivery_still_delivers_exactly_once() {
     feeds.put("/rss.xml", rss(&[("a-1", "Routine maintenance")]), 1);
     let hooks = Receiver::start(503);
     let (_dir, db) = temp_db();
-    ok(
-        &db,
-        &[
-            "feeds",
-            "source",
-            "add",
-            "bulletins",
-            "--kind",
-            "rss",
-            "--url",
-            &format!("{}/rss.xml", feeds.url()),
-            "--interval",
-            "1s",
-        ],
-    );
+    add_source(&db, "bulletins", "rss", &format!("{}/rss.xml", feeds.url()));
     ok(
         &db,
         &[

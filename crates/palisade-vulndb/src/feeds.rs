@@ -40,8 +40,6 @@ pub const MAX_BULLETIN_FEED_BYTES: u64 = 16 * 1024 * 1024;
 const MAX_ZIP_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 /// The page cache of a feed import, in MiB.
 const IMPORT_CACHE_MB: i64 = 256;
-/// Deepest directory level walked.
-const MAX_DEPTH: usize = 16;
 /// NVD's documented limit on incremental windows.
 const NVD_WINDOW_DAYS: i64 = 120;
 /// Most records fetched one by one from a cvelistV5 delta file.
@@ -324,28 +322,10 @@ fn is_feed_file(name: &str) -> bool {
 /// (hidden entries and symlinked directories skipped).
 fn discover(paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>> {
     fn walk(dir: &Path, depth: usize, out: &mut Vec<(PathBuf, bool)>) -> Result<()> {
-        if depth > MAX_DEPTH {
-            return Err(Error::TooLarge {
-                location: Location::new(dir.display().to_string()),
-                message: format!("directory tree deeper than {MAX_DEPTH} levels"),
-            });
-        }
-        let mut entries: Vec<_> = std::fs::read_dir(dir)
-            .map_err(|e| Error::io(dir, e))?
-            .collect::<std::io::Result<_>>()
-            .map_err(|e| Error::io(dir, e))?;
-        entries.sort_by_key(std::fs::DirEntry::file_name);
-        for entry in entries {
-            let name = entry.file_name();
-            let Some(name) = name.to_str() else { continue };
-            if name.starts_with('.') {
-                continue;
-            }
-            let path = entry.path();
-            let file_type = entry.file_type().map_err(|e| Error::io(&path, e))?;
+        for (name, path, file_type) in crate::source::walk_entries(dir, depth)? {
             if file_type.is_dir() {
                 walk(&path, depth + 1, out)?;
-            } else if file_type.is_file() && is_feed_file(name) {
+            } else if file_type.is_file() && is_feed_file(&name) {
                 out.push((path, false));
             }
         }

@@ -122,7 +122,12 @@ fn sniff(path: &Path) -> Result<Option<Format>> {
     }
 }
 
-fn walk(dir: &Path, depth: usize, inputs: &mut Vec<Input>) -> Result<()> {
+/// The entries of a directory being walked, sorted by name, hidden ones
+/// (`.git`, ...) left out; a tree deeper than [`MAX_DEPTH`] is refused.
+pub(crate) fn walk_entries(
+    dir: &Path,
+    depth: usize,
+) -> Result<Vec<(String, PathBuf, std::fs::FileType)>> {
     if depth > MAX_DEPTH {
         return Err(Error::TooLarge {
             location: Location::new(dir.display().to_string()),
@@ -134,14 +139,26 @@ fn walk(dir: &Path, depth: usize, inputs: &mut Vec<Input>) -> Result<()> {
         .collect::<std::io::Result<_>>()
         .map_err(|e| Error::io(dir, e))?;
     entries.sort_by_key(std::fs::DirEntry::file_name);
+    let mut out = Vec::with_capacity(entries.len());
     for entry in entries {
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if name.starts_with('.') || name == "EXAMPLE_ADVISORY.md" {
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        if name.starts_with('.') {
             continue;
         }
         let path = entry.path();
         let file_type = entry.file_type().map_err(|e| Error::io(&path, e))?;
+        out.push((name, path, file_type));
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, depth: usize, inputs: &mut Vec<Input>) -> Result<()> {
+    for (name, path, file_type) in walk_entries(dir, depth)? {
+        if name == "EXAMPLE_ADVISORY.md" {
+            continue;
+        }
         if file_type.is_dir() {
             walk(&path, depth + 1, inputs)?;
             continue;
@@ -151,7 +168,7 @@ fn walk(dir: &Path, depth: usize, inputs: &mut Vec<Input>) -> Result<()> {
         }
         if is_zip(&path) {
             inputs.push(Input::Zip(path));
-        } else if let Some(format) = Format::from_name(name) {
+        } else if let Some(format) = Format::from_name(&name) {
             if format == Format::RustSec && !starts_like_rustsec(&path)? {
                 continue;
             }

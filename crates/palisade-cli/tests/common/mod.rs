@@ -62,3 +62,44 @@ pub fn temp_db() -> (tempfile::TempDir, PathBuf) {
 pub fn path_str(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
+
+/// `feeds source add NAME --kind KIND --url URL --interval 1s`.
+pub fn add_source(db: &Path, name: &str, kind: &str, url: &str) {
+    ok(
+        db,
+        &[
+            "feeds",
+            "source",
+            "add",
+            name,
+            "--kind",
+            kind,
+            "--url",
+            url,
+            "--interval",
+            "1s",
+        ],
+    );
+}
+
+/// `feeds sync --json` (NVD without its pause): whether every source synced,
+/// and each source's report.
+pub fn sync(db: &Path) -> (bool, serde_json::Value) {
+    let out = command(db)
+        .env("PALISADE_NVD_DELAY_MS", "0")
+        .args(["--json", "feeds", "sync"])
+        .output()
+        .expect("palisade runs");
+    let reports = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("feeds sync printed invalid JSON ({e}): {}", stderr(&out)));
+    (out.status.success(), reports)
+}
+
+/// The report of source `name` among `feeds sync --json`'s.
+pub fn report(reports: &serde_json::Value, name: &str) -> serde_json::Value {
+    reports
+        .as_array()
+        .and_then(|all| all.iter().find(|r| r["source"] == name))
+        .cloned()
+        .unwrap_or_else(|| panic!("no report for {name}: {reports}"))
+}
