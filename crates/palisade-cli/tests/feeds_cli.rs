@@ -10,7 +10,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::{add_source, json, path_str, report, run, stderr, sync, temp_db};
+use common::{add_source, json, path_str, report, run, stderr, sync, sync_with, temp_db};
 use palisade_testkit::http::Server;
 use serde_json::Value;
 
@@ -191,6 +191,44 @@ fn the_shared_samples_import_search_and_show() {
     assert_eq!(again["added"], 0);
     assert_eq!(again["updated"], 0);
     assert_eq!(again["unchanged"].as_u64().unwrap() as usize, cves.len());
+}
+
+#[test]
+fn zips_and_atom_files_import_by_content() {
+    let (dir, db) = temp_db();
+    let zip = dir.path().join("records.zip");
+    let second = CVE5.replace("CVE-2024-0001", "CVE-2024-0002");
+    std::fs::write(
+        &zip,
+        palisade_testkit::zip_bytes(&[
+            ("cves/2024/0xxx/CVE-2024-0001.json", CVE5.as_bytes()),
+            ("cves/2024/0xxx/CVE-2024-0002.json", second.as_bytes()),
+            ("cves/delta.json", b"{\"new\": []}"),
+        ]),
+    )
+    .unwrap();
+    let atom = dir.path().join("vendor-advisories.atom");
+    std::fs::write(
+        &atom,
+        r#"<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Vendor advisories</title><id>urn:vendor</id>
+<updated>2026-11-20T12:00:00Z</updated>
+<entry><title>Gadget firmware update</title><id>urn:vendor:adv-7</id><updated>2026-11-20T12:00:00Z</updated>
+<link href="https://vendor.example/adv-7"/><summary type="html">&lt;b&gt;Fixes&lt;/b&gt; CVE-2024-0002 in Gadget.</summary></entry>
+</feed>"#,
+    )
+    .unwrap();
+    let report = json(&db, &["feeds", "import", path_str(&zip), path_str(&atom)]);
+    assert_eq!(report["cve5"], 2, "{report}");
+    assert_eq!(report["feed_items"], 1, "{report}");
+    let shown = json(
+        &db,
+        &["feeds", "show", "vendor-advisories:urn:vendor:adv-7"],
+    );
+    assert_eq!(shown["summary"], "Fixes CVE-2024-0002 in Gadget.");
+    assert_eq!(shown["url"], "https://vendor.example/adv-7");
+    assert_eq!(shown["aliases"], serde_json::json!(["CVE-2024-0002"]));
+    assert_eq!(shown["published"], "2026-11-20T12:00:00+00:00");
 }
 
 #[test]
@@ -400,7 +438,7 @@ fn nvd_epss_and_kev_sources_sync_over_loopback() {
         nvd_page(0, 1, &[("CVE-2024-1001", criteria, 8.2, "2.4.51")]),
         2,
     );
-    let (synced, reports) = sync(&db);
+    let (synced, reports) = sync_with(&db, &[("NVD_API_KEY", "k-123")]);
     assert!(synced, "{reports}");
     let by_name = |name: &str| report(&reports, name);
     assert_eq!(by_name("epss")["status"], "not-modified");
@@ -412,7 +450,9 @@ fn nvd_epss_and_kev_sources_sync_over_loopback() {
         .find(|r| r.path.starts_with("/nvd"))
         .unwrap();
     assert!(
-        nvd.path.contains("lastModStartDate=") && nvd.path.contains("lastModEndDate="),
+        nvd.path.contains("lastModStartDate=")
+            && nvd.path.contains("lastModEndDate=")
+            && nvd.headers.get("apikey").map(String::as_str) == Some("k-123"),
         "{}",
         nvd.path
     );

@@ -277,6 +277,8 @@ fn a_new_item_is_delivered_once_by_signed_webhook_and_email() {
             &format!("webhook:{}", hooks.url("/hook")),
             "--notify",
             "email:team@example.com",
+            "--notify",
+            &format!("slack:{}", hooks.url("/slack")),
             "--secret",
             "s3cret",
         ],
@@ -320,6 +322,9 @@ fn a_new_item_is_delivered_once_by_signed_webhook_and_email() {
     wait_for("the webhook", Duration::from_secs(15), || {
         hooks.accepted("/hook").len() == 1 && hooks.accepted("/kev").len() == 1
     });
+    wait_for("the Slack message", Duration::from_secs(15), || {
+        hooks.accepted("/slack").len() == 1
+    });
     wait_for("the email", Duration::from_secs(15), || {
         mails.lock().unwrap().len() == 1
     });
@@ -343,6 +348,16 @@ fn a_new_item_is_delivered_once_by_signed_webhook_and_email() {
     let mail = mails.lock().unwrap()[0].clone();
     assert!(mail.contains("To: team@example.com"), "{mail}");
     assert!(mail.contains("AWS Lambda runtime issue"), "{mail}");
+
+    // The Slack-compatible message: one, with the headline in its text.
+    let slack = hooks.accepted("/slack");
+    assert_eq!(slack.len(), 1);
+    let text: Value = serde_json::from_slice(&slack[0].1).unwrap();
+    let text = text["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("*[lambda] bulletins:b-2: AWS Lambda runtime issue"),
+        "{text}"
+    );
 
     let (headers, body) = &hooks.accepted("/kev")[0];
     let note: Value = serde_json::from_slice(body).unwrap();

@@ -85,8 +85,15 @@ pub fn add_source(db: &Path, name: &str, kind: &str, url: &str) {
 /// `feeds sync --json` (NVD without its pause): whether every source synced,
 /// and each source's report.
 pub fn sync(db: &Path) -> (bool, serde_json::Value) {
+    sync_with(db, &[])
+}
+
+/// [`sync`] with more environment variables.
+pub fn sync_with(db: &Path, env: &[(&str, &str)]) -> (bool, serde_json::Value) {
     let out = command(db)
+        .env_remove("NVD_API_KEY")
         .env("PALISADE_NVD_DELAY_MS", "0")
+        .envs(env.iter().copied())
         .args(["--json", "feeds", "sync"])
         .output()
         .expect("palisade runs");
