@@ -254,7 +254,7 @@ pub struct FeedSearchArgs {
     /// Only CVEs whose EPSS probability is above this (0 to 1)
     #[arg(long, value_name = "P")]
     pub epss_above: Option<f64>,
-    /// Published or modified on or after this date (YYYY-MM-DD or RFC 3339)
+    /// Published or modified since: a date (YYYY-MM-DD), an RFC 3339 time, or an age (36h, 7d, 2w)
     #[arg(long, value_name = "DATE")]
     pub since: Option<String>,
     /// Only records from this source (cve5, nvd, or a feed's name)

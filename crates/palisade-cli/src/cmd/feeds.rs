@@ -323,10 +323,11 @@ fn source(out: &Out, db: &Path, command: &SourceCommand) -> CmdResult {
             let url = match url.as_deref().or(kind.default_url()) {
                 Some(u) => u.to_string(),
                 None => {
-                    return Err(
-                        Failure::new(format!("a {} source needs --url", kind.as_str()))
-                            .hint("only nvd, kev and epss know their public URL"),
-                    );
+                    return Err(Failure::new(format!(
+                        "a source of kind {} needs --url",
+                        kind.as_str()
+                    ))
+                    .hint("only nvd, kev and epss know their public URL"));
                 }
             };
             let mut store = Store::open(db)?;

@@ -487,7 +487,8 @@ fn fts_query(text: &str) -> String {
     super::read::fts_query(text)
 }
 
-/// A `--since` value as the text stored dates compare against.
+/// A `--since` value as the text stored dates compare against: a date, an
+/// RFC 3339 time, or an age (`36h`, `7d`, `2w`) before now.
 fn since_bound(since: &str) -> Result<String> {
     let s = since.trim();
     if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
@@ -495,9 +496,23 @@ fn since_bound(since: &str) -> Result<String> {
     {
         return Ok(s.to_string());
     }
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (number, unit) = s.split_at(split);
+    let hours = match unit {
+        "h" => Some(1),
+        "d" => Some(24),
+        "w" => Some(24 * 7),
+        _ => None,
+    };
+    if let (Ok(n), Some(hours)) = (number.parse::<i64>(), hours)
+        && let Some(age) = n.checked_mul(hours).and_then(chrono::Duration::try_hours)
+        && let Some(at) = Utc::now().checked_sub_signed(age)
+    {
+        return Ok(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    }
     Err(Error::invalid(
         Location::new("--since"),
-        format!("{s:?} is not a date (YYYY-MM-DD) or an RFC 3339 time"),
+        format!("{s:?} is not a date (YYYY-MM-DD), an RFC 3339 time or an age (36h, 7d, 2w)"),
     ))
 }
 
@@ -943,5 +958,27 @@ pub(crate) fn entry_matches(
     match version {
         Some(v) => entry.rule.affects(v) == Some(true),
         None => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_takes_dates_times_and_ages() {
+        assert_eq!(
+            since_bound("2026-01-31").ok().as_deref(),
+            Some("2026-01-31")
+        );
+        assert!(since_bound("2026-01-31T10:00:00Z").is_ok());
+        let week = since_bound("1w").unwrap_or_default();
+        let expected = (Utc::now() - chrono::Duration::days(7))
+            .date_naive()
+            .to_string();
+        assert!(week.starts_with(&expected[..8]), "{week} vs {expected}");
+        for bad in ["yesterday", "7", "7y", "99999999999999999d"] {
+            assert!(since_bound(bad).is_err(), "{bad}");
+        }
     }
 }
