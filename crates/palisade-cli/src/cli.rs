@@ -96,17 +96,11 @@ pub enum WatchCommand {
 #[derive(Args, Debug)]
 #[command(disable_version_flag = true)]
 pub struct WatchAddArgs {
+    /// A name for the watch (unique; `watch remove` takes it)
     #[arg(long)]
     pub name: String,
-    /// Vendor, as CVE records or CPEs name it
-    #[arg(long)]
-    pub vendor: Option<String>,
-    /// Product, as CVE records or CPEs name it
-    #[arg(long)]
-    pub product: Option<String>,
-    /// Only bulletins affecting this version (with --vendor or --product)
-    #[arg(long, value_name = "VERSION")]
-    pub version: Option<String>,
+    #[command(flatten)]
+    pub product: ProductArgs,
     /// Words that must appear in the bulletin
     #[arg(long)]
     pub keyword: Option<String>,
@@ -222,20 +216,27 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     Ok(std::time::Duration::from_secs(seconds))
 }
 
+/// A vendor / product (and version) as CVE records and CPEs name them.
+#[derive(Args, Debug, Clone)]
+pub struct ProductArgs {
+    /// Vendor, as CVE records or CPEs name it (case and spaces do not matter)
+    #[arg(long)]
+    pub vendor: Option<String>,
+    /// Product, as CVE records or CPEs name it
+    #[arg(long)]
+    pub product: Option<String>,
+    /// Only bulletins affecting this version (needs --vendor, --product or, in search, --cpe)
+    #[arg(long, value_name = "VERSION")]
+    pub version: Option<String>,
+}
+
 #[derive(Args, Debug)]
 #[command(disable_version_flag = true)]
 pub struct FeedSearchArgs {
     /// Words that must all appear (title, summary, id, products); end a word with * for a prefix
     pub query: Vec<String>,
-    /// Vendor, as the CVE record or CPE names it (case and spaces do not matter)
-    #[arg(long)]
-    pub vendor: Option<String>,
-    /// Product, as the CVE record or CPE names it
-    #[arg(long)]
-    pub product: Option<String>,
-    /// Only records affecting this version (with --vendor, --product or --cpe)
-    #[arg(long, value_name = "VERSION")]
-    pub version: Option<String>,
+    #[command(flatten)]
+    pub product: ProductArgs,
     /// A CPE 2.3 name, e.g. cpe:2.3:a:apache:http_server:2.4.49:*:*:*:*:*:*:*
     #[arg(long)]
     pub cpe: Option<String>,

@@ -113,6 +113,29 @@ impl Out {
 
 pub use palisade_scan::report::thousands;
 
+/// What an import did, for people: `12 new, 3 updated, 0 unchanged, 1 skipped`.
+pub fn tally(added: usize, updated: usize, unchanged: usize, skipped: usize) -> String {
+    let mut text = format!(
+        "{} new, {} updated, {} unchanged",
+        thousands(added as u64),
+        thousands(updated as u64),
+        thousands(unchanged as u64)
+    );
+    if skipped > 0 {
+        text.push_str(&format!(", {skipped} skipped"));
+    }
+    text
+}
+
+/// `1 file`, `2,304 files`.
+pub fn files(n: usize) -> String {
+    format!(
+        "{} {}",
+        thousands(n as u64),
+        if n == 1 { "file" } else { "files" }
+    )
+}
+
 /// Bytes for people: `12.3 MB`.
 pub fn bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];

@@ -88,10 +88,10 @@ impl<'s> Matcher<'s> {
         event: &str,
     ) -> Result<Option<String>> {
         let mut reasons = Vec::new();
-        if watch.kev_only && view.kev.is_none() {
+        if watch.spec.kev_only && view.kev.is_none() {
             return Ok(None);
         }
-        if let Some(min) = &watch.min_severity {
+        if let Some(min) = &watch.spec.min_severity {
             let severe = view
                 .severity
                 .as_deref()
@@ -100,13 +100,13 @@ impl<'s> Matcher<'s> {
                 return Ok(None);
             }
         }
-        if watch.vendor.is_some() || watch.product.is_some() {
+        if watch.spec.vendor.is_some() || watch.spec.product.is_some() {
             match self.product_match(watch, view)? {
                 Some(r) => reasons.push(r),
                 None => return Ok(None),
             }
         }
-        if let Some(keyword) = &watch.keyword {
+        if let Some(keyword) = &watch.spec.keyword {
             if !self
                 .store
                 .bulletin_matches_text(&view.bulletin.id, keyword)?
@@ -115,17 +115,17 @@ impl<'s> Matcher<'s> {
             }
             reasons.push(format!("keyword {keyword:?}"));
         }
-        if let Some(path) = &watch.inventory {
+        if let Some(path) = &watch.spec.inventory {
             match self.inventory_match(path, view)? {
                 Some(r) => reasons.push(r),
                 None => return Ok(None),
             }
         }
-        if watch.kev_only {
+        if watch.spec.kev_only {
             reasons.push("known exploited".to_string());
         }
         if reasons.is_empty()
-            && let Some(min) = &watch.min_severity
+            && let Some(min) = &watch.spec.min_severity
         {
             reasons.push(format!("severity {min} or higher"));
         }
@@ -133,10 +133,10 @@ impl<'s> Matcher<'s> {
     }
 
     fn product_match(&self, watch: &Watch, view: &BulletinView) -> Result<Option<String>> {
-        let vendor = watch.vendor.as_deref().map(normalize_product);
-        let product = watch.product.as_deref().map(normalize_product);
+        let vendor = watch.spec.vendor.as_deref().map(normalize_product);
+        let product = watch.spec.product.as_deref().map(normalize_product);
         let described = || {
-            [watch.vendor.as_deref(), watch.product.as_deref()]
+            [watch.spec.vendor.as_deref(), watch.spec.product.as_deref()]
                 .into_iter()
                 .flatten()
                 .collect::<Vec<_>>()
@@ -148,6 +148,7 @@ impl<'s> Matcher<'s> {
                 vendor.as_ref().is_none_or(|v| &e.vendor == v)
                     && product.as_ref().is_none_or(|p| &e.product == p)
                     && watch
+                        .spec
                         .version
                         .as_deref()
                         .is_none_or(|v| e.rule.affects(v) == Some(true))
@@ -164,7 +165,7 @@ impl<'s> Matcher<'s> {
                 return Ok(Some(format!("{} (through {alias})", described())));
             }
         }
-        if watch.version.is_none()
+        if watch.spec.version.is_none()
             && self
                 .store
                 .bulletin_matches_text(&view.bulletin.id, &described())?

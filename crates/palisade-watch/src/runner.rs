@@ -204,13 +204,13 @@ impl Runner {
                         Ok(r) => r,
                         Err(e @ Error::Inventory { .. }) => {
                             // Left where it is: the watch catches up once its inventory reads again.
-                            on(Event::Warning(format!("watch {}: {e}", watch.name)));
+                            on(Event::Warning(format!("watch {}: {e}", watch.spec.name)));
                             continue 'watches;
                         }
                         Err(e) => return Err(e),
                     };
                     let Some(reason) = reason else { continue };
-                    for target in &watch.notify {
+                    for target in &watch.spec.notify {
                         let target_text = target.to_string();
                         let key = format!(
                             "w{}-{}-{}-r{}-{:08x}",
@@ -222,7 +222,7 @@ impl Runner {
                         );
                         let note = Notification {
                             event: change.kind.clone(),
-                            watch: watch.name.clone(),
+                            watch: watch.spec.name.clone(),
                             delivery: key.clone(),
                             matched: Some(reason.clone()),
                             bulletin: Some(Summary::of(&view)),
@@ -230,7 +230,7 @@ impl Runner {
                         };
                         let payload = serde_json::to_string(&note).unwrap_or_default();
                         on(Event::Queued {
-                            watch: &watch.name,
+                            watch: &watch.spec.name,
                             bulletin: &change.id,
                             target: &target_text,
                         });
@@ -280,7 +280,7 @@ impl Runner {
             let ids: Vec<i64> = entries.iter().map(|e| e.id).collect();
             let name = watches
                 .get(&watch)
-                .map_or_else(String::new, |w| w.name.clone());
+                .map_or_else(String::new, |w| w.spec.name.clone());
             let note = Notification {
                 event: "digest".to_string(),
                 watch: name,
@@ -307,12 +307,12 @@ impl Runner {
             let watch_id = digest_of.or_else(|| {
                 watches
                     .values()
-                    .find(|w| w.name == note.watch)
+                    .find(|w| w.spec.name == note.watch)
                     .map(|w| w.id)
             });
             let secret = watch_id
                 .and_then(|id| watches.get(&id))
-                .and_then(|w| w.secret.clone());
+                .and_then(|w| w.spec.secret.clone());
             let result = self
                 .sender
                 .send(&target, secret.as_deref(), &note, &mut |line| {

@@ -53,31 +53,20 @@ pub(crate) const MAX_ATTEMPTS: i64 = 30;
 const FIRST_BACKOFF: Duration = Duration::from_secs(2);
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 
-/// A watch as stored.
+/// A watch as stored: what it looks for and where it tells, its place in
+/// the change journal, and when it was added.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Watch {
     pub id: i64,
-    pub name: String,
-    pub vendor: Option<String>,
-    pub product: Option<String>,
-    pub version: Option<String>,
-    pub keyword: Option<String>,
-    pub inventory: Option<PathBuf>,
-    pub min_severity: Option<String>,
-    pub kev_only: bool,
-    pub notify: Vec<Target>,
-    /// The HMAC key of its webhook signatures.
-    #[serde(skip)]
-    pub secret: Option<String>,
-    /// Deliver once a day, all matches together.
-    pub digest: bool,
+    #[serde(flatten)]
+    pub spec: NewWatch,
     /// The last journaled change it has looked at.
     pub cursor: i64,
     pub created: String,
 }
 
-/// A watch to add.
-#[derive(Clone, Debug, Default)]
+/// What a watch looks for and where it tells.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct NewWatch {
     pub name: String,
     pub vendor: Option<String>,
@@ -88,8 +77,11 @@ pub struct NewWatch {
     pub min_severity: Option<String>,
     pub kev_only: bool,
     pub notify: Vec<Target>,
-    /// Generated when a webhook target needs one and none is given.
+    /// The HMAC key of webhook signatures; generated when a webhook target
+    /// needs one and none is given. Never serialized.
+    #[serde(skip)]
     pub secret: Option<String>,
+    /// Deliver once a day, all matches together.
     pub digest: bool,
 }
 
@@ -269,7 +261,7 @@ impl WatchStore {
         {
             return Ok(Some(w));
         }
-        Ok(self.list()?.into_iter().find(|w| w.name == name_or_id))
+        Ok(self.list()?.into_iter().find(|w| w.spec.name == name_or_id))
     }
 
     fn get(&self, id: i64) -> Result<Option<Watch>> {
@@ -292,23 +284,25 @@ impl WatchStore {
                 let inventory: Option<String> = r.get(6)?;
                 Ok(Watch {
                     id: r.get(0)?,
-                    name: r.get(1)?,
-                    vendor: r.get(2)?,
-                    product: r.get(3)?,
-                    version: r.get(4)?,
-                    keyword: r.get(5)?,
-                    inventory: inventory.map(PathBuf::from),
-                    min_severity: r.get(7)?,
-                    kev_only: r.get(8)?,
-                    notify: serde_json::from_str::<Vec<String>>(&notify)
-                        .unwrap_or_default()
-                        .iter()
-                        .filter_map(|t| t.parse().ok())
-                        .collect(),
-                    secret: r.get(10)?,
-                    digest: r.get(11)?,
                     cursor: r.get(12)?,
                     created: r.get(13)?,
+                    spec: NewWatch {
+                        name: r.get(1)?,
+                        vendor: r.get(2)?,
+                        product: r.get(3)?,
+                        version: r.get(4)?,
+                        keyword: r.get(5)?,
+                        inventory: inventory.map(PathBuf::from),
+                        min_severity: r.get(7)?,
+                        kev_only: r.get(8)?,
+                        notify: serde_json::from_str::<Vec<String>>(&notify)
+                            .unwrap_or_default()
+                            .iter()
+                            .filter_map(|t| t.parse().ok())
+                            .collect(),
+                        secret: r.get(10)?,
+                        digest: r.get(11)?,
+                    },
                 })
             })
             .map_err(|e| self.db(e))?;
@@ -333,7 +327,7 @@ impl WatchStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db)?;
         let now = now_text();
-        let first_attempt = if watch.digest {
+        let first_attempt = if watch.spec.digest {
             let last: Option<String> = tx
                 .query_row(
                     "SELECT last_digest FROM watch WHERE id = ?1",
@@ -371,7 +365,7 @@ impl WatchStore {
                         watch.id,
                         target,
                         payload,
-                        watch.digest,
+                        watch.spec.digest,
                         now,
                         first_attempt
                     ])

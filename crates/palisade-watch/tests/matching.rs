@@ -369,5 +369,5 @@ fn a_digest_watch_queues_for_the_next_day_and_bad_watches_are_refused() {
             0,
         )
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(hooked.secret.as_deref().map(str::len), Some(64));
+    assert_eq!(hooked.spec.secret.as_deref().map(str::len), Some(64));
 }

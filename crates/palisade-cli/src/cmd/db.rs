@@ -11,7 +11,7 @@ use palisade_vulndb::{
 use serde_json::json;
 
 use crate::cli::{DbCommand, Global, ImportArgs, UpdateArgs};
-use crate::output::{Out, bytes, thousands};
+use crate::output::{Out, bytes, files, tally, thousands};
 use crate::paths::default_db;
 use crate::{CmdResult, Failure};
 
@@ -82,20 +82,17 @@ fn import(out: &Out, db: &Path, args: &ImportArgs) -> CmdResult {
     } else if !out.quiet {
         let rate = report.records as f64 / report.elapsed.as_secs_f64().max(1e-9);
         out.line(&format!(
-            "Imported {} records from {} {} in {:.2} s ({} records/s): {} new, {} updated, {} unchanged{}",
+            "Imported {} records from {} in {:.2} s ({} records/s): {}",
             thousands(report.records as u64),
-            thousands(report.inputs as u64),
-            if report.inputs == 1 { "file" } else { "files" },
+            files(report.inputs),
             report.elapsed.as_secs_f64(),
             thousands(rate as u64),
-            thousands(report.added as u64),
-            thousands(report.updated as u64),
-            thousands(report.unchanged as u64),
-            if report.skipped.is_empty() {
-                String::new()
-            } else {
-                format!(", {} skipped", report.skipped.len())
-            }
+            tally(
+                report.added,
+                report.updated,
+                report.unchanged,
+                report.skipped.len()
+            )
         ));
     }
     Ok(ExitCode::SUCCESS)

@@ -7,7 +7,7 @@ use palisade_vulndb::{BulletinQuery, FeedKind, Fetcher, Rating, Store, sync_sour
 use serde_json::json;
 
 use crate::cli::{FeedSearchArgs, FeedsCommand, Global, SourceCommand};
-use crate::output::{Out, thousands};
+use crate::output::{Out, files, tally, thousands};
 use crate::paths::default_db;
 use crate::{CmdResult, Failure};
 
@@ -78,19 +78,16 @@ fn import(out: &Out, db: &Path, paths: &[std::path::PathBuf], skip_invalid: bool
             parts.push("nothing".to_string());
         }
         out.line(&format!(
-            "Imported {} from {} {} in {:.2} s: {} new, {} updated, {} unchanged bulletins{}",
+            "Imported {} from {} in {:.2} s; bulletins: {}",
             parts.join(", "),
-            thousands(report.inputs as u64),
-            if report.inputs == 1 { "file" } else { "files" },
+            files(report.inputs),
             report.elapsed.as_secs_f64(),
-            thousands(report.added as u64),
-            thousands(report.updated as u64),
-            thousands(report.unchanged as u64),
-            if report.skipped.is_empty() {
-                String::new()
-            } else {
-                format!(", {} skipped", report.skipped.len())
-            }
+            tally(
+                report.added,
+                report.updated,
+                report.unchanged,
+                report.skipped.len()
+            )
         ));
     }
     Ok(ExitCode::SUCCESS)
@@ -101,9 +98,9 @@ fn search(out: &Out, db: &Path, args: &FeedSearchArgs) -> CmdResult {
     let text = args.query.join(" ");
     let query = BulletinQuery {
         text: (!text.trim().is_empty()).then_some(text),
-        vendor: args.vendor.clone(),
-        product: args.product.clone(),
-        version: args.version.clone(),
+        vendor: args.product.vendor.clone(),
+        product: args.product.product.clone(),
+        version: args.product.version.clone(),
         cpe: args.cpe.clone(),
         cwe: args.cwe.clone(),
         severities: args.severity.clone(),

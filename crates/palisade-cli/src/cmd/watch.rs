@@ -41,9 +41,9 @@ fn add(out: &Out, db: &Path, args: &WatchAddArgs) -> CmdResult {
     let watch = watches.add(
         &NewWatch {
             name: args.name.clone(),
-            vendor: args.vendor.clone(),
-            product: args.product.clone(),
-            version: args.version.clone(),
+            vendor: args.product.vendor.clone(),
+            product: args.product.product.clone(),
+            version: args.product.version.clone(),
             keyword: args.keyword.clone(),
             inventory: args.inventory.clone(),
             min_severity: args.min_severity.clone(),
@@ -54,16 +54,19 @@ fn add(out: &Out, db: &Path, args: &WatchAddArgs) -> CmdResult {
         },
         store.last_change()?,
     )?;
-    let generated = args.secret.is_none() && watch.secret.is_some();
+    let generated = args.secret.is_none() && watch.spec.secret.is_some();
     if out.json {
         let mut value = serde_json::to_value(&watch).unwrap_or_default();
         if generated {
-            value["secret"] = json!(watch.secret);
+            value["secret"] = json!(watch.spec.secret);
         }
         out.json(&value);
     } else if !out.quiet {
-        out.line(&format!("watch {} added (id {})", watch.name, watch.id));
-        if generated && let Some(secret) = &watch.secret {
+        out.line(&format!(
+            "watch {} added (id {})",
+            watch.spec.name, watch.id
+        ));
+        if generated && let Some(secret) = &watch.spec.secret {
             out.line(&format!(
                 "webhook secret: {secret}\n  (check each delivery's X-Palisade-Signature: sha256=HMAC-SHA256(secret, body); it is not shown again)"
             ));
@@ -105,20 +108,20 @@ fn list(out: &Out, db: &Path) -> CmdResult {
     for w in &all {
         let mut what = Vec::new();
         for (label, value) in [
-            ("vendor", &w.vendor),
-            ("product", &w.product),
-            ("version", &w.version),
-            ("keyword", &w.keyword),
-            ("min severity", &w.min_severity),
+            ("vendor", &w.spec.vendor),
+            ("product", &w.spec.product),
+            ("version", &w.spec.version),
+            ("keyword", &w.spec.keyword),
+            ("min severity", &w.spec.min_severity),
         ] {
             if let Some(v) = value {
                 what.push(format!("{label} {v}"));
             }
         }
-        if let Some(p) = &w.inventory {
+        if let Some(p) = &w.spec.inventory {
             what.push(format!("inventory {}", p.display()));
         }
-        if w.kev_only {
+        if w.spec.kev_only {
             what.push("KEV only".to_string());
         }
         let outbox = watches.outbox(w.id)?;
@@ -128,14 +131,19 @@ fn list(out: &Out, db: &Path) -> CmdResult {
             .count();
         out.line(&format!(
             "{}  {}  {}{}",
-            out.bold(&format!("{} {}", w.id, w.name)),
+            out.bold(&format!("{} {}", w.id, w.spec.name)),
             what.join(", "),
-            w.notify
+            w.spec
+                .notify
                 .iter()
                 .map(Target::to_string)
                 .collect::<Vec<_>>()
                 .join(" "),
-            if w.digest { "  (daily digest)" } else { "" }
+            if w.spec.digest {
+                "  (daily digest)"
+            } else {
+                ""
+            }
         ));
         out.line(&format!(
             "    {} delivered, {pending} pending, {} failed",
