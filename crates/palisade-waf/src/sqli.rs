@@ -766,6 +766,12 @@ fn breakout(code: &[Kind], comment_after: &[bool], quote: Option<u8>, high: bool
         return false;
     }
     let commented = |j: usize| comment_after.get(j).copied().unwrap_or(false);
+    if quote.is_some()
+        && at(1) == Some(Kind::Op)
+        && sandwich(&code[2..], comment_after.get(2..).unwrap_or(&[]))
+    {
+        return true;
+    }
     // After a closed quote, only literals continue it (`'1'+'12'`); a word
     // after an operator is prose (`9"&PAGE=1`).
     // A value may also be the tail of a condition (` OR x=x`, ` ORDER BY 3`).
@@ -902,6 +908,57 @@ fn breakout(code: &[Kind], comment_after: &[bool], quote: Option<u8>, high: bool
     }
 }
 
+/// After a quote that ends the literal and an operator (`1' * id - '0`,
+/// `aa'/1 or '1`, `aa'|LOCALTIME*0!='1`): an expression that reopens the
+/// quote at the very end, so the host query's own closing quote balances
+/// it, or that ends in a comment cutting the query off. Only operands,
+/// operators and comparisons may stand between: prose after an apostrophe
+/// has letters, not an operator, and rarely ends on a lone quote; and
+/// something only SQL has must be in it (a variable, function, condition).
+fn sandwich(rest: &[Kind], comment_after: &[bool]) -> bool {
+    let Some((last, between)) = rest.split_last() else {
+        return false;
+    };
+    let reopened = *last == Kind::Str { closed: false };
+    let cut = comment_after.get(rest.len() - 1).copied().unwrap_or(false)
+        && matches!(last, Kind::Num | Kind::Word(_) | Kind::Close);
+    let expression = |k: &Kind| {
+        matches!(
+            k,
+            Kind::Num
+                | Kind::Var { .. }
+                | Kind::Op
+                | Kind::Logic
+                | Kind::Cmp { .. }
+                | Kind::WordCmp
+                | Kind::Open
+                | Kind::Close
+                | Kind::Word(
+                    Word::Name
+                        | Word::Literal
+                        | Word::Not
+                        | Word::SqlFunc
+                        | Word::Info
+                        | Word::Call
+                        | Word::Catalog
+                )
+        )
+    };
+    // Measurements (`4' x 4'`, `1/4"-1/2"`) are numbers, names and
+    // operators too: ask for something only SQL has.
+    let sql = between.iter().any(|k| {
+        matches!(
+            k,
+            Kind::Var { .. }
+                | Kind::Logic
+                | Kind::Cmp { .. }
+                | Kind::WordCmp
+                | Kind::Word(Word::SqlFunc | Word::Info | Word::Call | Word::Catalog)
+        )
+    });
+    !between.is_empty() && between.iter().all(expression) && sql && (reopened || cut)
+}
+
 fn select_or_call(rest: &[Kind]) -> bool {
     matches!(rest.first(), Some(Kind::Word(Word::Select)))
         || rest.first().copied().is_some_and(is_call)
@@ -1026,6 +1083,10 @@ mod tests {
             "'create user name identified by 'pass123' --",
             "1 OR ((1) OR 1) --",
             "FOO,IIF(2510=9436,FOO,1/0)",
+            " aa'/1 or '1",
+            "aa'|LOCALTIME*0!='1 ",
+            "1'*@a or '1",
+            "aa'/current_date in (0) -- -a",
         ] {
             assert!(low(attack), "missed {attack:?}");
         }
@@ -1048,6 +1109,11 @@ mod tests {
             "+1 (917) 666-0987",
             "https://example.com/a?b=c&d=e#frag",
             "Where is the show; Tuesday?",
+            "Rock 'n' roll - 'til dawn",
+            "It's 5 * 3, isn't it",
+            "4' x 4' wood",
+            "1/4\"-1/2\" WIDE RIBBON",
+            "48\"+X+48\"+MODERN+ART",
             "",
         ] {
             assert!(!low(benign), "low flagged {benign:?}");

@@ -243,6 +243,38 @@ const STRONG: &[&str] = &[
 
 /// Whether `input` reads as cross-site scripting at `level`.
 pub fn is_xss(input: &[u8], level: Sensitivity) -> bool {
+    if let Some(stripped) = high_bit_markup(input)
+        && detect(&stripped, level)
+    {
+        return true;
+    }
+    detect(input, level)
+}
+
+/// `¼script¾alert(¢XSS¢)¼/script¾`: Latin-1 characters whose low seven bits
+/// are `<`, `>` and `"`, which a page served as US-ASCII (or a filter that
+/// strips the high bit) turns into markup. The value read that way, when it
+/// has any of them.
+fn high_bit_markup(input: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(input).ok()?;
+    if !text.contains(['\u{bc}', '\u{be}']) {
+        return None;
+    }
+    Some(
+        text.chars()
+            .map(|c| match c {
+                '\u{bc}' => '<',
+                '\u{be}' => '>',
+                '\u{a2}' => '"',
+                '\u{a7}' => '\'',
+                c => c,
+            })
+            .collect::<String>()
+            .into_bytes(),
+    )
+}
+
+fn detect(input: &[u8], level: Sensitivity) -> bool {
     // Every rule below needs one of these: a tag, an attribute, a scheme,
     // a call, a property or a CSS breakout.
     if !input
@@ -589,6 +621,7 @@ mod tests {
             "<x style=\"font-family:foo}color=red;\">",
             "<span datasrc=#x datafld=c dataformatas=html></span>",
             "data:text/html;base64,PHN2Zy9vbmxvYWQ9YWxlcnQoMik+",
+            "\u{bc}script\u{be}alert(\u{a2}XSS\u{a2})\u{bc}/script\u{be}",
         ] {
             assert!(low(attack), "missed {attack:?}");
         }
@@ -606,6 +639,7 @@ mod tests {
             "https://example.com/?q=onion&one=1",
             "<b>bold</b> and <i>italic</i>",
             "Onion rings, one=1",
+            "\u{bc} cup of sugar, \u{be} cup of flour",
         ] {
             assert!(!low(benign), "low flagged {benign:?}");
             assert!(!high(benign), "high flagged {benign:?}");
