@@ -437,3 +437,44 @@ fn a_sigkill_between_fetch_and_delivery_still_delivers_exactly_once() {
     assert_eq!(listed[0]["delivered"], 1);
     assert_eq!(listed[0]["pending"], 0);
 }
+
+#[test]
+fn sigterm_stops_watch_run_between_cycles() {
+    let feeds = Server::start();
+    feeds.put("/rss.xml", rss(&[("a-1", "Routine maintenance")]), 1);
+    let (_dir, db) = temp_db();
+    add_source(&db, "bulletins", "rss", &format!("{}/rss.xml", feeds.url()));
+    let mut cmd = common::command(&db);
+    let mut child = cmd
+        .args(["watch", "run"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_baseline(&db);
+    let pid = rustix::process::Pid::from_child(&child);
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "still running after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(
+        stderr.contains("stopped; undelivered notifications stay queued"),
+        "{stderr}"
+    );
+}

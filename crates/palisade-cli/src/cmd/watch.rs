@@ -2,10 +2,13 @@
 
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use palisade_vulndb::Store;
 use palisade_watch::{Event, NewWatch, Runner, Smtp, Target, WatchStore};
 use serde_json::json;
+use tokio::signal::unix::{SignalKind, signal};
 
 use crate::cli::{Global, WatchAddArgs, WatchCommand, WatchRunArgs};
 use crate::output::Out;
@@ -195,6 +198,39 @@ fn run_watches(out: &Out, db: &Path, args: &WatchRunArgs) -> CmdResult {
         )),
         Event::Warning(w) => out.note(&format!("{} {w}", out.paint("33", "warning:"))),
     };
-    runner.run(args.once, &|| false, &mut log)?;
+    let stop = stop_on_signals()?;
+    runner.run(args.once, &|| stop.load(Ordering::SeqCst), &mut log)?;
+    if stop.load(Ordering::SeqCst) {
+        out.note("palisade watch: stopped; undelivered notifications stay queued for the next run");
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A flag SIGTERM and SIGINT raise, so `watch run` stops between cycles (a
+/// delivery in progress finishes and is recorded) instead of dying in one.
+fn stop_on_signals() -> Result<Arc<AtomicBool>, Failure> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .map_err(|e| Failure::new(format!("cannot install signal handlers: {e}")))?;
+    let (mut terminate, mut interrupt) = runtime
+        .block_on(async {
+            Ok::<_, std::io::Error>((
+                signal(SignalKind::terminate())?,
+                signal(SignalKind::interrupt())?,
+            ))
+        })
+        .map_err(|e| Failure::new(format!("cannot install signal handlers: {e}")))?;
+    let raised = Arc::clone(&stop);
+    std::thread::spawn(move || {
+        runtime.block_on(async {
+            tokio::select! {
+                _ = terminate.recv() => {}
+                _ = interrupt.recv() => {}
+            }
+        });
+        raised.store(true, Ordering::SeqCst);
+    });
+    Ok(stop)
 }
