@@ -86,6 +86,13 @@ impl Out {
         }
     }
 
+    /// The records an import left out, one note each.
+    pub fn skipped(&self, skipped: &[palisade_vulndb::Skipped]) {
+        for s in skipped {
+            self.note(&format!("{} {}", self.paint("33", "skipped:"), s.error));
+        }
+    }
+
     pub fn json<T: serde::Serialize>(&self, value: &T) {
         match serde_json::to_string_pretty(value) {
             Ok(text) => self.line(&text),
@@ -125,6 +132,14 @@ pub fn tally(added: usize, updated: usize, unchanged: usize, skipped: usize) -> 
         text.push_str(&format!(", {skipped} skipped"));
     }
     text
+}
+
+/// The records an import left out, as JSON.
+pub fn skipped_json(skipped: &[palisade_vulndb::Skipped]) -> serde_json::Value {
+    skipped
+        .iter()
+        .map(|s| serde_json::json!({"origin": s.origin, "error": s.error}))
+        .collect()
 }
 
 /// `1 file`, `2,304 files`.

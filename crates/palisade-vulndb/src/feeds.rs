@@ -1057,11 +1057,6 @@ fn nvd_windows(
     windows
 }
 
-/// The source named `name`.
-pub fn find_source(store: &Store, name: &str) -> Result<Option<FeedSource>> {
-    Ok(store.sources()?.into_iter().find(|s| s.name == name))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,7 +44,7 @@ pub use exploitation::{EpssFile, KevCatalog, MAX_EPSS_BYTES, parse_epss, parse_k
 pub use feed::{FeedDocument, parse_feed};
 pub use feeds::{
     FeedImportReport, FeedKind, FeedSource, Fetcher, MAX_BULLETIN_FEED_BYTES, MAX_FEED_BYTES,
-    SyncReport, find_source, sync_source,
+    SyncReport, sync_source,
 };
 pub use names::{canonical_ecosystem, normalize_name, split_ecosystem};
 pub use nvd::{NvdPage, parse_nvd};

@@ -265,12 +265,13 @@ impl Runner {
                 singles.push(entry);
             }
         }
-        let mut batches: Vec<(Vec<i64>, String, Notification, Option<i64>)> = Vec::new();
+        // (outbox ids, target, message, watch, whether it is a digest)
+        let mut batches: Vec<(Vec<i64>, String, Notification, i64, bool)> = Vec::new();
         for entry in singles {
             let Ok(note) = serde_json::from_str::<Notification>(&entry.payload) else {
                 continue;
             };
-            batches.push((vec![entry.id], entry.target, note, None));
+            batches.push((vec![entry.id], entry.target, note, entry.watch, false));
         }
         for ((watch, target), entries) in digests {
             let items: Vec<Notification> = entries
@@ -294,25 +295,17 @@ impl Runner {
                 bulletin: None,
                 items,
             };
-            batches.push((ids, target, note, Some(watch)));
+            batches.push((ids, target, note, watch, true));
         }
         let (mut delivered, mut failed) = (0, 0);
-        for (ids, target_text, note, digest_of) in batches {
+        for (ids, target_text, note, watch, digest) in batches {
             let Ok(target) = target_text.parse::<Target>() else {
                 self.watches
                     .mark_failed(&ids, &format!("unreadable target {target_text:?}"))?;
                 failed += 1;
                 continue;
             };
-            let watch_id = digest_of.or_else(|| {
-                watches
-                    .values()
-                    .find(|w| w.spec.name == note.watch)
-                    .map(|w| w.id)
-            });
-            let secret = watch_id
-                .and_then(|id| watches.get(&id))
-                .and_then(|w| w.spec.secret.clone());
+            let secret = watches.get(&watch).and_then(|w| w.spec.secret.clone());
             let result = self
                 .sender
                 .send(&target, secret.as_deref(), &note, &mut |line| {
@@ -320,7 +313,7 @@ impl Runner {
                 });
             match result {
                 Ok(()) => {
-                    self.watches.mark_delivered(&ids, digest_of)?;
+                    self.watches.mark_delivered(&ids, digest.then_some(watch))?;
                     delivered += 1;
                     on(Event::Delivered {
                         key: &note.delivery,

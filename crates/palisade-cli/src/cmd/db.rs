@@ -11,7 +11,7 @@ use palisade_vulndb::{
 use serde_json::json;
 
 use crate::cli::{DbCommand, Global, ImportArgs, UpdateArgs};
-use crate::output::{Out, bytes, files, tally, thousands};
+use crate::output::{Out, bytes, files, skipped_json, tally, thousands};
 use crate::paths::default_db;
 use crate::{CmdResult, Failure};
 
@@ -61,13 +61,7 @@ fn import(out: &Out, db: &Path, args: &ImportArgs) -> CmdResult {
     );
     bar.finish_and_clear();
     let report = report?;
-    for skipped in &report.skipped {
-        out.note(&format!(
-            "{} {}",
-            out.paint("33", "skipped:"),
-            skipped.error
-        ));
-    }
+    out.skipped(&report.skipped);
     if out.json {
         out.json(&json!({
             "database": db.display().to_string(),
@@ -76,7 +70,7 @@ fn import(out: &Out, db: &Path, args: &ImportArgs) -> CmdResult {
             "added": report.added,
             "updated": report.updated,
             "unchanged": report.unchanged,
-            "skipped": report.skipped.iter().map(|s| json!({"origin": s.origin, "error": s.error})).collect::<Vec<_>>(),
+            "skipped": skipped_json(&report.skipped),
             "seconds": report.elapsed.as_secs_f64(),
         }));
     } else if !out.quiet {

@@ -7,7 +7,7 @@ use palisade_vulndb::{BulletinQuery, FeedKind, Fetcher, Rating, Store, sync_sour
 use serde_json::json;
 
 use crate::cli::{FeedSearchArgs, FeedsCommand, Global, SourceCommand};
-use crate::output::{Out, files, tally, thousands};
+use crate::output::{Out, files, skipped_json, tally, thousands};
 use crate::paths::default_db;
 use crate::{CmdResult, Failure};
 
@@ -42,24 +42,12 @@ fn import(out: &Out, db: &Path, paths: &[std::path::PathBuf], skip_invalid: bool
     let report = store.import_feeds(paths, skip_invalid, &mut |n| bar.set_position(n as u64));
     bar.finish_and_clear();
     let report = report?;
-    for skipped in &report.skipped {
-        out.note(&format!(
-            "{} {}",
-            out.paint("33", "skipped:"),
-            skipped.error
-        ));
-    }
+    out.skipped(&report.skipped);
     if out.json {
         let mut value = serde_json::to_value(&report).unwrap_or_default();
         value["database"] = json!(db.display().to_string());
         value["seconds"] = json!(report.elapsed.as_secs_f64());
-        value["skipped"] = json!(
-            report
-                .skipped
-                .iter()
-                .map(|s| json!({"origin": s.origin, "error": s.error}))
-                .collect::<Vec<_>>()
-        );
+        value["skipped"] = skipped_json(&report.skipped);
         out.json(&value);
     } else if !out.quiet {
         let mut parts = Vec::new();

@@ -456,22 +456,7 @@ impl<'t> BulletinWriter<'t> {
                 .tx
                 .prepare_cached("SELECT EXISTS (SELECT 1 FROM kev WHERE cve = ?1)")?
                 .query_row([&cve], |r| r.get(0))?;
-            self.tx
-                .prepare_cached(
-                    "INSERT OR REPLACE INTO kev
-                     (cve, vendor, product, name, date_added, due_date, required_action, ransomware)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                )?
-                .execute(params![
-                    cve,
-                    e.vendor,
-                    e.product,
-                    e.name,
-                    e.date_added,
-                    e.due_date,
-                    e.required_action,
-                    e.ransomware
-                ])?;
+            super::exploitation::write_kev(self.tx, e)?;
             if !known {
                 added += 1;
                 if self.journal {
