@@ -19,6 +19,7 @@ mod reader;
 mod request_id;
 mod route;
 mod server;
+mod upstream;
 mod waf;
 
 pub use config::{AccessLog, Config, Limits, Route, Upstream, UpstreamMode};

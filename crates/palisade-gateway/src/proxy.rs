@@ -7,18 +7,16 @@ use std::net::SocketAddr;
 use base64::Engine;
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use http::{Request, Response, StatusCode};
+use http::{Response, StatusCode};
 use http_body_util::{BodyExt, Either, Full, Limited};
-use hyper::body::Incoming;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Map, Value, json};
 
 use crate::config::{Route, Upstream, UpstreamMode};
 use crate::route::{Params, PathTemplate};
+use crate::upstream::{ExchangeError, Outgoing, UpstreamBody};
 
-pub type Body = Either<Full<Bytes>, Incoming>;
-pub type HttpClient = Client<HttpConnector, Full<Bytes>>;
+pub type Body = Either<Full<Bytes>, UpstreamBody>;
+pub use crate::upstream::Client as HttpClient;
 
 /// The largest function response read in lambda-proxy mode.
 const MAX_LAMBDA_RESPONSE: usize = 12 << 20;
@@ -120,38 +118,33 @@ async fn forward_http(
         request_id,
     } = inbound;
     let prefix = upstream.url.path().trim_end_matches('/');
-    // The common case, no rewrite: the request's own path and query, shared.
-    let path_and_query = match (&route.upstream_path, parts.uri.path_and_query()) {
-        (None, Some(original)) if prefix.is_empty() => original.clone(),
+    // The common case, no rewrite: the request's own path and query.
+    let rewritten;
+    let target = match (&route.upstream_path, parts.uri.path_and_query()) {
+        (None, Some(original)) if prefix.is_empty() => original.as_str(),
         _ => {
             let path = match &route.upstream_path {
                 Some(target) => PathTemplate::fill(target, &params),
                 None => parts.uri.path().to_string(),
             };
-            let target = match parts.uri.query() {
+            rewritten = match parts.uri.query() {
                 Some(q) => format!("{prefix}{path}?{q}"),
                 None => format!("{prefix}{path}"),
             };
-            target
-                .parse()
-                .map_err(|e: http::uri::InvalidUri| UpstreamError::Connect(e.to_string()))?
+            rewritten.as_str()
         }
     };
     // Configuration checking guarantees an authority.
     let authority = upstream
         .url
         .authority()
-        .cloned()
         .ok_or_else(|| UpstreamError::Connect("no authority".into()))?;
-    parts.uri = http::Uri::builder()
-        .scheme("http")
-        .authority(authority.clone())
-        .path_and_query(path_and_query)
-        .build()
-        .map_err(|e| UpstreamError::Connect(e.to_string()))?;
-    parts.version = http::Version::HTTP_11;
     let headers = &mut parts.headers;
     strip_hop_by_hop(headers);
+    // The body was read whole: it goes with its own length, and an
+    // `Expect: 100-continue` has been answered already.
+    let framed = headers.remove(header::CONTENT_LENGTH).is_some();
+    headers.remove(header::EXPECT);
     if let Ok(host) = HeaderValue::from_str(authority.as_str()) {
         headers.insert(header::HOST, host);
     }
@@ -166,24 +159,37 @@ async fn forward_http(
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         headers.insert("x-request-id", v);
     }
-    let request = Request::from_parts(parts, Full::new(body));
+    if framed || !body.is_empty() || expects_body(&parts.method) {
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+    }
+    let outgoing = Outgoing {
+        head: crate::upstream::request_head(&parts.method, target, headers),
+        method: parts.method,
+        body,
+    };
     let mut response = client
-        .request(request)
+        .send(authority.as_str(), &outgoing)
         .await
-        .map_err(|e| UpstreamError::Connect(error_chain(&e)))?;
+        .map_err(UpstreamError::from)?;
     strip_hop_by_hop(response.headers_mut());
     Ok(response.map(Either::Right))
 }
 
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(e) = source {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        source = e.source();
+/// Methods whose requests carry a body, even an empty one.
+fn expects_body(method: &http::Method) -> bool {
+    matches!(
+        *method,
+        http::Method::POST | http::Method::PUT | http::Method::PATCH
+    )
+}
+
+impl From<ExchangeError> for UpstreamError {
+    fn from(e: ExchangeError) -> UpstreamError {
+        match e {
+            ExchangeError::Io(text) => UpstreamError::Connect(text),
+            ExchangeError::Malformed(text) => UpstreamError::Malformed(text),
+        }
     }
-    text
 }
 
 /// API Gateway's REST (v1) proxy event for a request.
@@ -268,15 +274,30 @@ async fn invoke_lambda(
     route: &Route,
     inbound: Inbound,
 ) -> Result<Response<Body>, UpstreamError> {
-    let event = proxy_event(route, &inbound);
-    let request = Request::post(upstream.url.clone())
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Full::new(Bytes::from(event.to_string())))
-        .map_err(|e| UpstreamError::Connect(e.to_string()))?;
+    let event = Bytes::from(proxy_event(route, &inbound).to_string());
+    let authority = upstream
+        .url
+        .authority()
+        .ok_or_else(|| UpstreamError::Connect("no authority".into()))?;
+    let mut headers = HeaderMap::new();
+    if let Ok(host) = HeaderValue::from_str(authority.as_str()) {
+        headers.insert(header::HOST, host);
+    }
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(event.len()));
+    let target = upstream.url.path_and_query().map_or("/", |p| p.as_str());
+    let outgoing = Outgoing {
+        head: crate::upstream::request_head(&http::Method::POST, target, &headers),
+        method: http::Method::POST,
+        body: event,
+    };
     let response = client
-        .request(request)
+        .send(authority.as_str(), &outgoing)
         .await
-        .map_err(|e| UpstreamError::Connect(error_chain(&e)))?;
+        .map_err(UpstreamError::from)?;
     let status = response.status();
     let bytes = Limited::new(response.into_body(), MAX_LAMBDA_RESPONSE)
         .collect()

@@ -400,16 +400,7 @@ fn worker(
                 return;
             }
         };
-        let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(Duration::from_secs(10)));
-        let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(1024)
-            .http1_writev(false)
-            .timer(TokioTimer::new())
-            .pool_timer(TokioTimer::new())
-            .build(connector);
+        let client = HttpClient::new(1024, Duration::from_secs(60), Duration::from_secs(10));
         accept(listener, shared.clone(), client, stop).await;
     });
 }

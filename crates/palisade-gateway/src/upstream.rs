@@ -1,0 +1,791 @@
+//! HTTP/1.1 to upstreams over keep-alive connections, exchanged inside the
+//! request's own task.
+//!
+//! A general client (hyper's) runs each connection as a task of its own and
+//! passes requests, responses and body chunks to it through channels; at
+//! proxy rates those hand-offs cost more than the forwarding itself. Here the
+//! task that validated the request writes it, reads the answer and, for the
+//! small bodies APIs return, reads the body too before handing the
+//! connection back to its worker's pool. Larger and chunked bodies stream to
+//! the client and give the connection back when they end.
+
+use std::collections::HashMap;
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, ready};
+use std::time::{Duration, Instant};
+
+use bytes::{Buf, Bytes, BytesMut};
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Method, Response, StatusCode, Version};
+use http_body::{Body, Frame, SizeHint};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
+use tokio::net::TcpStream;
+
+/// The largest response head read (status line and headers).
+const MAX_HEAD: usize = 64 << 10;
+/// The most response headers taken.
+const MAX_HEADERS: usize = 128;
+/// Bodies up to this size are read before the response is returned, so the
+/// connection goes back to the pool at once.
+const READ_AHEAD: usize = 64 << 10;
+/// The longest chunk-size line, extensions included.
+const MAX_CHUNK_LINE: usize = 4 << 10;
+/// The most trailer bytes after a chunked body.
+const MAX_TRAILERS: usize = 16 << 10;
+/// How much is read from the socket at a time.
+const READ_SIZE: usize = 16 << 10;
+
+/// Why an exchange failed.
+#[derive(Debug)]
+pub enum ExchangeError {
+    /// No connection, or it broke: the upstream is unreachable or went away.
+    Io(String),
+    /// The upstream answered something that is not an HTTP/1 response.
+    Malformed(String),
+}
+
+/// One worker's idle upstream connections, by authority.
+#[derive(Clone)]
+pub struct Client {
+    pool: Arc<Pool>,
+}
+
+struct Pool {
+    idle: Mutex<HashMap<String, Vec<Idle>>>,
+    max_idle: usize,
+    idle_timeout: Duration,
+    connect_timeout: Duration,
+}
+
+struct Idle {
+    stream: TcpStream,
+    since: Instant,
+}
+
+/// A request ready to send: its head already written out.
+pub struct Outgoing {
+    pub method: Method,
+    pub head: Vec<u8>,
+    pub body: Bytes,
+}
+
+impl Client {
+    pub fn new(max_idle: usize, idle_timeout: Duration, connect_timeout: Duration) -> Client {
+        Client {
+            pool: Arc::new(Pool {
+                idle: Mutex::new(HashMap::new()),
+                max_idle,
+                idle_timeout,
+                connect_timeout,
+            }),
+        }
+    }
+
+    /// Sends `request` to `authority` (`host[:port]`) and reads the response
+    /// head, and the body when it is small.
+    pub async fn send(
+        &self,
+        authority: &str,
+        request: &Outgoing,
+    ) -> Result<Response<UpstreamBody>, ExchangeError> {
+        let idempotent = matches!(
+            request.method,
+            Method::GET
+                | Method::HEAD
+                | Method::PUT
+                | Method::DELETE
+                | Method::OPTIONS
+                | Method::TRACE
+        );
+        if let Some(stream) = self.pool.take(authority) {
+            match self.exchange(authority, stream, request).await {
+                Ok(response) => return Ok(response),
+                // A pooled connection the upstream had closed: nothing was
+                // answered, so the request goes again on a new connection
+                // when that cannot do twice what was meant once.
+                Err(Failure::Stale { written }) if idempotent || !written => {}
+                Err(failure) => return Err(failure.into()),
+            }
+        }
+        let stream = self.pool.connect(authority).await?;
+        self.exchange(authority, stream, request)
+            .await
+            .map_err(Into::into)
+    }
+
+    async fn exchange(
+        &self,
+        authority: &str,
+        mut stream: TcpStream,
+        request: &Outgoing,
+    ) -> Result<Response<UpstreamBody>, Failure> {
+        let written = write_request(&mut stream, request).await;
+        if written.is_err() {
+            return Err(Failure::Stale { written: false });
+        }
+        let mut buf = BytesMut::with_capacity(READ_SIZE);
+        let (response, framing, keep_alive) = loop {
+            let n = stream
+                .read_buf(&mut buf)
+                .await
+                .map_err(|_| Failure::Stale { written: true })?;
+            if n == 0 {
+                return Err(if buf.is_empty() {
+                    Failure::Stale { written: true }
+                } else {
+                    Failure::Malformed("the connection closed inside the response head".into())
+                });
+            }
+            if let Some(head) = parse_head(&mut buf, &request.method)? {
+                break head;
+            }
+        };
+        let mut body = UpstreamBody {
+            conn: Some(Conn {
+                stream,
+                buf,
+                authority: authority.to_string(),
+                pool: self.pool.clone(),
+                keep_alive,
+            }),
+            state: match framing {
+                Framing::Length(n) => State::Length(n),
+                Framing::Chunked => State::Chunked(Chunked::Size),
+                Framing::UntilClose => State::UntilClose,
+            },
+            pending: None,
+        };
+        body.read_ahead().await?;
+        Ok(response.map(|()| body))
+    }
+}
+
+impl Pool {
+    /// The most recently used live connection to `authority`.
+    fn take(&self, authority: &str) -> Option<TcpStream> {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let list = idle.get_mut(authority)?;
+        while let Some(entry) = list.pop() {
+            if entry.since.elapsed() > self.idle_timeout {
+                continue;
+            }
+            // Readiness the reactor has seen on an idle connection is the
+            // upstream closing it (or talking out of turn): either way it is
+            // not reusable. Without readiness this is no system call.
+            let mut probe = [0u8; 1];
+            match entry.stream.try_read(&mut probe) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Some(entry.stream),
+                _ => continue,
+            }
+        }
+        None
+    }
+
+    fn put(&self, authority: String, stream: TcpStream) {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let list = idle.entry(authority).or_default();
+        if list.len() < self.max_idle {
+            list.push(Idle {
+                stream,
+                since: Instant::now(),
+            });
+        }
+    }
+
+    async fn connect(&self, authority: &str) -> Result<TcpStream, ExchangeError> {
+        let address = if authority.contains(':') && !authority.ends_with(']') {
+            authority.to_string()
+        } else {
+            format!("{authority}:80")
+        };
+        let stream = tokio::time::timeout(self.connect_timeout, TcpStream::connect(&address))
+            .await
+            .map_err(|_| ExchangeError::Io(format!("connecting to {address} timed out")))?
+            .map_err(|e| ExchangeError::Io(format!("connecting to {address}: {e}")))?;
+        let _ = stream.set_nodelay(true);
+        Ok(stream)
+    }
+}
+
+enum Failure {
+    /// Nothing came back on the connection; `written` says whether the
+    /// request went out in full.
+    Stale {
+        written: bool,
+    },
+    Io(String),
+    Malformed(String),
+}
+
+impl From<Failure> for ExchangeError {
+    fn from(failure: Failure) -> ExchangeError {
+        match failure {
+            Failure::Stale { .. } => {
+                ExchangeError::Io("the upstream closed the connection without answering".into())
+            }
+            Failure::Io(text) => ExchangeError::Io(text),
+            Failure::Malformed(text) => ExchangeError::Malformed(text),
+        }
+    }
+}
+
+async fn write_request(stream: &mut TcpStream, request: &Outgoing) -> io::Result<()> {
+    if request.body.len() <= READ_SIZE {
+        // One write, so one segment for the usual small request.
+        let mut all = Vec::with_capacity(request.head.len() + request.body.len());
+        all.extend_from_slice(&request.head);
+        all.extend_from_slice(&request.body);
+        stream.write_all(&all).await
+    } else {
+        stream.write_all(&request.head).await?;
+        stream.write_all(&request.body).await
+    }
+}
+
+/// Writes a request head: the request line, then `headers` as they are.
+pub fn request_head(method: &Method, target: &str, headers: &HeaderMap) -> Vec<u8> {
+    let mut head = Vec::with_capacity(256 + headers.len() * 32);
+    head.extend_from_slice(method.as_str().as_bytes());
+    head.push(b' ');
+    head.extend_from_slice(target.as_bytes());
+    head.extend_from_slice(b" HTTP/1.1\r\n");
+    for (name, value) in headers {
+        head.extend_from_slice(name.as_str().as_bytes());
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(value.as_bytes());
+        head.extend_from_slice(b"\r\n");
+    }
+    head.extend_from_slice(b"\r\n");
+    head
+}
+
+/// How the response body is delimited.
+#[derive(Debug, PartialEq, Eq)]
+enum Framing {
+    Length(u64),
+    Chunked,
+    UntilClose,
+}
+
+type Head = (Response<()>, Framing, bool);
+
+/// Parses a response head from the front of `buf`, consuming it; `None`
+/// until the whole head is there. Interim (1xx) responses are skipped.
+fn parse_head(buf: &mut BytesMut, method: &Method) -> Result<Option<Head>, Failure> {
+    loop {
+        let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut parsed = httparse::Response::new(&mut slots);
+        let length = match parsed.parse(buf) {
+            Ok(httparse::Status::Complete(n)) => n,
+            Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD => {
+                return Err(Failure::Malformed(format!(
+                    "response head over {MAX_HEAD} bytes"
+                )));
+            }
+            Ok(httparse::Status::Partial) => return Ok(None),
+            Err(e) => return Err(Failure::Malformed(format!("response head: {e}"))),
+        };
+        let code = parsed.code.unwrap_or(0);
+        let status =
+            StatusCode::from_u16(code).map_err(|_| Failure::Malformed(format!("status {code}")))?;
+        if status == StatusCode::SWITCHING_PROTOCOLS {
+            return Err(Failure::Malformed("the upstream switched protocols".into()));
+        }
+        if status.is_informational() {
+            buf.advance(length);
+            continue;
+        }
+        let version = if parsed.version == Some(0) {
+            Version::HTTP_10
+        } else {
+            Version::HTTP_11
+        };
+        let mut headers = HeaderMap::with_capacity(parsed.headers.len());
+        for h in parsed.headers.iter() {
+            let name = HeaderName::from_bytes(h.name.as_bytes())
+                .map_err(|_| Failure::Malformed(format!("header name {:?}", h.name)))?;
+            let value = HeaderValue::from_bytes(h.value)
+                .map_err(|_| Failure::Malformed(format!("header {name} value")))?;
+            headers.append(name, value);
+        }
+        buf.advance(length);
+        let framing = framing(&headers, status, method)?;
+        let mut keep_alive = version == Version::HTTP_11;
+        for token in headers
+            .get_all(header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+        {
+            if token.trim().eq_ignore_ascii_case("close") {
+                keep_alive = false;
+            } else if token.trim().eq_ignore_ascii_case("keep-alive") {
+                keep_alive = keep_alive || version == Version::HTTP_10;
+            }
+        }
+        let mut response = Response::new(());
+        *response.status_mut() = status;
+        *response.version_mut() = version;
+        *response.headers_mut() = headers;
+        return Ok(Some((response, framing, keep_alive)));
+    }
+}
+
+/// RFC 9112 section 6.3, for a response.
+fn framing(headers: &HeaderMap, status: StatusCode, method: &Method) -> Result<Framing, Failure> {
+    if method == Method::HEAD
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
+    {
+        return Ok(Framing::Length(0));
+    }
+    if headers.contains_key(header::TRANSFER_ENCODING) {
+        let last = headers
+            .get_all(header::TRANSFER_ENCODING)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .rfind(|c| !c.is_empty());
+        return Ok(match last {
+            Some(coding) if coding.eq_ignore_ascii_case("chunked") => Framing::Chunked,
+            _ => Framing::UntilClose,
+        });
+    }
+    let mut length = None;
+    for value in headers.get_all(header::CONTENT_LENGTH) {
+        for part in value.to_str().unwrap_or("x").split(',') {
+            let n: u64 = part
+                .trim()
+                .parse()
+                .map_err(|_| Failure::Malformed("content-length is not a number".into()))?;
+            if length.is_some_and(|m| m != n) {
+                return Err(Failure::Malformed("content-length values differ".into()));
+            }
+            length = Some(n);
+        }
+    }
+    Ok(length.map_or(Framing::UntilClose, Framing::Length))
+}
+
+/// A connection while its response body is read.
+struct Conn {
+    stream: TcpStream,
+    buf: BytesMut,
+    authority: String,
+    pool: Arc<Pool>,
+    keep_alive: bool,
+}
+
+impl Conn {
+    /// Reads more into the buffer; the number of bytes read (0 at the end).
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let before = self.buf.len();
+        self.buf.resize(before + READ_SIZE, 0);
+        let mut read = ReadBuf::new(&mut self.buf[before..]);
+        let polled = Pin::new(&mut self.stream).poll_read(cx, &mut read);
+        let n = read.filled().len();
+        self.buf.truncate(before + n);
+        ready!(polled)?;
+        Poll::Ready(Ok(n))
+    }
+
+    /// Back to the pool, when the response ended cleanly and nothing
+    /// follows it.
+    fn release(self) {
+        if self.keep_alive && self.buf.is_empty() {
+            self.pool.put(self.authority, self.stream);
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum State {
+    Length(u64),
+    Chunked(Chunked),
+    UntilClose,
+    Done,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Chunked {
+    /// Reading a chunk-size line.
+    Size,
+    /// Inside a chunk, with this much left.
+    Data(u64),
+    /// The CRLF after a chunk's data.
+    DataEnd,
+    /// Trailer lines after the last chunk, with this many bytes read so far.
+    Trailers(usize),
+}
+
+/// What one step of chunked decoding gives.
+#[derive(Debug, PartialEq, Eq)]
+enum Step {
+    Data(Bytes),
+    NeedMore,
+    End,
+}
+
+impl Chunked {
+    /// Decodes from the front of `buf` until it has data to give, needs more
+    /// input, or reaches the end of the body.
+    fn step(&mut self, buf: &mut BytesMut) -> Result<Step, String> {
+        loop {
+            match self {
+                Chunked::Size => {
+                    let Some(end) = line_end(buf) else {
+                        if buf.len() > MAX_CHUNK_LINE {
+                            return Err("chunk-size line too long".into());
+                        }
+                        return Ok(Step::NeedMore);
+                    };
+                    let line = &buf[..end];
+                    let digits = line
+                        .iter()
+                        .position(|b| *b == b';')
+                        .map_or(line, |at| &line[..at]);
+                    let digits = std::str::from_utf8(digits)
+                        .map_err(|_| "chunk size is not text".to_string())?
+                        .trim_matches([' ', '\t']);
+                    if digits.is_empty() || digits.len() > 15 {
+                        return Err(format!("chunk size {digits:?}"));
+                    }
+                    let size = u64::from_str_radix(digits, 16)
+                        .map_err(|_| format!("chunk size {digits:?}"))?;
+                    buf.advance(end + 2);
+                    *self = if size == 0 {
+                        Chunked::Trailers(0)
+                    } else {
+                        Chunked::Data(size)
+                    };
+                }
+                Chunked::Data(left) => {
+                    if buf.is_empty() {
+                        return Ok(Step::NeedMore);
+                    }
+                    let take = usize::try_from(*left).unwrap_or(usize::MAX).min(buf.len());
+                    let data = buf.split_to(take).freeze();
+                    *left -= take as u64;
+                    if *left == 0 {
+                        *self = Chunked::DataEnd;
+                    }
+                    return Ok(Step::Data(data));
+                }
+                Chunked::DataEnd => {
+                    if buf.len() < 2 {
+                        return Ok(Step::NeedMore);
+                    }
+                    if &buf[..2] != b"\r\n" {
+                        return Err("chunk data not followed by CRLF".into());
+                    }
+                    buf.advance(2);
+                    *self = Chunked::Size;
+                }
+                Chunked::Trailers(seen) => {
+                    let Some(end) = line_end(buf) else {
+                        if *seen + buf.len() > MAX_TRAILERS {
+                            return Err("trailers too long".into());
+                        }
+                        return Ok(Step::NeedMore);
+                    };
+                    buf.advance(end + 2);
+                    if end == 0 {
+                        return Ok(Step::End);
+                    }
+                    *seen += end + 2;
+                    if *seen > MAX_TRAILERS {
+                        return Err("trailers too long".into());
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn line_end(buf: &[u8]) -> Option<usize> {
+    buf.windows(2).position(|w| w == b"\r\n")
+}
+
+/// A response body read from an upstream connection.
+pub struct UpstreamBody {
+    conn: Option<Conn>,
+    state: State,
+    /// A body read ahead whole, not yet given out.
+    pending: Option<Bytes>,
+}
+
+impl UpstreamBody {
+    /// Reads a body of known small length whole, so the connection can be
+    /// reused before the client has taken the response.
+    async fn read_ahead(&mut self) -> Result<(), Failure> {
+        let (State::Length(n), Some(conn)) = (&self.state, self.conn.as_mut()) else {
+            return Ok(());
+        };
+        if *n > READ_AHEAD as u64 {
+            return Ok(());
+        }
+        let want = usize::try_from(*n).unwrap_or(usize::MAX);
+        while conn.buf.len() < want {
+            let read = conn
+                .stream
+                .read_buf(&mut conn.buf)
+                .await
+                .map_err(|e| Failure::Io(format!("reading the response body: {e}")))?;
+            if read == 0 {
+                return Err(Failure::Io(
+                    "the connection closed inside the response body".into(),
+                ));
+            }
+        }
+        let data = conn.buf.split_to(want).freeze();
+        self.pending = (!data.is_empty()).then_some(data);
+        self.finish();
+        Ok(())
+    }
+
+    fn finish(&mut self) {
+        self.state = State::Done;
+        if let Some(conn) = self.conn.take() {
+            conn.release();
+        }
+    }
+
+    fn fail(&mut self, what: String) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        self.state = State::Done;
+        self.conn = None;
+        Poll::Ready(Some(Err(io::Error::new(io::ErrorKind::InvalidData, what))))
+    }
+}
+
+impl Body for UpstreamBody {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        let this = self.get_mut();
+        if let Some(data) = this.pending.take() {
+            return Poll::Ready(Some(Ok(Frame::data(data))));
+        }
+        loop {
+            let Some(conn) = this.conn.as_mut() else {
+                return Poll::Ready(None);
+            };
+            match &mut this.state {
+                State::Done => return Poll::Ready(None),
+                State::Length(0) => {
+                    this.finish();
+                    return Poll::Ready(None);
+                }
+                State::Length(left) => {
+                    if !conn.buf.is_empty() {
+                        let take = usize::try_from(*left)
+                            .unwrap_or(usize::MAX)
+                            .min(conn.buf.len());
+                        let data = conn.buf.split_to(take).freeze();
+                        *left -= take as u64;
+                        if *left == 0 {
+                            this.finish();
+                        }
+                        return Poll::Ready(Some(Ok(Frame::data(data))));
+                    }
+                    if ready!(conn.poll_fill(cx))? == 0 {
+                        return this.fail("the connection closed inside the response body".into());
+                    }
+                }
+                State::UntilClose => {
+                    conn.keep_alive = false;
+                    if !conn.buf.is_empty() {
+                        let data = conn.buf.split().freeze();
+                        return Poll::Ready(Some(Ok(Frame::data(data))));
+                    }
+                    if ready!(conn.poll_fill(cx))? == 0 {
+                        this.finish();
+                        return Poll::Ready(None);
+                    }
+                }
+                State::Chunked(decoder) => match decoder.step(&mut conn.buf) {
+                    Ok(Step::Data(data)) => return Poll::Ready(Some(Ok(Frame::data(data)))),
+                    Ok(Step::End) => {
+                        this.finish();
+                        return Poll::Ready(None);
+                    }
+                    Ok(Step::NeedMore) => {
+                        if ready!(conn.poll_fill(cx))? == 0 {
+                            return this.fail("the connection closed inside a chunked body".into());
+                        }
+                    }
+                    Err(what) => return this.fail(what),
+                },
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.pending.is_none() && matches!(self.state, State::Done)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match (&self.pending, &self.state) {
+            (Some(data), _) => SizeHint::with_exact(data.len() as u64),
+            (None, State::Done) => SizeHint::with_exact(0),
+            (None, State::Length(n)) => SizeHint::with_exact(*n),
+            _ => SizeHint::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Decodes `input` fed `step` bytes at a time.
+    fn dechunk(input: &[u8], step: usize) -> Result<(Vec<u8>, usize), String> {
+        let mut decoder = Chunked::Size;
+        let mut buf = BytesMut::new();
+        let mut out = Vec::new();
+        for piece in input.chunks(step) {
+            buf.extend_from_slice(piece);
+            loop {
+                match decoder.step(&mut buf)? {
+                    Step::Data(data) => out.extend_from_slice(&data),
+                    Step::NeedMore => break,
+                    Step::End => return Ok((out, buf.len())),
+                }
+            }
+        }
+        Err("unfinished".into())
+    }
+
+    #[test]
+    fn chunked_bodies_decode_however_they_are_split() {
+        let body = b"4;name=value\r\nWiki\r\n6\r\npedia \r\nE\r\nin \r\n\r\nchunks.\r\n0\r\nExpires: never\r\n\r\nNEXT";
+        for step in [1, 2, 3, 7, body.len()] {
+            let (out, left) = dechunk(body, step).unwrap_or_else(|e| panic!("{step}: {e}"));
+            assert_eq!(out, b"Wikipedia in \r\n\r\nchunks.", "step {step}");
+            // What follows the body stays for the next response.
+            if step == body.len() {
+                assert_eq!(left, 4);
+            }
+        }
+        for bad in [
+            &b"zz\r\nhello\r\n0\r\n\r\n"[..],
+            b"\r\n",
+            b"5\r\nhelloX\r\n0\r\n\r\n",
+            b"fffffffffffffffff\r\n",
+        ] {
+            assert!(dechunk(bad, 1).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
+        let endless_size = vec![b'1'; MAX_CHUNK_LINE + 10];
+        assert!(dechunk(&endless_size, 512).is_err());
+        let mut endless_trailers = b"0\r\n".to_vec();
+        endless_trailers.extend(std::iter::repeat_n(b"X-A: b\r\n".iter().copied(), 4000).flatten());
+        assert!(dechunk(&endless_trailers, 1000).is_err());
+    }
+
+    fn head(text: &str, method: &Method) -> Result<Option<Head>, String> {
+        let mut buf = BytesMut::from(text.as_bytes());
+        parse_head(&mut buf, method).map_err(|f| match ExchangeError::from(f) {
+            ExchangeError::Io(t) | ExchangeError::Malformed(t) => t,
+        })
+    }
+
+    #[test]
+    fn framing_and_keep_alive_follow_rfc_9112() {
+        let framed = |text: &str, method: Method| {
+            let (response, framing, keep_alive) = head(text, &method)
+                .unwrap_or_else(|e| panic!("{text}: {e}"))
+                .unwrap_or_else(|| panic!("{text}: partial"));
+            (response.status().as_u16(), framing, keep_alive)
+        };
+        assert_eq!(
+            framed("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", Method::GET),
+            (200, Framing::Length(5), true)
+        );
+        assert_eq!(
+            framed("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", Method::HEAD),
+            (200, Framing::Length(0), true)
+        );
+        assert_eq!(
+            framed(
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\nContent-Length: 5\r\n\r\n",
+                Method::GET
+            ),
+            (200, Framing::Chunked, true)
+        );
+        assert_eq!(
+            framed(
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
+                Method::GET
+            ),
+            (200, Framing::UntilClose, true)
+        );
+        assert_eq!(
+            framed("HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\n", Method::GET),
+            (200, Framing::Length(1), false)
+        );
+        assert_eq!(
+            framed(
+                "HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 1\r\n\r\n",
+                Method::GET
+            ),
+            (200, Framing::Length(1), true)
+        );
+        assert_eq!(
+            framed(
+                "HTTP/1.1 200 OK\r\nConnection: foo, close\r\nContent-Length: 1\r\n\r\n",
+                Method::GET
+            ),
+            (200, Framing::Length(1), false)
+        );
+        assert_eq!(
+            framed(
+                "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: x\r\n\r\nHTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n",
+                Method::GET
+            ),
+            (304, Framing::Length(0), true)
+        );
+        assert_eq!(
+            framed(
+                "HTTP/1.1 200 OK\r\nContent-Length: 3, 3\r\n\r\n",
+                Method::GET
+            ),
+            (200, Framing::Length(3), true)
+        );
+        assert!(matches!(
+            head("HTTP/1.1 200 OK\r\nContent-Le", &Method::GET),
+            Ok(None)
+        ));
+        for bad in [
+            "HTTP/1.1 200 OK\r\nContent-Length: 3, 4\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+            "HTTP/1.1 101 Switching Protocols\r\n\r\n",
+            "SSH-2.0-OpenSSH\r\n\r\n",
+        ] {
+            assert!(head(bad, &Method::GET).is_err(), "{bad}");
+        }
+        let endless = format!(
+            "HTTP/1.1 200 OK\r\n{}",
+            "X-A: b\r\n".repeat(MAX_HEAD / 8 + 10)
+        );
+        assert!(head(&endless, &Method::GET).is_err());
+    }
+
+    #[test]
+    fn request_heads_carry_the_headers_as_given() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, HeaderValue::from_static("up:8080"));
+        headers.append("x-a", HeaderValue::from_static("1"));
+        headers.append("x-a", HeaderValue::from_static("2"));
+        let head = request_head(&Method::PATCH, "/p?q=1", &headers);
+        assert_eq!(
+            String::from_utf8_lossy(&head),
+            "PATCH /p?q=1 HTTP/1.1\r\nhost: up:8080\r\nx-a: 1\r\nx-a: 2\r\n\r\n"
+        );
+    }
+}
