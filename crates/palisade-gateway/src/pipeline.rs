@@ -2,7 +2,6 @@
 //! validate, forward; then count and log it.
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -14,7 +13,7 @@ use hyper::body::Incoming;
 use palisade_validate::{ErrorContext, Rejection, ResponseType, Violation, lookup, query_pairs};
 
 use crate::metrics::Metrics;
-use crate::proxy::{self, Body, HttpClient, Inbound};
+use crate::proxy::{self, Body, HttpClient, Inbound, Peer};
 use crate::route::Params;
 use crate::server::{Level, Runtime, Shared};
 use palisade_waf::Decision;
@@ -95,7 +94,7 @@ pub(crate) async fn handle(
     request: http::Request<Incoming>,
     shared: Arc<Shared>,
     client: HttpClient,
-    peer: SocketAddr,
+    peer: Peer,
 ) -> Result<Response<Body>, Infallible> {
     let started = Instant::now();
     shared.metrics.enter();
@@ -120,6 +119,7 @@ pub(crate) async fn handle(
         bytes_in: 0,
         waf: None,
     };
+    let client_address = peer.address;
     let result = pipeline(
         &shared,
         &client,
@@ -152,7 +152,7 @@ pub(crate) async fn handle(
         let line = serde_json::json!({
             "time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             "request_id": request_id,
-            "client": peer.ip().to_string(),
+            "client": client_address.ip().to_string(),
             "method": method,
             "path": path,
             "route": route,
@@ -226,7 +226,7 @@ async fn pipeline(
     client: &HttpClient,
     runtime: &Runtime,
     request: http::Request<Incoming>,
-    peer: SocketAddr,
+    peer: Peer,
     request_id: &str,
     outcome: &mut Outcome,
 ) -> Result<Response<Body>, Refusal> {
@@ -267,7 +267,7 @@ async fn pipeline(
     let mut parts = parts;
     if let Some(waf) = &config.waf {
         let method = parts.method.as_str();
-        let inspected = crate::waf::request(method, &parts.uri, &parts.headers, &body, peer.ip());
+        let inspected = crate::waf::request(method, &parts.uri, &parts.headers, &body, peer.address.ip());
         let verdict = waf.evaluate(&inspected).await;
         waf.record(&verdict, &inspected, request_id);
         if let Some((down, message)) = waf.stats.store_state(verdict.store_error.as_deref()) {

@@ -46,8 +46,25 @@ pub struct Inbound {
     pub parts: http::request::Parts,
     pub body: Bytes,
     pub params: Params,
-    pub peer: SocketAddr,
+    pub peer: Peer,
     pub request_id: String,
+}
+
+/// The client end of a connection.
+#[derive(Clone, Debug)]
+pub struct Peer {
+    pub address: SocketAddr,
+    /// The address as `X-Forwarded-For` gives it, written once per
+    /// connection rather than once per request.
+    pub forwarded: HeaderValue,
+}
+
+impl Peer {
+    pub fn new(address: SocketAddr) -> Peer {
+        let forwarded = HeaderValue::from_str(&address.ip().to_string())
+            .unwrap_or_else(|_| HeaderValue::from_static("unknown"));
+        Peer { address, forwarded }
+    }
 }
 
 /// Headers that describe one connection and must not be forwarded.
@@ -67,6 +84,10 @@ fn is_hop_by_hop(name: &HeaderName) -> bool {
 }
 
 fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    // Most messages have none: find that out without allocating.
+    if !headers.contains_key(header::CONNECTION) && !headers.keys().any(is_hop_by_hop) {
+        return;
+    }
     let named: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)
         .iter()
@@ -149,10 +170,13 @@ async fn forward_http(
         headers.insert(header::HOST, host);
     }
     let forwarded = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
-        Some(previous) => format!("{previous}, {}", peer.ip()),
-        None => peer.ip().to_string(),
+        Some(previous) => {
+            let ip = peer.forwarded.to_str().unwrap_or("unknown");
+            HeaderValue::from_str(&format!("{previous}, {ip}")).ok()
+        }
+        None => Some(peer.forwarded),
     };
-    if let Ok(v) = HeaderValue::from_str(&forwarded) {
+    if let Some(v) = forwarded {
         headers.insert("x-forwarded-for", v);
     }
     headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
@@ -259,7 +283,7 @@ pub fn proxy_event(route: &Route, inbound: &Inbound) -> Value {
             "requestTimeEpoch": now.timestamp_millis(),
             "protocol": format!("{:?}", parts.version),
             "identity": {
-                "sourceIp": inbound.peer.ip().to_string(),
+                "sourceIp": inbound.peer.address.ip().to_string(),
                 "userAgent": parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()),
             },
         },

@@ -436,8 +436,9 @@ async fn accept(
                 let runtime = shared.current();
                 let for_service = shared.clone();
                 let client = client.clone();
+                let peer = crate::proxy::Peer::new(peer);
                 let service = service_fn(move |request| {
-                    handle(request, for_service.clone(), client.clone(), peer)
+                    handle(request, for_service.clone(), client.clone(), peer.clone())
                 });
                 let connection = runtime
                     .builder
