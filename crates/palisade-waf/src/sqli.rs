@@ -307,6 +307,11 @@ fn tokenize(input: &[u8], quote: Option<u8>, tokens: &mut Vec<Kind>) {
                 }
             }
             b'*' if next == Some(b'/') => i += 2,
+            // MySQL's `\N` is NULL.
+            b'\\' if next == Some(b'N') && !input.get(i + 2).is_some_and(|c| is_word_byte(*c)) => {
+                push(tokens, Kind::Word(Word::Literal));
+                i += 2;
+            }
             b'(' | b'{' => {
                 push(tokens, Kind::Open);
                 i += 1;
@@ -392,6 +397,18 @@ fn tokenize(input: &[u8], quote: Option<u8>, tokens: &mut Vec<Kind>) {
             b':' if next == Some(b'=') => {
                 push(tokens, Kind::Op);
                 i += 2;
+            }
+            // `/apps/`: a path segment, not a division.
+            b'/' if next.is_some_and(|c| c.is_ascii_alphabetic()) && {
+                let mut end = i + 1;
+                while end < n && is_word_byte(input[end]) && input[end] != b'.' {
+                    end += 1;
+                }
+                input.get(end) == Some(&b'/')
+            } =>
+            {
+                push(tokens, Kind::Other);
+                i += 1;
             }
             b'+' | b'-' | b'*' | b'/' | b'%' | b'^' | b'|' | b'&' | b'~' | b'!' => {
                 push(tokens, Kind::Op);
@@ -693,6 +710,31 @@ fn stacked(rest: &[Kind], high: bool) -> bool {
             ) || high
         }
         Some(Kind::Word(Word::Waitfor)) => at(1) == Some(Kind::Word(Word::Delay)),
+        // `; begin declare @x ...`: a block opening on a declaration.
+        Some(Kind::Word(Word::Name)) if at(1) == Some(Kind::Word(Word::Declare)) => {
+            matches!(at(2), Some(Kind::Var { .. }))
+        }
+        // `; if 1=1 shutdown`: a statement run on a constant test.
+        Some(Kind::Word(Word::Name)) => {
+            let Some(left) = expr_end(rest, 1) else {
+                return false;
+            };
+            let Some(right) = (at(left) == Some(Kind::Cmp { eq: true }))
+                .then(|| expr_end(rest, left + 1))
+                .flatten()
+            else {
+                return false;
+            };
+            let constant = |side: &[Kind]| {
+                !side.is_empty()
+                    && side
+                        .iter()
+                        .all(|k| matches!(k, Kind::Num | Kind::Str { .. }))
+            };
+            constant(&rest[1..left])
+                && constant(&rest[left + 1..right])
+                && stacked(&rest[right..], high)
+        }
         _ => false,
     }
 }
@@ -767,8 +809,8 @@ fn breakout(code: &[Kind], comment_after: &[bool], quote: Option<u8>, high: bool
     }
     let commented = |j: usize| comment_after.get(j).copied().unwrap_or(false);
     if quote.is_some()
-        && at(1) == Some(Kind::Op)
-        && sandwich(&code[2..], comment_after.get(2..).unwrap_or(&[]))
+        && let Some(entry @ (Kind::Op | Kind::Logic | Kind::WordCmp)) = at(1)
+        && sandwich(entry, &code[2..], comment_after.get(2..).unwrap_or(&[]))
     {
         return true;
     }
@@ -908,14 +950,16 @@ fn breakout(code: &[Kind], comment_after: &[bool], quote: Option<u8>, high: bool
     }
 }
 
-/// After a quote that ends the literal and an operator (`1' * id - '0`,
-/// `aa'/1 or '1`, `aa'|LOCALTIME*0!='1`): an expression that reopens the
-/// quote at the very end, so the host query's own closing quote balances
-/// it, or that ends in a comment cutting the query off. Only operands,
-/// operators and comparisons may stand between: prose after an apostrophe
-/// has letters, not an operator, and rarely ends on a lone quote; and
-/// something only SQL has must be in it (a variable, function, condition).
-fn sandwich(rest: &[Kind], comment_after: &[bool]) -> bool {
+/// After a quote that ends the literal and an operator, a logical operator
+/// or a word comparison (`1' * id - '0`, `aa'/1 or '1`, `1"OR-"1`,
+/// `aa' like(0) + 1--`): an expression that reopens the quote at the very
+/// end, so the host query's own closing quote balances it, or that ends in
+/// a comment cutting the query off. Only operands, operators and
+/// comparisons may stand between: prose after an apostrophe has letters,
+/// not an operator, and rarely ends on a lone quote; and something only SQL
+/// has must be in it (a variable, function, condition, or arithmetic on a
+/// column).
+fn sandwich(entry: Kind, rest: &[Kind], comment_after: &[bool]) -> bool {
     let Some((last, between)) = rest.split_last() else {
         return false;
     };
@@ -944,9 +988,10 @@ fn sandwich(rest: &[Kind], comment_after: &[bool]) -> bool {
                 )
         )
     };
+    let has = |wanted: fn(&Kind) -> bool| between.iter().any(wanted);
     // Measurements (`4' x 4'`, `1/4"-1/2"`) are numbers, names and
     // operators too: ask for something only SQL has.
-    let sql = between.iter().any(|k| {
+    let sql = has(|k| {
         matches!(
             k,
             Kind::Var { .. }
@@ -955,7 +1000,24 @@ fn sandwich(rest: &[Kind], comment_after: &[bool]) -> bool {
                 | Kind::WordCmp
                 | Kind::Word(Word::SqlFunc | Word::Info | Word::Call | Word::Catalog)
         )
-    });
+    }) || match entry {
+        // `' * id - '`: one column between two operators (a path or a
+        // measurement, `"/a/b/c"`, `4'+X+4'`, has more).
+        Kind::Op => between == [Kind::Word(Word::Name), Kind::Op],
+        // After `OR` or `LIKE` the condition must go on as an expression
+        // (`' like 'a` is prose enough), and words need a number or group
+        // beside them (`"AND+WHITE"` is a quoted phrase).
+        _ => {
+            has(|k| matches!(k, Kind::Op | Kind::Open | Kind::Cmp { .. }))
+                && (!has(|k| *k == Kind::Word(Word::Name))
+                    || has(|k| {
+                        matches!(
+                            k,
+                            Kind::Num | Kind::Open | Kind::Cmp { .. } | Kind::Word(Word::Literal)
+                        )
+                    }))
+        }
+    };
     !between.is_empty() && between.iter().all(expression) && sql && (reopened || cut)
 }
 
@@ -1087,6 +1149,14 @@ mod tests {
             "aa'|LOCALTIME*0!='1 ",
             "1'*@a or '1",
             "aa'/current_date in (0) -- -a",
+            "1' * id - '0",
+            "1'*column is \\N or '1",
+            "aa'IS NOT NULL or+1^+'0",
+            "aa' like(0) + 1-- -a",
+            "1\"OR-\"1",
+            "';if 1=1 shutdown-- -a",
+            "';if 1=1 drop database test-- -a",
+            "1; BEGIN DECLARE @xy varchar(8000)",
         ] {
             assert!(low(attack), "missed {attack:?}");
         }
@@ -1118,6 +1188,17 @@ mod tests {
         ] {
             assert!(!low(benign), "low flagged {benign:?}");
             assert!(!high(benign), "high flagged {benign:?}");
+        }
+        // Near the operator sandwiches and stacked conditionals LOW finds.
+        for benign in [
+            "36\"+X+48+\"+FRAME",
+            "SHABBY+\"AND+WHITE\"",
+            "\"AND WHEN THE KIDS ARE OLD ENOUGH\"",
+            "GALERIE <A HREF=\"/APPS/\">D'APPLICATIONS</A>!",
+            "Dancin' like a 'robot",
+            "Yes; if 1 = 1 then all good",
+        ] {
+            assert!(!low(benign), "low flagged {benign:?}");
         }
     }
 
