@@ -28,4 +28,6 @@ pub use proxy::{Inbound, proxy_event, proxy_response};
 pub use reader::MAX_CONFIG_BYTES;
 pub use route::{Method, PathTemplate};
 pub use server::{Event, EventSink, Level, Running, ServeOptions, Variables, start};
+#[doc(hidden)]
+pub use upstream::decode_response;
 pub use waf::{Waf, WafStats};

@@ -505,6 +505,40 @@ impl Chunked {
     }
 }
 
+/// Reads one upstream response held whole in `input`, as the gateway
+/// reads it off a connection: its status and its body, decoded. For fuzzing
+/// and tests of the response reader without sockets.
+pub fn decode_response(input: &[u8], method: &Method) -> Result<(u16, Vec<u8>), String> {
+    let mut buf = BytesMut::from(input);
+    let (response, framing, _) = parse_head(&mut buf, method)
+        .map_err(|f| match ExchangeError::from(f) {
+            ExchangeError::Io(t) | ExchangeError::Malformed(t) => t,
+        })?
+        .ok_or("the response head is incomplete")?;
+    let body = match framing {
+        Framing::Length(n) => {
+            let n = usize::try_from(n).unwrap_or(usize::MAX);
+            if buf.len() < n {
+                return Err("the body is shorter than its length".into());
+            }
+            buf[..n].to_vec()
+        }
+        Framing::UntilClose => buf.to_vec(),
+        Framing::Chunked => {
+            let mut decoder = Chunked::Size;
+            let mut body = Vec::new();
+            loop {
+                match decoder.step(&mut buf)? {
+                    Step::Data(data) => body.extend_from_slice(&data),
+                    Step::NeedMore => return Err("the chunked body is incomplete".into()),
+                    Step::End => break body,
+                }
+            }
+        }
+    };
+    Ok((response.status().as_u16(), body))
+}
+
 fn line_end(buf: &[u8]) -> Option<usize> {
     buf.windows(2).position(|w| w == b"\r\n")
 }
@@ -774,6 +808,51 @@ mod tests {
             "X-A: b\r\n".repeat(MAX_HEAD / 8 + 10)
         );
         assert!(head(&endless, &Method::GET).is_err());
+    }
+
+    #[test]
+    fn whole_responses_decode_to_status_and_body() {
+        let decoded = |text: &str, method: &Method| decode_response(text.as_bytes(), method);
+        assert_eq!(
+            decoded(
+                "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA",
+                &Method::GET
+            ),
+            Ok((200, b"ok".to_vec()))
+        );
+        assert_eq!(
+            decoded(
+                "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n1\r\nc\r\n0\r\n\r\n",
+                &Method::POST
+            ),
+            Ok((201, b"abc".to_vec()))
+        );
+        assert_eq!(
+            decoded("HTTP/1.0 200 OK\r\n\r\nall of it", &Method::GET),
+            Ok((200, b"all of it".to_vec()))
+        );
+        assert_eq!(
+            decoded(
+                "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n",
+                &Method::HEAD
+            ),
+            Ok((200, Vec::new()))
+        );
+        assert!(
+            decoded(
+                "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort",
+                &Method::GET
+            )
+            .is_err()
+        );
+        assert!(
+            decoded(
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
+                &Method::GET
+            )
+            .is_err()
+        );
+        assert!(decoded("HTTP/1.1 200 OK\r\n", &Method::GET).is_err());
     }
 
     #[test]
