@@ -490,17 +490,23 @@ fn detect(input: &[u8], level: Sensitivity) -> bool {
         return false;
     }
     let high = level == Sensitivity::High;
-    // One set of buffers for the three readings.
-    let mut buffers = Buffers::default();
-    if buffers.suspicious(input, None, high) {
-        return true;
-    }
-    for quote in [b'\'', b'"'] {
-        if memchr::memchr(quote, input).is_some() && buffers.suspicious(input, Some(quote), high) {
-            return true;
-        }
-    }
-    false
+    let readings = |buffers: &mut Buffers| {
+        buffers.suspicious(input, None, high)
+            || [b'\'', b'"'].into_iter().any(|quote| {
+                memchr::memchr(quote, input).is_some()
+                    && buffers.suspicious(input, Some(quote), high)
+            })
+    };
+    // One set of buffers for the three readings, kept by the thread: a
+    // request has a dozen values to read, a worker millions of requests.
+    BUFFERS.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buffers) => readings(&mut buffers),
+        Err(_) => readings(&mut Buffers::default()),
+    })
+}
+
+thread_local! {
+    static BUFFERS: std::cell::RefCell<Buffers> = std::cell::RefCell::new(Buffers::default());
 }
 
 #[derive(Default)]

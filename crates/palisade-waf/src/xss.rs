@@ -256,6 +256,8 @@ pub fn is_xss(input: &[u8], level: Sensitivity) -> bool {
 /// strips the high bit) turns into markup. The value read that way, when it
 /// has any of them.
 fn high_bit_markup(input: &[u8]) -> Option<Vec<u8>> {
+    // `¼` and `¾` are C2 BC and C2 BE in UTF-8: most values have no C2.
+    memchr::memchr(0xc2, input)?;
     let text = std::str::from_utf8(input).ok()?;
     if !text.contains(['\u{bc}', '\u{be}']) {
         return None;
