@@ -325,9 +325,11 @@ fn parse_head(buf: &mut BytesMut, method: &Method) -> Result<Option<Head>, Failu
                 keep_alive = keep_alive || version == Version::HTTP_10;
             }
         }
+        // The upstream's version is not the gateway's: the client hears
+        // the gateway's own (an HTTP/1.0 status line would end its
+        // keep-alive).
         let mut response = Response::new(());
         *response.status_mut() = status;
-        *response.version_mut() = version;
         *response.headers_mut() = headers;
         return Ok(Some((response, framing, keep_alive)));
     }

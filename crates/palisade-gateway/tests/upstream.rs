@@ -43,6 +43,10 @@ fn answer(path: &str) -> (Vec<u8>, bool) {
         ),
         "/head" => text("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n"),
         "/empty" => text("HTTP/1.1 204 No Content\r\n\r\n"),
+        "/http10" => (
+            b"HTTP/1.0 200 OK\r\nContent-Length: 4\r\n\r\nold!".to_vec(),
+            true,
+        ),
         "/garbage" => (b"HELLO THERE\r\n\r\n".to_vec(), true),
         "/two-lengths" => (
             b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc".to_vec(),
@@ -263,4 +267,39 @@ async fn posts_survive_an_upstream_that_closes_idle_connections() {
         assert_eq!(reply.status, 200, "request {i}");
     }
     assert_eq!(upstream.accepted.load(Ordering::SeqCst), 5);
+}
+
+#[tokio::test]
+async fn an_http_1_0_upstream_does_not_end_the_clients_keep_alive() {
+    let upstream = Scripted::start(false).await;
+    let (_setup, running) = gateway(&upstream).await;
+    let stream = TcpStream::connect(running.address).await.expect("connect");
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .expect("handshake");
+    tokio::spawn(connection);
+    for i in 0..3 {
+        sender
+            .ready()
+            .await
+            .expect("the client connection stays open");
+        let request = http::Request::get("/http10")
+            .header("host", "t")
+            .body(http_body_util::Full::new(bytes::Bytes::new()))
+            .expect("request");
+        let response = sender.send_request(request).await.expect("response");
+        assert_eq!(response.status(), 200, "request {i}");
+        assert_eq!(response.version(), http::Version::HTTP_11);
+        use http_body_util::BodyExt;
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        assert_eq!(body.as_ref(), b"old!");
+    }
+    // Each HTTP/1.0 answer closed its upstream connection.
+    assert_eq!(upstream.accepted.load(Ordering::SeqCst), 3);
 }
