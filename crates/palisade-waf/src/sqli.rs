@@ -580,6 +580,12 @@ fn anywhere(code: &[Kind], high: bool) -> bool {
                     return true;
                 }
             }
+            // `CASE WHEN 4518=5617 THEN`: a branch on a constant test.
+            Kind::Word(Word::Case)
+                if at(i + 1) == Some(Kind::Word(Word::Name)) && literal_test(&code[i + 2..]) =>
+            {
+                return true;
+            }
             Kind::Evil => return true,
             Kind::Word(Word::Catalog) => return true,
             Kind::Var { system: true } => return true,
@@ -654,7 +660,7 @@ fn select_body(rest: &[Kind], high: bool) -> bool {
 fn select_from(rest: &[Kind], high: bool) -> bool {
     let Some(from) = rest
         .iter()
-        .take(32)
+        .take(96)
         .position(|k| *k == Kind::Word(Word::From))
     else {
         return false;
@@ -1163,6 +1169,8 @@ mod tests {
             "';if 1=1 shutdown-- -a",
             "';if 1=1 drop database test-- -a",
             "1; BEGIN DECLARE @xy varchar(8000)",
+            "(CASE WHEN 4518=5617 THEN 1 ELSE NULL END)",
+            " selECt 1,2,3,concat_ws(0x3a,username,password),5,6,7,8,9,10,11,12,13,14,15,16,17 from admin -- ",
         ] {
             assert!(low(attack), "missed {attack:?}");
         }
@@ -1203,6 +1211,7 @@ mod tests {
             "GALERIE <A HREF=\"/APPS/\">D'APPLICATIONS</A>!",
             "Dancin' like a 'robot",
             "Yes; if 1 = 1 then all good",
+            "In case when 2 people then 3 seats",
         ] {
             assert!(!low(benign), "low flagged {benign:?}");
         }
