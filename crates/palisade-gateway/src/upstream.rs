@@ -53,7 +53,7 @@ pub struct Client {
 }
 
 struct Pool {
-    idle: Mutex<HashMap<String, Vec<Idle>>>,
+    idle: Mutex<Idles>,
     max_idle: usize,
     idle_timeout: Duration,
     connect_timeout: Duration,
@@ -63,6 +63,19 @@ struct Idle {
     stream: TcpStream,
     since: Instant,
 }
+
+/// Idle connections by authority, oldest first in each list.
+#[derive(Default)]
+struct Idles {
+    lists: HashMap<String, Vec<Idle>>,
+    /// Connections returned since every list was last swept.
+    since_sweep: usize,
+}
+
+/// How many returns go by between sweeps of every authority's list, which
+/// close what waited too long where no request goes any more (an upstream
+/// a reload removed).
+const SWEEP_EVERY: usize = 1024;
 
 /// A request ready to send: its head already written out.
 pub struct Outgoing {
@@ -75,7 +88,7 @@ impl Client {
     pub fn new(max_idle: usize, idle_timeout: Duration, connect_timeout: Duration) -> Client {
         Client {
             pool: Arc::new(Pool {
-                idle: Mutex::new(HashMap::new()),
+                idle: Mutex::new(Idles::default()),
                 max_idle,
                 idle_timeout,
                 connect_timeout,
@@ -166,7 +179,7 @@ impl Pool {
     /// The most recently used live connection to `authority`.
     fn take(&self, authority: &str) -> Option<TcpStream> {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        let list = idle.get_mut(authority)?;
+        let list = idle.lists.get_mut(authority)?;
         while let Some(entry) = list.pop() {
             if entry.since.elapsed() > self.idle_timeout {
                 continue;
@@ -185,7 +198,21 @@ impl Pool {
 
     fn put(&self, authority: String, stream: TcpStream) {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        let list = idle.entry(authority).or_default();
+        let timeout = self.idle_timeout;
+        let fresh = |entry: &Idle| entry.since.elapsed() <= timeout;
+        idle.since_sweep += 1;
+        if idle.since_sweep >= SWEEP_EVERY {
+            idle.since_sweep = 0;
+            idle.lists.retain(|_, list| {
+                list.retain(fresh);
+                !list.is_empty()
+            });
+        }
+        let list = idle.lists.entry(authority).or_default();
+        // Requests take the newest, so the oldest would wait (and hold a
+        // descriptor, often half closed by the upstream) for ever.
+        let expired = list.iter().take_while(|entry| !fresh(entry)).count();
+        list.drain(..expired);
         if list.len() < self.max_idle {
             list.push(Idle {
                 stream,
@@ -855,6 +882,46 @@ mod tests {
             .is_err()
         );
         assert!(decoded("HTTP/1.1 200 OK\r\n", &Method::GET).is_err());
+    }
+
+    #[tokio::test]
+    async fn connections_idle_past_the_timeout_are_closed_not_kept() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address").to_string();
+        let connect = || async {
+            let stream = TcpStream::connect(&address).await.expect("connect");
+            let _accepted = listener.accept().await.expect("accept");
+            stream
+        };
+        let client = Client::new(8, Duration::from_millis(200), Duration::from_secs(1));
+        let pool = &client.pool;
+        let count = |authority: &str| {
+            let idle = pool.idle.lock().expect("pool");
+            idle.lists.get(authority).map_or(0, Vec::len)
+        };
+        for _ in 0..3 {
+            pool.put("a:1".into(), connect().await);
+        }
+        pool.put("gone:1".into(), connect().await);
+        assert_eq!((count("a:1"), count("gone:1")), (3, 1));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // A return drops its authority's expired connections.
+        pool.put("a:1".into(), connect().await);
+        assert_eq!(count("a:1"), 1);
+        // A sweep reaches authorities nobody asks for any more.
+        pool.idle.lock().expect("pool").since_sweep = SWEEP_EVERY;
+        pool.put("a:1".into(), connect().await);
+        assert_eq!((count("a:1"), count("gone:1")), (2, 0));
+        assert!(!pool.idle.lock().expect("pool").lists.contains_key("gone:1"));
+        // The cap holds.
+        let lasting = Client::new(8, Duration::from_secs(600), Duration::from_secs(1));
+        for _ in 0..10 {
+            lasting.pool.put("a:1".into(), connect().await);
+        }
+        let idle = lasting.pool.idle.lock().expect("pool");
+        assert_eq!(idle.lists.get("a:1").map(Vec::len), Some(8));
     }
 
     #[test]
