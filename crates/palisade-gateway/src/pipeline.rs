@@ -13,9 +13,10 @@ use hyper::body::Incoming;
 use palisade_validate::{ErrorContext, Rejection, ResponseType, Violation, lookup, query_pairs};
 
 use crate::metrics::Metrics;
-use crate::proxy::{self, Body, HttpClient, Inbound, Peer};
+use crate::proxy::{self, Body, Inbound, Peer};
 use crate::route::Params;
 use crate::server::{Level, Runtime, Shared};
+use crate::upstream::Client;
 use palisade_waf::Decision;
 use serde_json::Value;
 
@@ -93,7 +94,7 @@ impl Drop for InFlight<'_> {
 pub(crate) async fn handle(
     request: http::Request<Incoming>,
     shared: Arc<Shared>,
-    client: HttpClient,
+    client: Client,
     peer: Peer,
 ) -> Result<Response<Body>, Infallible> {
     let started = Instant::now();
@@ -223,7 +224,7 @@ fn refuse(runtime: &Runtime, refusal: &Refusal, request_id: &str) -> Response<Bo
 
 async fn pipeline(
     shared: &Shared,
-    client: &HttpClient,
+    client: &Client,
     runtime: &Runtime,
     request: http::Request<Incoming>,
     peer: Peer,

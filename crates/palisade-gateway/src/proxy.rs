@@ -13,10 +13,9 @@ use serde_json::{Map, Value, json};
 
 use crate::config::{Route, Upstream, UpstreamMode};
 use crate::route::{Params, PathTemplate};
-use crate::upstream::{ExchangeError, Outgoing, UpstreamBody};
+use crate::upstream::{Client, ExchangeError, Outgoing, UpstreamBody};
 
 pub type Body = Either<Full<Bytes>, UpstreamBody>;
-pub use crate::upstream::Client as HttpClient;
 
 /// The largest function response read in lambda-proxy mode.
 const MAX_LAMBDA_RESPONSE: usize = 12 << 20;
@@ -85,7 +84,7 @@ fn is_hop_by_hop(name: &HeaderName) -> bool {
 
 fn strip_hop_by_hop(headers: &mut HeaderMap) {
     // Most messages have none: find that out without allocating.
-    if !headers.contains_key(header::CONNECTION) && !headers.keys().any(is_hop_by_hop) {
+    if !headers.keys().any(is_hop_by_hop) {
         return;
     }
     let named: Vec<HeaderName> = headers
@@ -109,7 +108,7 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
 }
 
 pub async fn forward(
-    client: &HttpClient,
+    client: &Client,
     upstream: &Upstream,
     route: &Route,
     inbound: Inbound,
@@ -126,7 +125,7 @@ pub async fn forward(
 }
 
 async fn forward_http(
-    client: &HttpClient,
+    client: &Client,
     upstream: &Upstream,
     route: &Route,
     inbound: Inbound,
@@ -155,11 +154,7 @@ async fn forward_http(
             rewritten.as_str()
         }
     };
-    // Configuration checking guarantees an authority.
-    let authority = upstream
-        .url
-        .authority()
-        .ok_or_else(|| UpstreamError::Connect("no authority".into()))?;
+    let authority = authority(upstream)?;
     let headers = &mut parts.headers;
     strip_hop_by_hop(headers);
     // The body was read whole: it goes with its own length, and an
@@ -192,11 +187,19 @@ async fn forward_http(
         body,
     };
     let mut response = client
-        .send(authority.as_str(), &outgoing)
+        .send(authority, &outgoing)
         .await
         .map_err(UpstreamError::from)?;
     strip_hop_by_hop(response.headers_mut());
     Ok(response.map(Either::Right))
+}
+
+/// Where an upstream is (configuration checking guarantees it says).
+fn authority(upstream: &Upstream) -> Result<&http::uri::Authority, UpstreamError> {
+    upstream
+        .url
+        .authority()
+        .ok_or_else(|| UpstreamError::Connect("no authority".into()))
 }
 
 /// Methods whose requests carry a body, even an empty one.
@@ -293,16 +296,13 @@ pub fn proxy_event(route: &Route, inbound: &Inbound) -> Value {
 }
 
 async fn invoke_lambda(
-    client: &HttpClient,
+    client: &Client,
     upstream: &Upstream,
     route: &Route,
     inbound: Inbound,
 ) -> Result<Response<Body>, UpstreamError> {
     let event = Bytes::from(proxy_event(route, &inbound).to_string());
-    let authority = upstream
-        .url
-        .authority()
-        .ok_or_else(|| UpstreamError::Connect("no authority".into()))?;
+    let authority = authority(upstream)?;
     let mut headers = HeaderMap::new();
     if let Ok(host) = HeaderValue::from_str(authority.as_str()) {
         headers.insert(header::HOST, host);
@@ -319,7 +319,7 @@ async fn invoke_lambda(
         body: event,
     };
     let response = client
-        .send(authority.as_str(), &outgoing)
+        .send(authority, &outgoing)
         .await
         .map_err(UpstreamError::from)?;
     let status = response.status();

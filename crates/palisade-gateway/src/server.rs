@@ -21,8 +21,8 @@ use crate::error::Error;
 use crate::log::AccessLogger;
 use crate::metrics::{Metrics, RouteMetrics};
 use crate::pipeline::handle;
-use crate::proxy::HttpClient;
 use crate::route::Router;
+use crate::upstream::Client;
 
 /// Something the gateway wants an operator to know (reloads, failures).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -400,7 +400,7 @@ fn worker(
                 return;
             }
         };
-        let client = HttpClient::new(1024, Duration::from_secs(60), Duration::from_secs(10));
+        let client = Client::new(1024, Duration::from_secs(60), Duration::from_secs(10));
         accept(listener, shared.clone(), client, stop).await;
     });
 }
@@ -416,7 +416,7 @@ fn shared_admin(shared: &Arc<Shared>) -> crate::admin::State {
 async fn accept(
     listener: TcpListener,
     shared: Arc<Shared>,
-    client: HttpClient,
+    client: Client,
     mut stop: watch::Receiver<bool>,
 ) {
     let graceful = GracefulShutdown::new();

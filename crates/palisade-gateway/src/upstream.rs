@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes, BytesMut};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::uri::Authority;
 use http::{Method, Response, StatusCode, Version};
 use http_body::{Body, Frame, SizeHint};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
@@ -96,11 +97,11 @@ impl Client {
         }
     }
 
-    /// Sends `request` to `authority` (`host[:port]`) and reads the response
-    /// head, and the body when it is small.
+    /// Sends `request` to `authority` and reads the response head, and the
+    /// body when it is small.
     pub async fn send(
         &self,
-        authority: &str,
+        authority: &Authority,
         request: &Outgoing,
     ) -> Result<Response<UpstreamBody>, ExchangeError> {
         let idempotent = matches!(
@@ -112,7 +113,7 @@ impl Client {
                 | Method::OPTIONS
                 | Method::TRACE
         );
-        if let Some(stream) = self.pool.take(authority) {
+        if let Some(stream) = self.pool.take(authority.as_str()) {
             match self.exchange(authority, stream, request).await {
                 Ok(response) => return Ok(response),
                 // A pooled connection the upstream had closed: nothing was
@@ -130,12 +131,11 @@ impl Client {
 
     async fn exchange(
         &self,
-        authority: &str,
+        authority: &Authority,
         mut stream: TcpStream,
         request: &Outgoing,
     ) -> Result<Response<UpstreamBody>, Failure> {
-        let written = write_request(&mut stream, request).await;
-        if written.is_err() {
+        if write_request(&mut stream, request).await.is_err() {
             return Err(Failure::Stale { written: false });
         }
         let mut buf = BytesMut::with_capacity(READ_SIZE);
@@ -159,7 +159,7 @@ impl Client {
             conn: Some(Conn {
                 stream,
                 buf,
-                authority: authority.to_string(),
+                authority: authority.clone(),
                 pool: self.pool.clone(),
                 keep_alive,
             }),
@@ -196,7 +196,7 @@ impl Pool {
         None
     }
 
-    fn put(&self, authority: String, stream: TcpStream) {
+    fn put(&self, authority: &Authority, stream: TcpStream) {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         let timeout = self.idle_timeout;
         let fresh = |entry: &Idle| entry.since.elapsed() <= timeout;
@@ -208,7 +208,10 @@ impl Pool {
                 !list.is_empty()
             });
         }
-        let list = idle.lists.entry(authority).or_default();
+        let list = match idle.lists.get_mut(authority.as_str()) {
+            Some(list) => list,
+            None => idle.lists.entry(authority.to_string()).or_default(),
+        };
         // Requests take the newest, so the oldest would wait (and hold a
         // descriptor, often half closed by the upstream) for ever.
         let expired = list.iter().take_while(|entry| !fresh(entry)).count();
@@ -221,11 +224,10 @@ impl Pool {
         }
     }
 
-    async fn connect(&self, authority: &str) -> Result<TcpStream, ExchangeError> {
-        let address = if authority.contains(':') && !authority.ends_with(']') {
-            authority.to_string()
-        } else {
-            format!("{authority}:80")
+    async fn connect(&self, authority: &Authority) -> Result<TcpStream, ExchangeError> {
+        let address = match authority.port_u16() {
+            Some(_) => authority.to_string(),
+            None => format!("{authority}:80"),
         };
         let stream = tokio::time::timeout(self.connect_timeout, TcpStream::connect(&address))
             .await
@@ -244,6 +246,14 @@ enum Failure {
     },
     Io(String),
     Malformed(String),
+}
+
+impl std::fmt::Display for ExchangeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExchangeError::Io(text) | ExchangeError::Malformed(text) => f.write_str(text),
+        }
+    }
 }
 
 impl From<Failure> for ExchangeError {
@@ -403,7 +413,7 @@ fn framing(headers: &HeaderMap, status: StatusCode, method: &Method) -> Result<F
 struct Conn {
     stream: TcpStream,
     buf: BytesMut,
-    authority: String,
+    authority: Authority,
     pool: Arc<Pool>,
     keep_alive: bool,
 }
@@ -425,7 +435,7 @@ impl Conn {
     /// follows it.
     fn release(self) {
         if self.keep_alive && self.buf.is_empty() {
-            self.pool.put(self.authority, self.stream);
+            self.pool.put(&self.authority, self.stream);
         }
     }
 }
@@ -540,9 +550,7 @@ impl Chunked {
 pub fn decode_response(input: &[u8], method: &Method) -> Result<(u16, Vec<u8>), String> {
     let mut buf = BytesMut::from(input);
     let (response, framing, _) = parse_head(&mut buf, method)
-        .map_err(|f| match ExchangeError::from(f) {
-            ExchangeError::Io(t) | ExchangeError::Malformed(t) => t,
-        })?
+        .map_err(|f| ExchangeError::from(f).to_string())?
         .ok_or("the response head is incomplete")?;
     let body = match framing {
         Framing::Length(n) => {
@@ -753,9 +761,7 @@ mod tests {
 
     fn head(text: &str, method: &Method) -> Result<Option<Head>, String> {
         let mut buf = BytesMut::from(text.as_bytes());
-        parse_head(&mut buf, method).map_err(|f| match ExchangeError::from(f) {
-            ExchangeError::Io(t) | ExchangeError::Malformed(t) => t,
-        })
+        parse_head(&mut buf, method).map_err(|f| ExchangeError::from(f).to_string())
     }
 
     #[test]
@@ -842,46 +848,45 @@ mod tests {
     #[test]
     fn whole_responses_decode_to_status_and_body() {
         let decoded = |text: &str, method: &Method| decode_response(text.as_bytes(), method);
-        assert_eq!(
-            decoded(
+        for (text, method, status, body) in [
+            (
                 "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA",
-                &Method::GET
+                Method::GET,
+                200,
+                &b"ok"[..],
             ),
-            Ok((200, b"ok".to_vec()))
-        );
-        assert_eq!(
-            decoded(
+            (
                 "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n1\r\nc\r\n0\r\n\r\n",
-                &Method::POST
+                Method::POST,
+                201,
+                b"abc",
             ),
-            Ok((201, b"abc".to_vec()))
-        );
-        assert_eq!(
-            decoded("HTTP/1.0 200 OK\r\n\r\nall of it", &Method::GET),
-            Ok((200, b"all of it".to_vec()))
-        );
-        assert_eq!(
-            decoded(
+            (
+                "HTTP/1.0 200 OK\r\n\r\nall of it",
+                Method::GET,
+                200,
+                b"all of it",
+            ),
+            (
                 "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n",
-                &Method::HEAD
+                Method::HEAD,
+                200,
+                b"",
             ),
-            Ok((200, Vec::new()))
-        );
-        assert!(
-            decoded(
-                "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort",
-                &Method::GET
-            )
-            .is_err()
-        );
-        assert!(
-            decoded(
-                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
-                &Method::GET
-            )
-            .is_err()
-        );
-        assert!(decoded("HTTP/1.1 200 OK\r\n", &Method::GET).is_err());
+        ] {
+            assert_eq!(
+                decoded(text, &method),
+                Ok((status, body.to_vec())),
+                "{text}"
+            );
+        }
+        for text in [
+            "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
+            "HTTP/1.1 200 OK\r\n",
+        ] {
+            assert!(decoded(text, &Method::GET).is_err(), "{text}");
+        }
     }
 
     #[tokio::test]
@@ -895,6 +900,7 @@ mod tests {
             let _accepted = listener.accept().await.expect("accept");
             stream
         };
+        let authority = |text: &str| -> Authority { text.parse().expect("authority") };
         let client = Client::new(8, Duration::from_millis(200), Duration::from_secs(1));
         let pool = &client.pool;
         let count = |authority: &str| {
@@ -902,23 +908,23 @@ mod tests {
             idle.lists.get(authority).map_or(0, Vec::len)
         };
         for _ in 0..3 {
-            pool.put("a:1".into(), connect().await);
+            pool.put(&authority("a:1"), connect().await);
         }
-        pool.put("gone:1".into(), connect().await);
+        pool.put(&authority("gone:1"), connect().await);
         assert_eq!((count("a:1"), count("gone:1")), (3, 1));
         tokio::time::sleep(Duration::from_millis(300)).await;
         // A return drops its authority's expired connections.
-        pool.put("a:1".into(), connect().await);
+        pool.put(&authority("a:1"), connect().await);
         assert_eq!(count("a:1"), 1);
         // A sweep reaches authorities nobody asks for any more.
         pool.idle.lock().expect("pool").since_sweep = SWEEP_EVERY;
-        pool.put("a:1".into(), connect().await);
+        pool.put(&authority("a:1"), connect().await);
         assert_eq!((count("a:1"), count("gone:1")), (2, 0));
         assert!(!pool.idle.lock().expect("pool").lists.contains_key("gone:1"));
         // The cap holds.
         let lasting = Client::new(8, Duration::from_secs(600), Duration::from_secs(1));
         for _ in 0..10 {
-            lasting.pool.put("a:1".into(), connect().await);
+            lasting.pool.put(&authority("a:1"), connect().await);
         }
         let idle = lasting.pool.idle.lock().expect("pool");
         assert_eq!(idle.lists.get("a:1").map(Vec::len), Some(8));

@@ -594,34 +594,15 @@ async fn an_upstream_that_drops_idle_connections_fails_no_request() {
     let setup = Setup::new(&config, &[]);
     let running = setup.start().await;
     // One client connection, several requests in turn.
-    let stream = tokio::net::TcpStream::connect(running.address)
-        .await
-        .expect("connect");
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .expect("handshake");
-    tokio::spawn(connection);
+    let mut client = common::KeepAlive::open(running.address).await;
     // With a pause the gateway sees the close first; without one it finds
     // out when it sends, and sends again on a new connection.
     for i in 0..6 {
         if i % 2 == 1 {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        sender.ready().await.expect("ready");
-        let request = http::Request::get("/x")
-            .header("host", "t")
-            .body(http_body_util::Full::new(bytes::Bytes::new()))
-            .expect("request");
-        let response = sender.send_request(request).await.expect("response");
-        assert_eq!(response.status(), 200, "request {i}");
-        use http_body_util::BodyExt;
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
+        let (response, body) = client.get("/x").await;
+        assert_eq!(response.status, 200, "request {i}");
         assert_eq!(body.as_ref(), b"ok");
     }
     assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 6);

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Setup, send};
+use common::{KeepAlive, Setup, send};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -273,31 +273,11 @@ async fn posts_survive_an_upstream_that_closes_idle_connections() {
 async fn an_http_1_0_upstream_does_not_end_the_clients_keep_alive() {
     let upstream = Scripted::start(false).await;
     let (_setup, running) = gateway(&upstream).await;
-    let stream = TcpStream::connect(running.address).await.expect("connect");
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .expect("handshake");
-    tokio::spawn(connection);
+    let mut client = KeepAlive::open(running.address).await;
     for i in 0..3 {
-        sender
-            .ready()
-            .await
-            .expect("the client connection stays open");
-        let request = http::Request::get("/http10")
-            .header("host", "t")
-            .body(http_body_util::Full::new(bytes::Bytes::new()))
-            .expect("request");
-        let response = sender.send_request(request).await.expect("response");
-        assert_eq!(response.status(), 200, "request {i}");
-        assert_eq!(response.version(), http::Version::HTTP_11);
-        use http_body_util::BodyExt;
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
+        let (response, body) = client.get("/http10").await;
+        assert_eq!(response.status, 200, "request {i}");
+        assert_eq!(response.version, http::Version::HTTP_11);
         assert_eq!(body.as_ref(), b"old!");
     }
     // Each HTTP/1.0 answer closed its upstream connection.

@@ -185,6 +185,39 @@ pub async fn send(
     })
 }
 
+/// One client connection that requests go over in turn, as a browser's
+/// keep-alive connection does.
+pub struct KeepAlive {
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+}
+
+impl KeepAlive {
+    pub async fn open(address: SocketAddr) -> KeepAlive {
+        let stream = TcpStream::connect(address).await.expect("connect");
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .expect("handshake");
+        tokio::spawn(connection);
+        KeepAlive { sender }
+    }
+
+    /// GETs `target` on this connection: the response, its body read.
+    pub async fn get(&mut self, target: &str) -> (http::response::Parts, Bytes) {
+        self.sender
+            .ready()
+            .await
+            .expect("the client connection stays open");
+        let request = Request::get(target)
+            .header("host", "t")
+            .body(Full::new(Bytes::new()))
+            .expect("request");
+        let response = self.sender.send_request(request).await.expect("response");
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await.expect("body").to_bytes();
+        (parts, body)
+    }
+}
+
 pub async fn post_json(address: SocketAddr, target: &str, body: &str) -> Reply {
     send(
         address,
