@@ -33,21 +33,30 @@ fn watch(name: &str) -> NewWatch {
 }
 
 /// Runs one cycle and returns (watch, event, bulletin) of each notification.
-fn cycle(runner: &mut Runner) -> BTreeSet<(String, String, String)> {
-    let mut seen = BTreeSet::new();
+/// One runner cycle: the notifications it printed to stdout.
+fn printed(runner: &mut Runner) -> Vec<Value> {
+    let mut lines = Vec::new();
     runner
         .cycle(false, &mut |e| {
             if let Event::Stdout(line) = e {
-                let v: Value = serde_json::from_str(line).unwrap_or_default();
-                seen.insert((
-                    v["watch"].as_str().unwrap_or("").to_string(),
-                    v["event"].as_str().unwrap_or("").to_string(),
-                    v["bulletin"]["id"].as_str().unwrap_or("").to_string(),
-                ));
+                lines.push(serde_json::from_str(line).unwrap_or_default());
             }
         })
         .unwrap_or_else(|e| panic!("{e}"));
-    seen
+    lines
+}
+
+fn cycle(runner: &mut Runner) -> BTreeSet<(String, String, String)> {
+    printed(runner)
+        .iter()
+        .map(|v| {
+            (
+                v["watch"].as_str().unwrap_or("").to_string(),
+                v["event"].as_str().unwrap_or("").to_string(),
+                v["bulletin"]["id"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
 }
 
 fn set(items: &[(&str, &str, &str)]) -> BTreeSet<(String, String, String)> {
@@ -228,14 +237,7 @@ fn an_inventory_watch_hears_of_cves_affecting_its_packages() {
             true,
         )
         .unwrap_or_else(|e| panic!("{e}"));
-    let mut matched = Vec::new();
-    runner
-        .cycle(false, &mut |e| {
-            if let Event::Stdout(line) = e {
-                matched.push(serde_json::from_str::<Value>(line).unwrap_or_default());
-            }
-        })
-        .unwrap_or_else(|e| panic!("{e}"));
+    let matched = printed(&mut runner);
     assert_eq!(matched.len(), 1, "{matched:?}");
     assert_eq!(matched[0]["bulletin"]["id"], "CVE-2021-23337");
     let reason = matched[0]["matched"].as_str().unwrap_or("");
@@ -299,14 +301,7 @@ fn a_digest_watch_queues_for_the_next_day_and_bad_watches_are_refused() {
             true,
         )
         .unwrap_or_else(|e| panic!("{e}"));
-    let mut lines = Vec::new();
-    runner
-        .cycle(false, &mut |e| {
-            if let Event::Stdout(line) = e {
-                lines.push(serde_json::from_str::<Value>(line).unwrap_or_default());
-            }
-        })
-        .unwrap_or_else(|e| panic!("{e}"));
+    let lines = printed(&mut runner);
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert_eq!(lines[0]["event"], "digest");
     assert_eq!(lines[0]["watch"], "weekly-review");
