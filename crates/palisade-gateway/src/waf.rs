@@ -117,7 +117,11 @@ impl WafStats {
     /// Records whether the store failed; `Some(message)` when that changed.
     pub fn store_state(&self, error: Option<&str>) -> Option<(bool, String)> {
         let down = error.is_some();
-        if self.store_down.swap(down, Ordering::Relaxed) == down {
+        // Read first: a write on every request would bounce the cache line
+        // between workers; only a change is written.
+        if self.store_down.load(Ordering::Relaxed) == down
+            || self.store_down.swap(down, Ordering::Relaxed) == down
+        {
             return None;
         }
         Some(match error {

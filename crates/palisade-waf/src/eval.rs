@@ -100,6 +100,29 @@ type Memo<'a> = [OnceLock<Component<'a>>];
 /// The largest compiled form of a rule's regular expression.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
+/// A set's patterns as one alternation, so a value is read once rather
+/// than once per pattern; each keeps its own flags inside its group. The
+/// patterns as they are when the alternation grows past the size limit.
+fn one_pass(patterns: &[regex::bytes::Regex]) -> Vec<regex::bytes::Regex> {
+    // A `#` may open an `(?x)` comment, which would run over the group's
+    // closing parenthesis.
+    if patterns.len() < 2 || patterns.iter().any(|p| p.as_str().contains('#')) {
+        return patterns.to_vec();
+    }
+    let joined = patterns
+        .iter()
+        .map(|p| format!("(?:{})", p.as_str()))
+        .collect::<Vec<_>>()
+        .join("|");
+    match regex::bytes::RegexBuilder::new(&joined)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build()
+    {
+        Ok(one) => vec![one],
+        Err(_) => patterns.to_vec(),
+    }
+}
+
 fn compile(
     statement: &Statement,
     sets: &Sets,
@@ -164,11 +187,12 @@ fn compile(
         Statement::RegexPatternSetReferenceStatement(s) => Check::RegexSet {
             field: s.field_to_match.clone(),
             transforms: slot(&s.field_to_match, &s.text_transformations),
-            patterns: sets
-                .regex_set(&s.arn)
-                .ok_or_else(|| format!("no regex pattern set with ARN {:?} was loaded", s.arn))?
-                .patterns
-                .clone(),
+            patterns: one_pass(
+                &sets
+                    .regex_set(&s.arn)
+                    .ok_or_else(|| format!("no regex pattern set with ARN {:?} was loaded", s.arn))?
+                    .patterns,
+            ),
         },
         Statement::IpSetReferenceStatement(s) => Check::IpSet {
             set: sets
@@ -459,17 +483,14 @@ impl Check {
         Ok(match key {
             AggregateKey::Constant => String::new(),
             AggregateKey::ForwardedIp => match forwarded_ip() {
-                Some(ip) => ip.to_string(),
+                Some(ip) => ip_text(ip),
                 None => {
                     return Err(forwarded
                         .as_ref()
                         .is_some_and(|f| f.fallback_behavior == Fallback::Match));
                 }
             },
-            AggregateKey::Ip => request
-                .client_ip
-                .map(|ip| ip.to_string())
-                .unwrap_or_default(),
+            AggregateKey::Ip => request.client_ip.map(ip_text).unwrap_or_default(),
             // A request without one of the parts is not rate limited, as in
             // AWS WAF.
             AggregateKey::CustomKeys => {
@@ -485,6 +506,28 @@ impl Check {
 
 /// The first address of a forwarded-IP header (`X-Forwarded-For: client,
 /// proxy`), if it is one.
+/// An address as text, the way `Display` writes it; IPv4 (the common key of
+/// a rate-based rule, made once per request) without the formatter.
+fn ip_text(ip: IpAddr) -> String {
+    let IpAddr::V4(v4) = ip else {
+        return ip.to_string();
+    };
+    let mut text = String::with_capacity(15);
+    for (i, octet) in v4.octets().into_iter().enumerate() {
+        if i > 0 {
+            text.push('.');
+        }
+        if octet >= 100 {
+            text.push(char::from(b'0' + octet / 100));
+        }
+        if octet >= 10 {
+            text.push(char::from(b'0' + octet / 10 % 10));
+        }
+        text.push(char::from(b'0' + octet % 10));
+    }
+    text
+}
+
 fn first_forwarded(request: &WafRequest<'_>, header: &str) -> Option<IpAddr> {
     request
         .headers
@@ -823,6 +866,40 @@ impl Evaluator {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pattern_set_is_one_alternation_with_each_patterns_flags() {
+        let patterns: Vec<regex::bytes::Regex> = ["(?i)sqlmap|nikto", "^curl/", "(?x) go buster"]
+            .iter()
+            .map(|p| regex::bytes::Regex::new(p).unwrap_or_else(|e| panic!("{e}")))
+            .collect();
+        let one = one_pass(&patterns);
+        assert_eq!(one.len(), 1);
+        let matches = |v: &str| one[0].is_match(v.as_bytes());
+        assert!(matches("SQLMap/1.7"));
+        assert!(matches("curl/8.5"));
+        assert!(!matches("CURL/8.5"), "the second pattern is case-sensitive");
+        assert!(!matches("x curl/8.5"), "and anchored");
+        assert!(matches("gobuster"), "the third ignores spaces in its text");
+        assert!(!matches("go buster"));
+        let commented = [r"(?x) sqlmap # a scanner", "nikto"]
+            .map(|p| regex::bytes::Regex::new(p).unwrap_or_else(|e| panic!("{e}")));
+        assert_eq!(one_pass(&commented).len(), 2);
+    }
+
+    #[test]
+    fn addresses_read_as_display_writes_them() {
+        for octet in [0u8, 1, 9, 10, 42, 99, 100, 101, 199, 200, 255] {
+            for ip in [
+                std::net::Ipv4Addr::new(octet, 0, 255, octet),
+                std::net::Ipv4Addr::new(10, octet, octet, 7),
+            ] {
+                assert_eq!(ip_text(IpAddr::V4(ip)), ip.to_string());
+            }
+        }
+        let v6: IpAddr = "2001:db8::1".parse().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(ip_text(v6), "2001:db8::1");
+    }
 
     const ACL: &str = r#"{
       "Name": "starter",

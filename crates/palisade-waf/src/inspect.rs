@@ -138,6 +138,150 @@ fn json_entries(
     }
 }
 
+/// Every key and value of a JSON document as it is parsed, without
+/// building the document; strings without escapes borrow from the body.
+/// None when the body is not one well-formed JSON value.
+fn json_stream(bytes: &[u8], keys: bool, values: bool) -> Option<Vec<Cow<'_, [u8]>>> {
+    use serde::de::DeserializeSeed;
+    let mut out = Vec::new();
+    let mut reader = serde_json::Deserializer::from_slice(bytes);
+    Entries {
+        keys,
+        values,
+        out: &mut out,
+    }
+    .deserialize(&mut reader)
+    .and_then(|()| reader.end())
+    .ok()?;
+    Some(out)
+}
+
+/// A JSON value's strings and scalars, pushed as they are read. Depth is
+/// bounded by the JSON reader's recursion limit.
+struct Entries<'o, 'de> {
+    keys: bool,
+    values: bool,
+    out: &'o mut Vec<Cow<'de, [u8]>>,
+}
+
+impl Entries<'_, '_> {
+    fn scalar(self, text: String) {
+        if self.values {
+            self.out.push(Cow::Owned(text.into_bytes()));
+        }
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Entries<'_, 'de> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, reader: D) -> Result<(), D::Error> {
+        reader.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Entries<'_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.scalar("null".to_string());
+        Ok(())
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
+        self.scalar(v.to_string());
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+        self.scalar(v.to_string());
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+        self.scalar(v.to_string());
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+        // As the JSON text of the number, the way a parsed document prints it.
+        let text = serde_json::Number::from_f64(v).map_or_else(|| v.to_string(), |n| n.to_string());
+        self.scalar(text);
+        Ok(())
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<(), E> {
+        if self.values {
+            self.out.push(Cow::Borrowed(v.as_bytes()));
+        }
+        Ok(())
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        self.scalar(v.to_string());
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut items: A) -> Result<(), A::Error> {
+        let Entries { keys, values, out } = self;
+        while items
+            .next_element_seed(Entries {
+                keys,
+                values,
+                out: &mut *out,
+            })?
+            .is_some()
+        {}
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let Entries { keys, values, out } = self;
+        while let Some(key) = map.next_key_seed(Key)? {
+            if keys {
+                out.push(key);
+            }
+            map.next_value_seed(Entries {
+                keys,
+                values,
+                out: &mut *out,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// An object's key, borrowed from the body when it has no escapes.
+struct Key;
+
+impl<'de> serde::de::DeserializeSeed<'de> for Key {
+    type Value = Cow<'de, [u8]>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, reader: D) -> Result<Self::Value, D::Error> {
+        reader.deserialize_str(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Key {
+    type Value = Cow<'de, [u8]>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a key")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v.as_bytes()))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.as_bytes().to_vec()))
+    }
+}
+
 impl FieldToMatch {
     /// The values this field takes in `request`.
     pub fn extract<'a>(&self, request: &WafRequest<'a>) -> Component<'a> {
@@ -192,15 +336,21 @@ impl FieldToMatch {
                 };
                 // Statements reading the same component share one parse
                 // through the evaluator's per-request memo.
-                match serde_json::from_slice::<Value>(bytes) {
-                    Ok(document) => {
-                        let (keys, values) = scope(m.match_scope);
-                        let mut out = Vec::new();
-                        let included = m.match_pattern.included_paths.as_deref();
-                        json_entries(&document, included, keys, values, &mut out);
-                        out.into_iter().map(Cow::Owned).collect()
-                    }
-                    Err(_) => match m.invalid_fallback_behavior {
+                let (keys, values) = scope(m.match_scope);
+                let parsed = match m.match_pattern.included_paths.as_deref() {
+                    // The whole document: read as a stream, no tree built.
+                    None => json_stream(bytes, keys, values),
+                    Some(included) => serde_json::from_slice::<Value>(bytes)
+                        .map(|document| {
+                            let mut out = Vec::new();
+                            json_entries(&document, Some(included), keys, values, &mut out);
+                            out.into_iter().map(Cow::Owned).collect()
+                        })
+                        .ok(),
+                };
+                match parsed {
+                    Some(entries) => entries,
+                    None => match m.invalid_fallback_behavior {
                         Some(InvalidFallback::Match) => return Component::Match,
                         Some(InvalidFallback::NoMatch) => return Component::NoMatch,
                         // EVALUATE_AS_STRING, and AWS's default: inspect
@@ -309,6 +459,56 @@ mod tests {
             texts(field(json!({"Body": {}})).extract(&request(b"x=1"))),
             ["x=1"]
         );
+    }
+
+    #[test]
+    fn the_streamed_reading_yields_what_the_parsed_document_holds() {
+        let documents: [&[u8]; 6] = [
+            br#"{"a": "plain", "b\u00e9": "esc\"aped\n", "n": [1, -2, 1.5, 1e3, -0.0, 18446744073709551615]}"#,
+            br#"[true, false, null, {"deep": [[["x"]]]}]"#,
+            br#""just a string""#,
+            b"42",
+            br#"{"k": {}, "l": [], "m": ""}"#,
+            br#"  {"spaced": 1}  "#,
+        ];
+        for document in documents {
+            for (keys, values) in [(true, false), (false, true), (true, true)] {
+                let mut streamed: Vec<Vec<u8>> = json_stream(document, keys, values)
+                    .unwrap_or_else(|| panic!("{}", String::from_utf8_lossy(document)))
+                    .into_iter()
+                    .map(Cow::into_owned)
+                    .collect();
+                let parsed: Value =
+                    serde_json::from_slice(document).unwrap_or_else(|e| panic!("{e}"));
+                let mut expected = Vec::new();
+                json_entries(&parsed, None, keys, values, &mut expected);
+                streamed.sort();
+                expected.sort();
+                assert_eq!(streamed, expected, "{}", String::from_utf8_lossy(document));
+            }
+        }
+        // Unescaped strings are not copied.
+        let body = br#"{"name": "unicorn"}"#;
+        let entries = json_stream(body, true, true).unwrap_or_default();
+        assert!(entries.iter().all(|e| matches!(e, Cow::Borrowed(_))));
+    }
+
+    #[test]
+    fn a_body_that_is_not_one_json_value_is_not_streamed() {
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        for bad in [
+            &b"{not json"[..],
+            b"{} {}",
+            b"[1, 2",
+            b"\"x\"trailing",
+            deep.as_bytes(),
+        ] {
+            assert!(
+                json_stream(bad, true, true).is_none(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
     }
 
     #[test]

@@ -53,13 +53,18 @@ impl MemoryLimiter {
             *last_sweep = now;
         }
         let exact = self.limit < EXACT_UP_TO;
-        let entry = keys.entry(key.to_string()).or_insert_with(|| {
-            if exact {
+        // Looked up before inserting: a key seen before costs no copy.
+        if !keys.contains_key(key) {
+            let window = if exact {
                 Window::Exact(VecDeque::new())
             } else {
                 Window::Buckets(VecDeque::new())
-            }
-        });
+            };
+            keys.insert(key.to_string(), window);
+        }
+        let Some(entry) = keys.get_mut(key) else {
+            return false;
+        };
         match entry {
             Window::Exact(times) => {
                 while times

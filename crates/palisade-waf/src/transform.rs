@@ -90,14 +90,14 @@ impl Transform {
             }
             Transform::CmdLine => Cow::Owned(cmd_line(input)),
             Transform::UrlDecode => {
-                if input.iter().any(|&b| b == b'%' || b == b'+') {
+                if memchr::memchr2(b'%', b'+', input).is_some() {
                     Cow::Owned(url_decode(input, false))
                 } else {
                     Cow::Borrowed(input)
                 }
             }
             Transform::UrlDecodeUni => {
-                if input.iter().any(|&b| b == b'%' || b == b'+') {
+                if memchr::memchr2(b'%', b'+', input).is_some() {
                     Cow::Owned(url_decode(input, true))
                 } else {
                     Cow::Borrowed(input)
@@ -154,7 +154,11 @@ pub fn apply_all<'a>(input: &'a [u8], transforms: &[Transform]) -> Cow<'a, [u8]>
     for transform in transforms {
         value = match value {
             Cow::Borrowed(b) => transform.apply(b),
-            Cow::Owned(v) => Cow::Owned(transform.apply(&v).into_owned()),
+            Cow::Owned(v) => match transform.apply(&v) {
+                Cow::Owned(changed) => Cow::Owned(changed),
+                Cow::Borrowed(same) if same.len() == v.len() => Cow::Owned(v),
+                Cow::Borrowed(part) => Cow::Owned(part.to_vec()),
+            },
         };
     }
     value

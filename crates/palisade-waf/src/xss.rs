@@ -475,11 +475,15 @@ fn script_scheme(value: &[u8], high: bool) -> bool {
 }
 
 /// One pass over the value finds any of the strong needles.
-static STRONG_NEEDLES: LazyLock<Option<aho_corasick::AhoCorasick>> =
-    LazyLock::new(|| aho_corasick::AhoCorasick::new(STRONG).ok());
-/// Every place a sink's name starts, in one pass.
-static SINK_NEEDLES: LazyLock<Option<aho_corasick::AhoCorasick>> =
-    LazyLock::new(|| aho_corasick::AhoCorasick::new(SINKS).ok());
+static STRONG_NEEDLES: LazyLock<Option<aho_corasick::AhoCorasick>> = LazyLock::new(|| {
+    // Leftmost-first lets the search skip ahead with its SIMD
+    // prefilter; any match will do.
+    aho_corasick::AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+        .build(STRONG)
+        .ok()
+});
+
 static JAVASCRIPT: LazyLock<memchr::memmem::Finder<'static>> =
     LazyLock::new(|| memchr::memmem::Finder::new(b"javascript"));
 
@@ -524,64 +528,62 @@ fn scheme(lower: &[u8], high: bool) -> bool {
 
 /// In a script context: a sink called right after a character that ends
 /// the expression the value was meant to be (`';alert(1)//`, `"-alert(1)-"`).
+/// Read from each `(` or backtick back to the name before it: values have
+/// few of them, and the scan is linear without a bound.
 fn script_context(lower: &[u8], high: bool) -> bool {
-    let Some(needles) = SINK_NEEDLES.as_ref() else {
-        return false;
-    };
-    for found in needles.find_overlapping_iter(lower).take(64) {
-        let sink = SINKS[found.pattern().as_usize()];
-        let at = found.start();
-        {
-            let after = at + sink.len();
-            let mut j = after;
-            while high && j < lower.len() && is_space(lower[j]) {
-                j += 1;
-            }
-            if !matches!(lower.get(j), Some(b'(' | b'`')) {
-                continue;
-            }
-            // `confirm (yes or no)` is prose; `alert (1)` is not.
-            if j > after && lower.get(j + 1).is_some_and(u8::is_ascii_alphabetic) {
-                continue;
-            }
-            let before = lower[..at].iter().rev().find(|b| !is_space(**b));
-            let word_before =
-                at > 0 && (lower[at - 1].is_ascii_alphanumeric() || lower[at - 1] == b'_');
-            if word_before {
-                continue;
-            }
-            let breakout = matches!(
-                before,
-                None | Some(
-                    b'\''
-                        | b'"'
-                        | b'`'
-                        | b';'
-                        | b'-'
-                        | b'+'
-                        | b'*'
-                        | b'/'
-                        | b'|'
-                        | b'&'
-                        | b'^'
-                        | b'~'
-                        | b'!'
-                        | b'='
-                        | b'('
-                        | b'{'
-                        | b'}'
-                        | b'['
-                        | b','
-                        | b':'
-                        | b'>'
-                        | b'?'
-                        | b'.'
-                        | b')'
-                )
-            );
-            if breakout || high {
-                return true;
-            }
+    for call in memchr::memchr2_iter(b'(', b'`', lower) {
+        let mut after = call;
+        while high && after > 0 && is_space(lower[after - 1]) {
+            after -= 1;
+        }
+        let Some(sink) = SINKS
+            .iter()
+            .find(|sink| lower[..after].ends_with(sink.as_bytes()))
+        else {
+            continue;
+        };
+        let at = after - sink.len();
+        // `confirm (yes or no)` is prose; `alert (1)` is not.
+        if call > after && lower.get(call + 1).is_some_and(u8::is_ascii_alphabetic) {
+            continue;
+        }
+        let before = lower[..at].iter().rev().find(|b| !is_space(**b));
+        let word_before =
+            at > 0 && (lower[at - 1].is_ascii_alphanumeric() || lower[at - 1] == b'_');
+        if word_before {
+            continue;
+        }
+        let breakout = matches!(
+            before,
+            None | Some(
+                b'\''
+                    | b'"'
+                    | b'`'
+                    | b';'
+                    | b'-'
+                    | b'+'
+                    | b'*'
+                    | b'/'
+                    | b'|'
+                    | b'&'
+                    | b'^'
+                    | b'~'
+                    | b'!'
+                    | b'='
+                    | b'('
+                    | b'{'
+                    | b'}'
+                    | b'['
+                    | b','
+                    | b':'
+                    | b'>'
+                    | b'?'
+                    | b'.'
+                    | b')'
+            )
+        );
+        if breakout || high {
+            return true;
         }
     }
     false
