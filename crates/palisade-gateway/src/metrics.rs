@@ -75,6 +75,11 @@ std::thread_local! {
     static SHARD: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
+/// The shard the calling thread writes.
+pub(crate) fn shard() -> usize {
+    SHARD.with(std::cell::Cell::get)
+}
+
 /// Makes the calling thread write shard `index` (a worker calls it once).
 pub fn set_shard(index: usize) {
     SHARD.with(|s| s.set(index));

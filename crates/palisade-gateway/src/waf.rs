@@ -17,6 +17,12 @@ use serde_json::Value;
 use crate::metrics::escape;
 use crate::reader::{Reader, read_limited};
 
+/// How many shards the counters have: one per core, as workers default to.
+fn shards() -> usize {
+    static SHARDS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *SHARDS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(64)))
+}
+
 /// How many recent requests the admin listener shows.
 const SAMPLES: usize = 100;
 
@@ -42,13 +48,20 @@ impl std::fmt::Debug for Waf {
 /// Actions counted per rule, in this order.
 const ACTIONS: [&str; 3] = ["block", "allow", "count"];
 
+/// One rule's counts by action, in one worker's shard.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Counts([AtomicU64; 3]);
+
 /// Per-rule counters and recent samples.
 #[derive(Debug)]
 pub struct WafStats {
     pub acl: String,
     /// Rule names, then `Default_Action`.
     pub rules: Vec<String>,
-    counts: Vec<[AtomicU64; 3]>,
+    /// Per worker shard, then per rule: each on a cache line of its own, so
+    /// workers counting the same rule do not contend.
+    counts: Box<[Counts]>,
     samples: Mutex<VecDeque<Value>>,
     /// Whether the shared store failed on its last call (to log changes once).
     store_down: AtomicBool,
@@ -60,7 +73,9 @@ impl WafStats {
         rules.push("Default_Action".to_string());
         WafStats {
             acl: acl.name.clone(),
-            counts: rules.iter().map(|_| Default::default()).collect(),
+            counts: (0..shards() * rules.len())
+                .map(|_| Counts::default())
+                .collect(),
             rules,
             samples: Mutex::new(VecDeque::with_capacity(SAMPLES)),
             store_down: AtomicBool::new(false),
@@ -72,9 +87,20 @@ impl WafStats {
             Some(name) => self.rules.iter().position(|r| r == name),
             None => Some(self.rules.len() - 1),
         };
-        if let Some(slot) = index.and_then(|i| self.counts.get(i)) {
-            slot[action].fetch_add(1, Ordering::Relaxed);
+        let shard = crate::metrics::shard() % shards();
+        if let Some(slot) = index.and_then(|i| self.counts.get(shard * self.rules.len() + i)) {
+            slot.0[action].fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Rule `rule`'s count of `action`, over every shard.
+    fn total(&self, rule: usize, action: usize) -> u64 {
+        self.counts
+            .iter()
+            .skip(rule)
+            .step_by(self.rules.len())
+            .map(|c| c.0[action].load(Ordering::Relaxed))
+            .sum()
     }
 
     /// Prometheus lines: matches by rule and action.
@@ -84,9 +110,9 @@ impl WafStats {
             out,
             "# HELP palisade_waf_rule_matches_total Requests a web ACL rule (or its default action) decided or counted.\n# TYPE palisade_waf_rule_matches_total counter"
         );
-        for (rule, counts) in self.rules.iter().zip(&self.counts) {
-            for (action, count) in ACTIONS.iter().zip(counts) {
-                let n = count.load(Ordering::Relaxed);
+        for (i, rule) in self.rules.iter().enumerate() {
+            for (a, action) in ACTIONS.iter().enumerate() {
+                let n = self.total(i, a);
                 if n > 0 {
                     let _ = writeln!(
                         out,
@@ -311,5 +337,48 @@ impl Waf {
                 "labels": verdict.labels,
             }));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_from_every_worker_add_up() {
+        let acl = WebAcl::parse(
+            r#"{"Name": "a", "DefaultAction": {"Allow": {}}, "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": false, "MetricName": "a"},
+               "Rules": [{"Name": "r", "Priority": 0, "Action": {"Block": {}},
+                 "Statement": {"ByteMatchStatement": {"SearchString": "x", "PositionalConstraint": "CONTAINS", "FieldToMatch": {"UriPath": {}}, "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}},
+                 "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": false, "MetricName": "r"}}]}"#,
+            "acl.json",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let stats = Arc::new(WafStats::new(&acl));
+        let workers: Vec<_> = (0..4)
+            .map(|worker| {
+                let stats = stats.clone();
+                std::thread::spawn(move || {
+                    crate::metrics::set_shard(worker);
+                    for _ in 0..250 {
+                        stats.count(Some("r"), 0);
+                        stats.count(None, 1);
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            worker
+                .join()
+                .unwrap_or_else(|_| panic!("a worker panicked"));
+        }
+        let mut out = String::new();
+        stats.render(&mut out);
+        assert!(out.contains(r#"rule="r",action="block"} 1000"#), "{out}");
+        assert!(
+            out.contains(r#"rule="Default_Action",action="allow"} 1000"#),
+            "{out}"
+        );
+        assert!(!out.contains(r#"action="count""#), "{out}");
     }
 }
