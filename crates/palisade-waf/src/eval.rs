@@ -3,10 +3,11 @@
 //! on, Allow and Block stop; the default action decides the rest.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::cell::RefCell;
 use std::net::IpAddr;
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -95,7 +96,7 @@ struct Transforms {
 }
 
 /// Per request: each slot's component, transformed.
-type Memo<'a> = [OnceLock<Component<'a>>];
+type Memo<'a> = [OnceCell<Component<'a>>];
 
 /// The largest compiled form of a rule's regular expression.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
@@ -767,7 +768,7 @@ impl Evaluator {
         now: Instant,
         shared: Option<(&dyn SharedRate, StoreFailure)>,
     ) -> Verdict {
-        let memo: Vec<OnceLock<Component<'_>>> = (0..self.slots).map(|_| OnceLock::new()).collect();
+        let memo: Vec<OnceCell<Component<'_>>> = (0..self.slots).map(|_| OnceCell::new()).collect();
         let mut verdict = Verdict {
             decision: Decision::Allow,
             terminating_rule: None,
