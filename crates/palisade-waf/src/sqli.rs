@@ -285,8 +285,10 @@ fn tokenize(input: &[u8], quote: Option<u8>, tokens: &mut Vec<Kind>) {
                 i = end;
             }
             b'#' => {
+                // To the end of the line, as MySQL reads it: a newline
+                // brings the code after it back.
                 push(tokens, Kind::Comment { strong: false });
-                i = n;
+                i = memchr::memchr(b'\n', &input[i..]).map_or(n, |at| i + at + 1);
             }
             b'-' if next == Some(b'-') => {
                 let strong = input.get(i + 2).is_none_or(|c| c.is_ascii_whitespace());
@@ -1171,6 +1173,9 @@ mod tests {
             "1; BEGIN DECLARE @xy varchar(8000)",
             "(CASE WHEN 4518=5617 THEN 1 ELSE NULL END)",
             " selECt 1,2,3,concat_ws(0x3a,username,password),5,6,7,8,9,10,11,12,13,14,15,16,17 from admin -- ",
+            // A `#` comment ends at the newline; what follows it is code.
+            "#aa\n0 union#\n#bb\nselect version()`",
+            "1#\nunion select password from users",
         ] {
             assert!(low(attack), "missed {attack:?}");
         }
