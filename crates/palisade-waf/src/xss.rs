@@ -429,6 +429,11 @@ fn attribute(name: &[u8], value: &[u8], high: bool, in_tag: bool) -> bool {
     if script_scheme(&value, high) {
         return true;
     }
+    // A link the value planted whose host hides what it is: a filter
+    // evasion (`http://0x42.0x0000066.0x7.0x93/`), not a link anyone types.
+    if in_tag && URL_ATTRIBUTES.iter().any(|a| a.as_bytes() == name) && disguised_host(&value) {
+        return true;
+    }
     match name {
         // CSS that runs script, loads from elsewhere, or breaks out of the
         // declaration it was put in.
@@ -450,6 +455,55 @@ fn attribute(name: &[u8], value: &[u8], high: bool, in_tag: bool) -> bool {
         b"srcdoc" => value.contains(&b'<'),
         _ => false,
     }
+}
+
+/// Attributes whose value the browser loads or follows as a URL.
+const URL_ATTRIBUTES: &[&str] = &[
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "background",
+    "lowsrc",
+    "dynsrc",
+    "poster",
+    "data",
+    "codebase",
+    "cite",
+    "longdesc",
+];
+
+/// Whether a URL's host is written so that a reader (or a filter) cannot
+/// tell where it goes: percent-encoded, or an IPv4 address in hex, octal
+/// or as fewer than four numbers (`http://1113982867/`).
+fn disguised_host(url: &[u8]) -> bool {
+    let Some(rest) = [&b"http://"[..], b"https://", b"ftp://", b"//"]
+        .iter()
+        .find_map(|scheme| url.strip_prefix(*scheme))
+    else {
+        return false;
+    };
+    let authority = rest
+        .split(|b| matches!(b, b'/' | b'?' | b'#' | b'\\'))
+        .next()
+        .unwrap_or_default();
+    let host_port = authority.rsplit(|b| *b == b'@').next().unwrap_or_default();
+    let host = host_port.split(|b| *b == b':').next().unwrap_or_default();
+    if host.contains(&b'%') {
+        return true;
+    }
+    let labels: Vec<&[u8]> = host.split(|b| *b == b'.').collect();
+    let numeric = |label: &[u8]| match label.strip_prefix(b"0x") {
+        Some(hex) => hex.iter().all(u8::is_ascii_hexdigit),
+        None => !label.is_empty() && label.iter().all(u8::is_ascii_digit),
+    };
+    if labels.len() > 4 || !labels.iter().all(|l| numeric(l)) {
+        return false;
+    }
+    labels.len() < 4
+        || labels
+            .iter()
+            .any(|l| l.starts_with(b"0x") || (l.len() > 1 && l.starts_with(b"0")))
 }
 
 /// An attribute value as the browser sees it: entities decoded, and the
@@ -626,6 +680,11 @@ mod tests {
             "<span datasrc=#x datafld=c dataformatas=html></span>",
             "data:text/html;base64,PHN2Zy9vbmxvYWQ9YWxlcnQoMik+",
             "\u{bc}script\u{be}alert(\u{a2}XSS\u{a2})\u{bc}/script\u{be}",
+            "<A HREF=\"http://0x42.0x0000066.0x7.0x93/\">XSS</A>",
+            "<A HREF=\"htt\tp://6\t6.000146.0x7.147/\">XSS</A>",
+            "<A HREF=\"http://1113982867/\">XSS</A>",
+            "<A HREF=\"http://%77%77%77%2E%67%6F%6F%67%6C%65%2E%63%6F%6D\">XSS</A>",
+            "<img src=\"//user@0102.0146.07.0223:80/x.png\">",
         ] {
             assert!(low(attack), "missed {attack:?}");
         }
@@ -644,6 +703,11 @@ mod tests {
             "<b>bold</b> and <i>italic</i>",
             "Onion rings, one=1",
             "\u{bc} cup of sugar, \u{be} cup of flour",
+            "<a href=\"http://66.102.7.147/\">our server</a>",
+            "<a href=\"https://example.com/0x42\">link</a>",
+            "<img src=\"http://10.0.0.1:8080/logo.png\">",
+            "<a href=\"http://2001.example.com/\">2001</a>",
+            "http://0x42.0x0000066.0x7.0x93/ as plain text",
         ] {
             assert!(!low(benign), "low flagged {benign:?}");
             assert!(!high(benign), "high flagged {benign:?}");
