@@ -68,18 +68,23 @@ impl Peer {
 
 /// Headers that describe one connection and must not be forwarded.
 fn is_hop_by_hop(name: &HeaderName) -> bool {
-    matches!(
-        name.as_str(),
-        "connection"
-            | "keep-alive"
-            | "proxy-connection"
-            | "proxy-authenticate"
-            | "proxy-authorization"
-            | "te"
-            | "trailer"
-            | "transfer-encoding"
-            | "upgrade"
-    )
+    is_hop_by_hop_name(name.as_str())
+}
+
+/// Whether a header, named in any case, concerns one connection only.
+pub(crate) fn is_hop_by_hop_name(name: &str) -> bool {
+    const HOP_BY_HOP: [&str; 9] = [
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    ];
+    HOP_BY_HOP.iter().any(|h| h.eq_ignore_ascii_case(name))
 }
 
 fn strip_hop_by_hop(headers: &mut HeaderMap) {

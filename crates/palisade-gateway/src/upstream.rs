@@ -17,7 +17,7 @@ use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes, BytesMut};
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::uri::Authority;
 use http::{Method, Response, StatusCode, Version};
 use http_body::{Body, Frame, SizeHint};
@@ -339,8 +339,35 @@ fn parse_head(buf: &mut BytesMut, method: &Method) -> Result<Option<Head>, Failu
         } else {
             Version::HTTP_11
         };
-        let mut headers = HeaderMap::with_capacity(parsed.headers.len());
-        for h in parsed.headers.iter() {
+        let raw = &*parsed.headers;
+        let framing = framing(raw, status, method)?;
+        // Keep-alive is read from the raw head; the Connection header, the
+        // headers it names and the other hop-by-hop ones concern this hop
+        // only and are left out of the response the client gets.
+        let mut keep_alive = version == Version::HTTP_11;
+        let mut named: Vec<&str> = Vec::new();
+        for token in raw
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case("connection"))
+            .filter_map(|h| visible(h.value))
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+        {
+            if token.eq_ignore_ascii_case("close") {
+                keep_alive = false;
+            } else if token.eq_ignore_ascii_case("keep-alive") {
+                keep_alive = keep_alive || version == Version::HTTP_10;
+            } else if !token.is_empty() {
+                named.push(token);
+            }
+        }
+        let mut headers = HeaderMap::with_capacity(raw.len());
+        for h in raw {
+            if crate::proxy::is_hop_by_hop_name(h.name)
+                || named.iter().any(|n| n.eq_ignore_ascii_case(h.name))
+            {
+                continue;
+            }
             let name = HeaderName::from_bytes(h.name.as_bytes())
                 .map_err(|_| Failure::Malformed(format!("header name {:?}", h.name)))?;
             let value = HeaderValue::from_bytes(h.value)
@@ -348,20 +375,6 @@ fn parse_head(buf: &mut BytesMut, method: &Method) -> Result<Option<Head>, Failu
             headers.append(name, value);
         }
         buf.advance(length);
-        let framing = framing(&headers, status, method)?;
-        let mut keep_alive = version == Version::HTTP_11;
-        for token in headers
-            .get_all(header::CONNECTION)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-        {
-            if token.trim().eq_ignore_ascii_case("close") {
-                keep_alive = false;
-            } else if token.trim().eq_ignore_ascii_case("keep-alive") {
-                keep_alive = keep_alive || version == Version::HTTP_10;
-            }
-        }
         // The upstream's version is not the gateway's: the client hears
         // the gateway's own (an HTTP/1.0 status line would end its
         // keep-alive).
@@ -372,19 +385,36 @@ fn parse_head(buf: &mut BytesMut, method: &Method) -> Result<Option<Head>, Failu
     }
 }
 
+/// A header value as text when it is visible ASCII (as `HeaderValue::to_str`
+/// takes it).
+fn visible(value: &[u8]) -> Option<&str> {
+    value
+        .iter()
+        .all(|b| (0x20..0x7f).contains(b) || *b == b'\t')
+        .then(|| std::str::from_utf8(value).ok())
+        .flatten()
+}
+
 /// RFC 9112 section 6.3, for a response.
-fn framing(headers: &HeaderMap, status: StatusCode, method: &Method) -> Result<Framing, Failure> {
+fn framing(
+    raw: &[httparse::Header<'_>],
+    status: StatusCode,
+    method: &Method,
+) -> Result<Framing, Failure> {
     if method == Method::HEAD
         || status == StatusCode::NO_CONTENT
         || status == StatusCode::NOT_MODIFIED
     {
         return Ok(Framing::Length(0));
     }
-    if headers.contains_key(header::TRANSFER_ENCODING) {
-        let last = headers
-            .get_all(header::TRANSFER_ENCODING)
+    if raw
+        .iter()
+        .any(|h| h.name.eq_ignore_ascii_case("transfer-encoding"))
+    {
+        let last = raw
             .iter()
-            .filter_map(|v| v.to_str().ok())
+            .filter(|h| h.name.eq_ignore_ascii_case("transfer-encoding"))
+            .filter_map(|h| visible(h.value))
             .flat_map(|v| v.split(','))
             .map(str::trim)
             .rfind(|c| !c.is_empty());
@@ -394,8 +424,11 @@ fn framing(headers: &HeaderMap, status: StatusCode, method: &Method) -> Result<F
         });
     }
     let mut length = None;
-    for value in headers.get_all(header::CONTENT_LENGTH) {
-        for part in value.to_str().unwrap_or("x").split(',') {
+    for h in raw
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("content-length"))
+    {
+        for part in visible(h.value).unwrap_or("x").split(',') {
             let n: u64 = part
                 .trim()
                 .parse()
@@ -765,6 +798,20 @@ mod tests {
     }
 
     #[test]
+    fn the_client_gets_no_header_of_the_upstream_hop() {
+        let (response, framing, keep_alive) = head(
+            "HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Hop\r\nKeep-Alive: timeout=5\r\nX-Hop: a\r\nTransfer-Encoding: chunked\r\nX-Kept: b\r\nSet-Cookie: s=1\r\nSet-Cookie: t=2\r\n\r\n",
+            &Method::GET,
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("partial"));
+        assert_eq!((framing, keep_alive), (Framing::Chunked, true));
+        let names: Vec<&str> = response.headers().keys().map(|n| n.as_str()).collect();
+        assert_eq!(names, ["x-kept", "set-cookie"]);
+        assert_eq!(response.headers().get_all("set-cookie").iter().count(), 2);
+    }
+
+    #[test]
     fn framing_and_keep_alive_follow_rfc_9112() {
         let framed = |text: &str, method: Method| {
             let (response, framing, keep_alive) = head(text, &method)
@@ -933,7 +980,7 @@ mod tests {
     #[test]
     fn request_heads_carry_the_headers_as_given() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::HOST, HeaderValue::from_static("up:8080"));
+        headers.insert(http::header::HOST, HeaderValue::from_static("up:8080"));
         headers.append("x-a", HeaderValue::from_static("1"));
         headers.append("x-a", HeaderValue::from_static("2"));
         let head = request_head(&Method::PATCH, "/p?q=1", &headers);
