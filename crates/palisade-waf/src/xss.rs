@@ -347,6 +347,10 @@ fn tags(lower: &[u8], high: bool) -> bool {
 /// A value that closes an attribute (`" onfocus=...`) or sits unquoted in
 /// one (`x onmouseover=...`) goes on with attributes of its own.
 fn breakouts(lower: &[u8], high: bool) -> bool {
+    // An attribute needs its `=`; most values have none.
+    if memchr::memchr(b'=', lower).is_none() {
+        return false;
+    }
     if attributes(lower, 0, high, false) {
         return true;
     }
