@@ -54,7 +54,8 @@ pub(crate) fn next() -> String {
         nibble -= 1;
         *byte = HEX[((bits >> (nibble * 4)) & 0xf) as usize];
     }
-    out.iter().map(|&b| char::from(b)).collect()
+    // ASCII by construction; read as text in one step, not char by char.
+    std::str::from_utf8(&out).unwrap_or_default().to_owned()
 }
 
 #[cfg(test)]
