@@ -21,7 +21,7 @@ use crate::inspect::{Component, WafRequest, cookies, query_args};
 use crate::rate::MemoryLimiter;
 use crate::sets::{IpSet, Sets};
 use crate::sqli::is_sqli;
-use crate::transform::{Transform, apply_all};
+use crate::transform::{Chain, Transform, apply_all};
 use crate::xss::is_xss;
 
 /// A statement ready to evaluate.
@@ -91,7 +91,7 @@ enum Check {
 /// web ACL, typically) transform it once per request.
 #[derive(Debug)]
 struct Transforms {
-    list: Vec<Transform>,
+    list: Chain,
     slot: usize,
 }
 
@@ -141,7 +141,10 @@ fn compile(
                 slots.len() - 1
             }
         };
-        Transforms { list, slot }
+        Transforms {
+            list: Chain::new(list),
+            slot,
+        }
     };
     Ok(match statement {
         Statement::ByteMatchStatement(s) => {
@@ -323,7 +326,7 @@ impl Check {
                     values
                         .into_iter()
                         .map(|v| {
-                            let changed = match apply_all(&v, &transforms.list) {
+                            let changed = match transforms.list.apply(&v) {
                                 Cow::Owned(bytes) => Some(bytes),
                                 Cow::Borrowed(_) => None,
                             };

@@ -148,6 +148,63 @@ impl Transform {
     }
 }
 
+impl Transform {
+    /// The bytes without which this transformation leaves a value as it
+    /// is; None when it may change any value.
+    fn markers(self) -> Option<&'static [u8]> {
+        match self {
+            Transform::None => Some(b""),
+            Transform::UrlDecode | Transform::UrlDecodeUni => Some(b"%+"),
+            Transform::HtmlEntityDecode => Some(b"&"),
+            Transform::JsDecode | Transform::CssDecode | Transform::EscapeSeqDecode => Some(b"\\"),
+            Transform::RemoveNulls | Transform::ReplaceNulls => Some(b"\0"),
+            Transform::ReplaceComments => Some(b"/"),
+            _ => None,
+        }
+    }
+}
+
+/// A statement's transformations, with what lets a value skip them all: a
+/// chain of transformations that each need a marker byte leaves a value
+/// without any of those bytes as it is, which one scan tells.
+#[derive(Clone, Debug)]
+pub struct Chain {
+    list: Vec<Transform>,
+    /// Which bytes some transformation of the chain acts on; None when one
+    /// of them may change any value.
+    markers: Option<Box<[bool; 256]>>,
+}
+
+impl Chain {
+    pub fn new(list: Vec<Transform>) -> Chain {
+        let mut table = Box::new([false; 256]);
+        for transform in &list {
+            match transform.markers() {
+                Some(bytes) => bytes.iter().for_each(|b| table[usize::from(*b)] = true),
+                None => {
+                    return Chain {
+                        list,
+                        markers: None,
+                    };
+                }
+            }
+        }
+        Chain {
+            list,
+            markers: Some(table),
+        }
+    }
+
+    pub fn apply<'a>(&self, input: &'a [u8]) -> Cow<'a, [u8]> {
+        if let Some(table) = &self.markers
+            && !input.iter().any(|b| table[usize::from(*b)])
+        {
+            return Cow::Borrowed(input);
+        }
+        apply_all(input, &self.list)
+    }
+}
+
 /// Applies `transforms` in order (callers sort by `Priority`).
 pub fn apply_all<'a>(input: &'a [u8], transforms: &[Transform]) -> Cow<'a, [u8]> {
     let mut value = Cow::Borrowed(input);
@@ -635,6 +692,46 @@ fn utf8_to_unicode(input: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_chain_skips_only_values_it_would_leave_alone() {
+        use Transform::*;
+        let chains = [
+            vec![UrlDecode, UrlDecodeUni, HtmlEntityDecode],
+            vec![UrlDecodeUni, HtmlEntityDecode],
+            vec![JsDecode, CssDecode, EscapeSeqDecode],
+            vec![RemoveNulls, ReplaceComments, ReplaceNulls],
+            vec![None],
+            vec![UrlDecode, Lowercase],
+        ];
+        let alphabet = b"a%+&\\\0/20x41;#*uA ";
+        let mut inputs: Vec<Vec<u8>> = vec![Vec::new()];
+        for _ in 0..4 {
+            let longer: Vec<Vec<u8>> = inputs
+                .iter()
+                .filter(|i| i.len() == inputs.last().map_or(0, Vec::len))
+                .flat_map(|i| alphabet.iter().map(move |b| [i.as_slice(), &[*b]].concat()))
+                .collect();
+            inputs.extend(longer);
+        }
+        for list in chains {
+            let chain = Chain::new(list.clone());
+            for input in &inputs {
+                assert_eq!(
+                    chain.apply(input),
+                    apply_all(input, &list),
+                    "{list:?} on {:?}",
+                    String::from_utf8_lossy(input)
+                );
+            }
+        }
+        assert!(
+            Chain::new(vec![UrlDecode, HtmlEntityDecode])
+                .markers
+                .is_some()
+        );
+        assert!(Chain::new(vec![UrlDecode, Lowercase]).markers.is_none());
+    }
 
     fn t(transform: Transform, input: &str) -> String {
         String::from_utf8_lossy(&transform.apply(input.as_bytes())).into_owned()
