@@ -133,3 +133,16 @@ need_modsecurity() {
       || { apt-get update >&2 && apt-get install -y "$@" nginx libnginx-mod-http-modsecurity modsecurity-crs >&2; }
   fi
 }
+
+# Writes the starter web ACL (examples/waf/web-acl.json) to $1 with its rate
+# limit out of reach, so every timed request is inspected and forwarded.
+starter_acl() {
+  python3 - examples/waf/web-acl.json > "$1" <<'PY'
+import json, sys
+acl = json.load(open(sys.argv[1]))
+for rule in acl["Rules"]:
+    if rule["Name"] == "rate-limit":
+        rule["Statement"]["RateBasedStatement"]["Limit"] = 2000000000
+print(json.dumps(acl))
+PY
+}

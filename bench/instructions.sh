@@ -23,14 +23,7 @@ mkdir -p "$OUT"
 
 UPSTREAM_PORT="$(free_port)"
 nginx_conf upstream 1 "" "server { listen 127.0.0.1:$UPSTREAM_PORT; location / { default_type application/json; return 200 '{\"stored\": true}'; } }"
-python3 - examples/waf/web-acl.json > "$WORK/web-acl.json" <<'PY'
-import json, sys
-acl = json.load(open(sys.argv[1]))
-for rule in acl["Rules"]:
-    if rule["Name"] == "rate-limit":
-        rule["Statement"]["RateBasedStatement"]["Limit"] = 2000000000
-print(json.dumps(acl))
-PY
+starter_acl "$WORK/web-acl.json"
 cp examples/waf/bad-bots.json "$WORK/"
 wait_port "$UPSTREAM_PORT"
 

@@ -33,14 +33,7 @@ nginx_conf proxy auto "" "$UPSTREAM server { listen 127.0.0.1:$PROXY_PORT; clien
 modsec_rules "$WORK/modsec.conf" 1
 nginx_conf modsec auto "load_module $MODULE;" "$UPSTREAM server { listen 127.0.0.1:$MODSEC_PORT; client_max_body_size 10m; modsecurity on; modsecurity_rules_file $WORK/modsec.conf; $PROXY }"
 
-python3 - examples/waf/web-acl.json > "$WORK/web-acl.json" <<'PY'
-import json, sys
-acl = json.load(open(sys.argv[1]))
-for rule in acl["Rules"]:
-    if rule["Name"] == "rate-limit":
-        rule["Statement"]["RateBasedStatement"]["Limit"] = 2000000000
-print(json.dumps(acl))
-PY
+starter_acl "$WORK/web-acl.json"
 cp examples/waf/bad-bots.json "$WORK/"
 cat > "$WORK/gateway.yaml" <<YAML
 listen: 127.0.0.1:$GATEWAY_PORT
