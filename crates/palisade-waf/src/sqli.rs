@@ -483,12 +483,13 @@ pub fn is_sqli(input: &[u8], level: Sensitivity) -> bool {
 }
 
 fn detect(input: &[u8], level: Sensitivity) -> bool {
-    // One bare word (`dark`, `session5f`) is one token, which no rule flags.
-    if input.first().is_some_and(u8::is_ascii_alphabetic)
+    // One bare word (`dark`, `session5f`) or one number (`42`) is one
+    // token, which no rule flags.
+    let bare_word = input.first().is_some_and(u8::is_ascii_alphabetic)
         && input
             .iter()
-            .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
-    {
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'_');
+    if bare_word || (!input.is_empty() && input.iter().all(u8::is_ascii_digit)) {
         return false;
     }
     let high = level == Sensitivity::High;
