@@ -251,8 +251,21 @@ fn word_operator(word: &[u8]) -> Option<Kind> {
     }
 }
 
+/// Bytes that continue a word, as a table: the tokenizer asks for every
+/// byte of every word.
+static WORD_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c == b'.' || c >= 0x80;
+        b += 1;
+    }
+    table
+};
+
 fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$' | b'.') || b >= 0x80
+    WORD_BYTES[usize::from(b)]
 }
 
 /// Reads SQL tokens from `input`; when `quote` is given, reading starts
