@@ -191,11 +191,11 @@ async fn forward_http(
         method: parts.method,
         body,
     };
-    let mut response = client
+    // The client leaves the upstream hop's own headers out of the response.
+    let response = client
         .send(authority, &outgoing)
         .await
         .map_err(UpstreamError::from)?;
-    strip_hop_by_hop(response.headers_mut());
     Ok(response.map(Either::Right))
 }
 
