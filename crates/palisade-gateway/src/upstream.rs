@@ -819,60 +819,55 @@ mod tests {
                 .unwrap_or_else(|| panic!("{text}: partial"));
             (response.status().as_u16(), framing, keep_alive)
         };
-        assert_eq!(
-            framed("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", Method::GET),
-            (200, Framing::Length(5), true)
-        );
-        assert_eq!(
-            framed("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", Method::HEAD),
-            (200, Framing::Length(0), true)
-        );
-        assert_eq!(
-            framed(
+        for (text, method, expected) in [
+            (
+                "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n",
+                Method::GET,
+                (200, Framing::Length(5), true),
+            ),
+            (
+                "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n",
+                Method::HEAD,
+                (200, Framing::Length(0), true),
+            ),
+            (
                 "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\nContent-Length: 5\r\n\r\n",
-                Method::GET
+                Method::GET,
+                (200, Framing::Chunked, true),
             ),
-            (200, Framing::Chunked, true)
-        );
-        assert_eq!(
-            framed(
+            (
                 "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
-                Method::GET
+                Method::GET,
+                (200, Framing::UntilClose, true),
             ),
-            (200, Framing::UntilClose, true)
-        );
-        assert_eq!(
-            framed("HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\n", Method::GET),
-            (200, Framing::Length(1), false)
-        );
-        assert_eq!(
-            framed(
+            (
+                "HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\n",
+                Method::GET,
+                (200, Framing::Length(1), false),
+            ),
+            (
                 "HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 1\r\n\r\n",
-                Method::GET
+                Method::GET,
+                (200, Framing::Length(1), true),
             ),
-            (200, Framing::Length(1), true)
-        );
-        assert_eq!(
-            framed(
+            (
                 "HTTP/1.1 200 OK\r\nConnection: foo, close\r\nContent-Length: 1\r\n\r\n",
-                Method::GET
+                Method::GET,
+                (200, Framing::Length(1), false),
             ),
-            (200, Framing::Length(1), false)
-        );
-        assert_eq!(
-            framed(
+            (
                 "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: x\r\n\r\nHTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n",
-                Method::GET
+                Method::GET,
+                (304, Framing::Length(0), true),
             ),
-            (304, Framing::Length(0), true)
-        );
-        assert_eq!(
-            framed(
+            (
                 "HTTP/1.1 200 OK\r\nContent-Length: 3, 3\r\n\r\n",
-                Method::GET
+                Method::GET,
+                (200, Framing::Length(3), true),
             ),
-            (200, Framing::Length(3), true)
-        );
+        ] {
+            assert_eq!(framed(text, method), expected, "{text}");
+        }
         assert!(matches!(
             head("HTTP/1.1 200 OK\r\nContent-Le", &Method::GET),
             Ok(None)

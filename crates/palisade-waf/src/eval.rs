@@ -91,7 +91,7 @@ enum Check {
 /// web ACL, typically) transform it once per request.
 #[derive(Debug)]
 struct Transforms {
-    list: Chain,
+    chain: Chain,
     slot: usize,
 }
 
@@ -142,7 +142,7 @@ fn compile(
             }
         };
         Transforms {
-            list: Chain::new(list),
+            chain: Chain::new(list),
             slot,
         }
     };
@@ -326,7 +326,7 @@ impl Check {
                     values
                         .into_iter()
                         .map(|v| {
-                            let changed = match transforms.list.apply(&v) {
+                            let changed = match transforms.chain.apply(&v) {
                                 Cow::Owned(bytes) => Some(bytes),
                                 Cow::Borrowed(_) => None,
                             };

@@ -165,9 +165,10 @@ struct Entries<'o, 'de> {
 }
 
 impl Entries<'_, '_> {
-    fn scalar(self, text: String) {
+    /// Pushes a scalar's text, written only when values are kept.
+    fn scalar(self, text: impl FnOnce() -> String) {
         if self.values {
-            self.out.push(Cow::Owned(text.into_bytes()));
+            self.out.push(Cow::Owned(text().into_bytes()));
         }
     }
 }
@@ -188,29 +189,30 @@ impl<'de> serde::de::Visitor<'de> for Entries<'_, 'de> {
     }
 
     fn visit_unit<E>(self) -> Result<(), E> {
-        self.scalar("null".to_string());
+        self.scalar(|| "null".to_string());
         Ok(())
     }
 
     fn visit_bool<E>(self, v: bool) -> Result<(), E> {
-        self.scalar(v.to_string());
+        self.scalar(|| v.to_string());
         Ok(())
     }
 
     fn visit_i64<E>(self, v: i64) -> Result<(), E> {
-        self.scalar(v.to_string());
+        self.scalar(|| v.to_string());
         Ok(())
     }
 
     fn visit_u64<E>(self, v: u64) -> Result<(), E> {
-        self.scalar(v.to_string());
+        self.scalar(|| v.to_string());
         Ok(())
     }
 
     fn visit_f64<E>(self, v: f64) -> Result<(), E> {
         // As the JSON text of the number, the way a parsed document prints it.
-        let text = serde_json::Number::from_f64(v).map_or_else(|| v.to_string(), |n| n.to_string());
-        self.scalar(text);
+        self.scalar(|| {
+            serde_json::Number::from_f64(v).map_or_else(|| v.to_string(), |n| n.to_string())
+        });
         Ok(())
     }
 
@@ -222,7 +224,7 @@ impl<'de> serde::de::Visitor<'de> for Entries<'_, 'de> {
     }
 
     fn visit_str<E>(self, v: &str) -> Result<(), E> {
-        self.scalar(v.to_string());
+        self.scalar(|| v.to_string());
         Ok(())
     }
 

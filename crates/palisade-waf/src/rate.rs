@@ -54,16 +54,15 @@ impl MemoryLimiter {
         }
         let exact = self.limit < EXACT_UP_TO;
         // Looked up before inserting: a key seen before costs no copy.
-        if !keys.contains_key(key) {
-            let window = if exact {
-                Window::Exact(VecDeque::new())
-            } else {
-                Window::Buckets(VecDeque::new())
-            };
-            keys.insert(key.to_string(), window);
-        }
-        let Some(entry) = keys.get_mut(key) else {
-            return false;
+        let entry = match keys.get_mut(key) {
+            Some(entry) => entry,
+            None => keys.entry(key.to_string()).or_insert_with(|| {
+                if exact {
+                    Window::Exact(VecDeque::new())
+                } else {
+                    Window::Buckets(VecDeque::new())
+                }
+            }),
         };
         match entry {
             Window::Exact(times) => {
