@@ -24,6 +24,7 @@ pub mod layer;
 mod model;
 mod request;
 mod response;
+mod shortcut;
 
 pub use error::{Error, Result};
 pub use model::{Draft, MAX_MODEL_BYTES, Model, Options, Violation, read_json};

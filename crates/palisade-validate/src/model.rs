@@ -7,6 +7,7 @@ use jsonschema::{PatternOptions, Retrieve, Uri};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::shortcut::Shortcut;
 
 /// The largest model or input file read.
 pub const MAX_MODEL_BYTES: u64 = 4 << 20;
@@ -87,6 +88,7 @@ pub struct Violation {
 pub struct Model {
     validator: jsonschema::Validator,
     draft: Draft,
+    shortcut: Option<Shortcut>,
 }
 
 impl std::fmt::Debug for Model {
@@ -138,16 +140,26 @@ impl Model {
         }
         // Otherwise `$schema` names a meta-schema of its own: the engine
         // reads the dialect from it.
-        let validator = builder
+        let builder = builder
             .with_pattern_options(PatternOptions::regex())
             .should_validate_formats(false)
-            .with_retriever(LocalRefs(options.local_refs.clone()))
-            .build(schema)
-            .map_err(|e| Error::Schema {
-                origin: options.origin.clone(),
-                message: e.to_string(),
-            })?;
-        Ok(Model { validator, draft })
+            .with_retriever(LocalRefs(options.local_refs.clone()));
+        let validator = builder.build(schema).map_err(|e| Error::Schema {
+            origin: options.origin.clone(),
+            message: e.to_string(),
+        })?;
+        // The shortcut's subschemas are read in the model's draft, which
+        // is only known here when the model names a known one or none.
+        let shortcut = if declared.is_some() || schema.get("$schema").is_none() {
+            Shortcut::for_schema(schema, |subschema| builder.build(subschema).ok())
+        } else {
+            None
+        };
+        Ok(Model {
+            validator,
+            draft,
+            shortcut,
+        })
     }
 
     /// Reads and compiles the model in `path`. Relative `$ref`s to other
@@ -168,6 +180,19 @@ impl Model {
 
     pub fn is_valid(&self, instance: &Value) -> bool {
         self.validator.is_valid(instance)
+    }
+
+    /// True when the JSON text `body` is certainly a valid instance, found
+    /// without building the document (for the commonest model shape; see
+    /// `shortcut.rs`). False means "not certain": parse the body and ask
+    /// [`Model::is_valid`].
+    pub fn accepts_json(&self, body: &[u8]) -> bool {
+        self.shortcut.as_ref().is_some_and(|s| s.accepts(body))
+    }
+
+    /// Whether [`Model::accepts_json`] can ever say yes for this model.
+    pub fn has_shortcut(&self) -> bool {
+        self.shortcut.is_some()
     }
 
     /// Every violation, in the order the validator finds them.

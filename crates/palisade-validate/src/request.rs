@@ -366,6 +366,9 @@ impl MethodRules {
                 content_type.unwrap_or_default().to_string(),
             ));
         };
+        if model.accepts_json(request.body()) {
+            return Ok(());
+        }
         let instance = parse_body(request.body()).map_err(|message| {
             Rejection::InvalidBody(vec![Violation {
                 pointer: String::new(),

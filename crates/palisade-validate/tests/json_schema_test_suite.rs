@@ -15,6 +15,11 @@ use serde_json::Value;
 struct Tally {
     passed: usize,
     failed: Vec<String>,
+    /// Cases whose model has the streamed shortcut and whose instance is
+    /// an object, so the shortcut's answer is compared with the full one.
+    shortcut_cases: usize,
+    /// Cases where the two disagree (always a failure, optional or not).
+    shortcut_mismatches: Vec<String>,
 }
 
 fn run_file(path: &Path, options: &Options, tally: &mut Tally) {
@@ -34,6 +39,16 @@ fn run_file(path: &Path, options: &Options, tally: &mut Tally) {
                 case["description"].as_str().unwrap_or("")
             );
             let expected = case["valid"].as_bool().unwrap_or(true);
+            if let Ok(model) = &model
+                && model.has_shortcut()
+                && case["data"].is_object()
+            {
+                tally.shortcut_cases += 1;
+                let body = serde_json::to_vec(&case["data"]).expect("serializable");
+                if model.accepts_json(&body) != model.is_valid(&case["data"]) {
+                    tally.shortcut_mismatches.push(name.clone());
+                }
+            }
             match &model {
                 Ok(model) if model.is_valid(&case["data"]) == expected => tally.passed += 1,
                 Ok(_) => tally.failed.push(name),
@@ -63,6 +78,7 @@ fn every_required_case_passes_in_draft_4_7_and_2020_12() {
         return;
     };
     let mut required_failures = Vec::new();
+    let mut shortcut_mismatches = Vec::new();
     for (name, draft) in [
         ("draft4", Draft::Draft4),
         ("draft7", Draft::Draft7),
@@ -98,6 +114,14 @@ fn every_required_case_passes_in_draft_4_7_and_2020_12() {
             optional.passed,
             optional.passed + optional.failed.len()
         );
+        let shortcut_cases = required.shortcut_cases + optional.shortcut_cases;
+        eprintln!("{name}: {shortcut_cases} cases also checked by the streamed shortcut");
+        assert!(
+            shortcut_cases > 20,
+            "{name}: too few shortcut cases ({shortcut_cases})"
+        );
+        shortcut_mismatches.append(&mut required.shortcut_mismatches);
+        shortcut_mismatches.append(&mut optional.shortcut_mismatches);
         for f in &optional.failed {
             eprintln!("  optional, not passed: {f}");
         }
@@ -108,6 +132,11 @@ fn every_required_case_passes_in_draft_4_7_and_2020_12() {
         );
         required_failures.extend(required.failed.into_iter().map(|f| format!("{name}: {f}")));
     }
+    assert!(
+        shortcut_mismatches.is_empty(),
+        "the shortcut and the full validator disagree on:\n{}",
+        shortcut_mismatches.join("\n")
+    );
     assert!(
         required_failures.is_empty(),
         "required cases failed:\n{}",

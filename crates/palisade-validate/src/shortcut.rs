@@ -1,0 +1,464 @@
+//! A faster yes for the commonest model shape: an object with `properties`,
+//! `required` and perhaps `additionalProperties: false` at its root (what
+//! API Gateway models almost always are).
+//!
+//! Building a `serde_json::Value` tree for every request body costs more
+//! than validating it. For a model of that shape the body is read as a
+//! stream instead: each property's value is checked by the property's own
+//! subschema, compiled by the same engine, and `required` and
+//! `additionalProperties` are checked from the keys seen. The shortcut only
+//! ever answers "valid"; anything else — an invalid value, a missing key, a
+//! repeated property, a body that is not an object, malformed JSON — is left
+//! to the whole-document validator, which gives the verdict and the
+//! violations. So the shortcut can make validation faster but never more
+//! lenient: a model it cannot prove equivalent for is not given one.
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde::Deserializer as _;
+use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+
+/// Keywords that may sit at the root of a model given a shortcut: the
+/// structural three it checks, `type: object`, and ones that never affect
+/// validation when no `$ref` can reach them.
+const ROOT_KEYWORDS: &[&str] = &[
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+    "$schema",
+    "id",
+    "$id",
+    "title",
+    "description",
+    "$comment",
+    "examples",
+    "default",
+    "definitions",
+    "$defs",
+];
+
+/// Keys that tie a subschema to its place in the document: a property
+/// schema holding one of them is not compiled on its own.
+const CONTEXT_KEYWORDS: &[&str] = &[
+    "$ref",
+    "$dynamicRef",
+    "$recursiveRef",
+    "$schema",
+    "$dynamicAnchor",
+    "$recursiveAnchor",
+];
+
+/// The most properties a shortcut tracks (one bit each).
+const MAX_PROPERTIES: usize = 64;
+
+pub(crate) struct Shortcut {
+    properties: Vec<Property>,
+    /// Bit `i` set when `properties[i]` is required.
+    required: u64,
+    /// `additionalProperties: false`.
+    closed: bool,
+}
+
+struct Property {
+    name: String,
+    /// `None` for a name only `required` mentions: any value will do.
+    validator: Option<jsonschema::Validator>,
+}
+
+impl Shortcut {
+    /// The shortcut for `schema`, when its shape allows one; `compile`
+    /// compiles a property's subschema with the model's own options.
+    pub(crate) fn for_schema(
+        schema: &Value,
+        compile: impl Fn(&Value) -> Option<jsonschema::Validator>,
+    ) -> Option<Shortcut> {
+        let root = schema.as_object()?;
+        if root.keys().any(|k| !ROOT_KEYWORDS.contains(&k.as_str())) {
+            return None;
+        }
+        match root.get("type") {
+            None => {}
+            Some(Value::String(t)) if t == "object" => {}
+            Some(_) => return None,
+        }
+        let closed = match root.get("additionalProperties") {
+            None | Some(Value::Bool(true)) => false,
+            Some(Value::Bool(false)) => true,
+            Some(_) => return None,
+        };
+        let empty = Map::new();
+        let declared = match root.get("properties") {
+            None => &empty,
+            Some(Value::Object(p)) => p,
+            Some(_) => return None,
+        };
+        let mut properties = Vec::with_capacity(declared.len());
+        for (name, subschema) in declared {
+            if !subschema.is_object() || has_context_keyword(subschema) {
+                return None;
+            }
+            properties.push(Property {
+                name: name.clone(),
+                validator: Some(compile(subschema)?),
+            });
+        }
+        let names: &[Value] = match root.get("required") {
+            None => &[],
+            Some(Value::Array(names)) => names,
+            Some(_) => return None,
+        };
+        let mut required = Vec::with_capacity(names.len());
+        for name in names {
+            let name = name.as_str()?;
+            match properties.iter().position(|p| p.name == name) {
+                Some(i) => required.push(i),
+                // Required yet refused as an additional property: no
+                // instance is valid, and none is accepted here.
+                None if closed => return None,
+                None => {
+                    required.push(properties.len());
+                    properties.push(Property {
+                        name: name.to_string(),
+                        validator: None,
+                    });
+                }
+            }
+        }
+        if properties.len() > MAX_PROPERTIES {
+            return None;
+        }
+        let required = required.into_iter().fold(0u64, |bits, i| bits | 1 << i);
+        Some(Shortcut {
+            properties,
+            required,
+            closed,
+        })
+    }
+
+    /// True when `body` is certainly valid JSON that the model accepts;
+    /// false when that is not certain (the full validator decides then).
+    pub(crate) fn accepts(&self, body: &[u8]) -> bool {
+        // Every string, key or value, is read by serde_json's `parse_str`,
+        // which refuses invalid UTF-8 as the document's reading does; any
+        // other byte outside ASCII is a syntax error. No separate check.
+        let mut reader = serde_json::Deserializer::from_slice(body);
+        let mut scratch = SCRATCH.take();
+        let verdict = reader.deserialize_map(Root {
+            shortcut: self,
+            scratch: &mut scratch,
+        });
+        if scratch.capacity() <= MAX_SCRATCH {
+            SCRATCH.set(scratch);
+        }
+        matches!(verdict, Ok(true)) && reader.end().is_ok()
+    }
+}
+
+fn has_context_keyword(schema: &Value) -> bool {
+    match schema {
+        Value::Object(map) => map
+            .iter()
+            .any(|(k, v)| CONTEXT_KEYWORDS.contains(&k.as_str()) || has_context_keyword(v)),
+        Value::Array(items) => items.iter().any(has_context_keyword),
+        _ => false,
+    }
+}
+
+/// The largest string buffer a thread keeps between bodies.
+const MAX_SCRATCH: usize = 64 << 10;
+
+std::thread_local! {
+    /// Each string value is copied here to be checked (the validator takes
+    /// a `Value`), so checking one allocates nothing once warm.
+    static SCRATCH: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
+}
+
+struct Root<'s> {
+    shortcut: &'s Shortcut,
+    scratch: &'s mut String,
+}
+
+impl<'de> Visitor<'de> for Root<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let properties = &self.shortcut.properties;
+        let mut seen = 0u64;
+        while let Some(key) = map.next_key_seed(Key(properties))? {
+            let Some(index) = key else {
+                if self.shortcut.closed {
+                    return Ok(false);
+                }
+                map.next_value::<Skip>()?;
+                continue;
+            };
+            // A repeated key: the document's reading keeps the last value
+            // only; leave that to it.
+            if seen & (1 << index) != 0 {
+                return Ok(false);
+            }
+            seen |= 1 << index;
+            let valid = map.next_value_seed(Check {
+                validator: properties[index].validator.as_ref(),
+                scratch: self.scratch,
+            })?;
+            if !valid {
+                return Ok(false);
+            }
+        }
+        Ok(seen & self.shortcut.required == self.shortcut.required)
+    }
+}
+
+/// Reads a key as the index of the property it names, if any.
+struct Key<'s>(&'s [Property]);
+
+impl<'de> DeserializeSeed<'de> for Key<'_> {
+    type Value = Option<usize>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Option<usize>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key<'_> {
+    type Value = Option<usize>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Option<usize>, E> {
+        Ok(self.0.iter().position(|p| p.name == key))
+    }
+}
+
+/// Checks one property's value against its subschema.
+struct Check<'a> {
+    validator: Option<&'a jsonschema::Validator>,
+    scratch: &'a mut String,
+}
+
+impl Check<'_> {
+    fn value(self, value: &Value) -> bool {
+        self.validator.is_none_or(|v| v.is_valid(value))
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Check<'_> {
+    type Value = bool;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        if self.validator.is_none() {
+            Skip::deserialize(d)?;
+            return Ok(true);
+        }
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Check<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<bool, E> {
+        let mut buffer = std::mem::take(self.scratch);
+        buffer.clear();
+        buffer.push_str(text);
+        let value = Value::String(buffer);
+        let valid = self.validator.is_none_or(|v| v.is_valid(&value));
+        if let Value::String(buffer) = value {
+            *self.scratch = buffer;
+        }
+        Ok(valid)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<bool, E> {
+        Ok(self.value(&Value::Bool(v)))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<bool, E> {
+        Ok(self.value(&Value::from(v)))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<bool, E> {
+        Ok(self.value(&Value::from(v)))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<bool, E> {
+        // As serde_json's own reading does.
+        Ok(self.value(&serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
+        Ok(self.value(&Value::Null))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<bool, A::Error> {
+        let value = Value::deserialize(MapAccessDeserializer::new(map))?;
+        Ok(self.value(&value))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<bool, A::Error> {
+        let value = Value::deserialize(SeqAccessDeserializer::new(seq))?;
+        Ok(self.value(&value))
+    }
+}
+
+/// Reads a value it does not check as strictly as the document's reading
+/// would (`IgnoredAny` lets a lone surrogate escape in a string pass).
+struct Skip;
+
+impl<'de> Deserialize<'de> for Skip {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Skip, D::Error> {
+        d.deserialize_any(Skip)
+    }
+}
+
+impl<'de> Visitor<'de> for Skip {
+    type Value = Skip;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Skip, A::Error> {
+        while map.next_entry::<Skip, Skip>()?.is_some() {}
+        Ok(Skip)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Skip, A::Error> {
+        while seq.next_element::<Skip>()?.is_some() {}
+        Ok(Skip)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn shortcut(schema: &Value) -> Option<Shortcut> {
+        Shortcut::for_schema(schema, |s| {
+            jsonschema::options()
+                .with_draft(jsonschema::Draft::Draft4)
+                .build(s)
+                .ok()
+        })
+    }
+
+    fn wild_rydes() -> Shortcut {
+        shortcut(&json!({
+            "type": "object",
+            "required": ["name", "cape"],
+            "properties": {
+                "name": {"type": "string"},
+                "cape": {"type": "string", "pattern": "^\\d+$"},
+                "tags": {"type": "array", "items": {"type": "string"}},
+                "size": {"type": "object", "required": ["w"]}
+            }
+        }))
+        .expect("a shortcut")
+    }
+
+    #[test]
+    fn proves_valid_bodies_valid() {
+        let s = wild_rydes();
+        assert!(s.accepts(br#"{"name": "Unicorn", "cape": "4"}"#));
+        assert!(s.accepts(br#" {"cape": "12", "name": "a\"b", "extra": [1, {"x": null}]} "#));
+        assert!(s.accepts(br#"{"name": "n", "cape": "1", "tags": ["a"], "size": {"w": 2}}"#));
+    }
+
+    #[test]
+    fn leaves_everything_else_to_the_full_validator() {
+        let s = wild_rydes();
+        for body in [
+            &br#"{"name": "Unicorn"}"#[..],
+            br#"{"name": "Unicorn", "cape": "2); DROP"}"#,
+            br#"{"name": 7, "cape": "4"}"#,
+            br#"{"name": "a", "cape": "4", "name": "b"}"#,
+            br#"{"name": "n", "cape": "1", "tags": [1]}"#,
+            br#"{"name": "n", "cape": "1", "size": {}}"#,
+            br#"{"name": "n", "cape": "1"} x"#,
+            br#"{"name": "n", "cape": "1""#,
+            b"[]",
+            b"",
+            b"{\"name\": \"\xff\", \"cape\": \"1\"}",
+            br#"{"name": "n", "cape": "1", "other": "\ud800"}"#,
+            br#"{"name": "n", "cape": "1", "other": {"\udc00": 1}}"#,
+        ] {
+            assert!(!s.accepts(body), "{}", String::from_utf8_lossy(body));
+        }
+    }
+
+    #[test]
+    fn closed_models_refuse_other_keys() {
+        let s = shortcut(&json!({"properties": {"a": {}}, "additionalProperties": false}))
+            .expect("a shortcut");
+        assert!(s.accepts(br#"{"a": 1}"#));
+        assert!(!s.accepts(br#"{"a": 1, "b": 2}"#));
+        assert!(
+            shortcut(&json!({"required": ["b"], "additionalProperties": false})).is_none(),
+            "b is both required and refused"
+        );
+        let open = shortcut(&json!({"properties": {"a": {}}, "additionalProperties": true}))
+            .expect("a shortcut");
+        assert!(open.accepts(br#"{"a": 1, "b": 2}"#));
+    }
+
+    #[test]
+    fn only_shapes_it_can_match_exactly_get_one() {
+        for schema in [
+            json!({"type": "array"}),
+            json!({"type": ["object", "null"]}),
+            json!({"properties": {"a": {"$ref": "#/definitions/x"}}, "definitions": {"x": {}}}),
+            json!({"properties": {"a": {"items": {"$ref": "#"}}}}),
+            json!({"patternProperties": {"^a": {}}}),
+            json!({"additionalProperties": {"type": "string"}}),
+            json!({"properties": {"a": true}}),
+            json!({"minProperties": 1}),
+            json!({"required": "a"}),
+            json!({"$ref": "#/definitions/x", "definitions": {"x": {}}}),
+        ] {
+            assert!(shortcut(&schema).is_none(), "{schema}");
+        }
+        let only_required = shortcut(&json!({"required": ["a"]})).expect("a shortcut");
+        assert!(only_required.accepts(br#"{"a": [1, 2]}"#));
+        assert!(!only_required.accepts(br#"{"b": 1}"#));
+    }
+}
