@@ -26,6 +26,7 @@ pub use config::{AccessLog, Config, Limits, Route, Upstream, UpstreamMode};
 pub use error::{Error, Problem};
 pub use proxy::{Inbound, proxy_event, proxy_response};
 pub use reader::MAX_CONFIG_BYTES;
+pub use request_id::RequestId;
 pub use route::{Method, PathTemplate};
 pub use server::{Event, EventSink, Level, Running, ServeOptions, Variables, start};
 #[doc(hidden)]

@@ -14,7 +14,10 @@ use palisade_validate::{ErrorContext, Rejection, ResponseType, Violation, lookup
 
 use crate::metrics::Metrics;
 use crate::proxy::{self, Body, Inbound, Peer};
+use crate::request_id::RequestId;
 use crate::route::Params;
+
+const X_AMZN_REQUESTID: header::HeaderName = header::HeaderName::from_static("x-amzn-requestid");
 use crate::server::{Level, Runtime, Shared};
 use crate::upstream::Client;
 use palisade_waf::Decision;
@@ -127,7 +130,7 @@ pub(crate) async fn handle(
         &runtime,
         request,
         peer,
-        &request_id,
+        request_id,
         &mut outcome,
     )
     .await;
@@ -138,8 +141,8 @@ pub(crate) async fn handle(
             refuse(&runtime, &refusal, &request_id)
         }
     };
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
-        response.headers_mut().insert("x-amzn-requestid", v);
+    if let Ok(v) = HeaderValue::from_bytes(request_id.as_bytes()) {
+        response.headers_mut().insert(X_AMZN_REQUESTID, v);
     }
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
@@ -152,7 +155,7 @@ pub(crate) async fn handle(
         let route = outcome.route.map(|i| runtime.config.route(i).name.as_str());
         let line = serde_json::json!({
             "time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            "request_id": request_id,
+            "request_id": &*request_id,
             "client": client_address.ip().to_string(),
             "method": method,
             "path": path,
@@ -228,7 +231,7 @@ async fn pipeline(
     runtime: &Runtime,
     request: http::Request<Incoming>,
     peer: Peer,
-    request_id: &str,
+    request_id: RequestId,
     outcome: &mut Outcome,
 ) -> Result<Response<Body>, Refusal> {
     let config = &runtime.config;
@@ -271,7 +274,7 @@ async fn pipeline(
         let inspected =
             crate::waf::request(method, &parts.uri, &parts.headers, &body, peer.address.ip());
         let verdict = waf.evaluate(&inspected).await;
-        waf.record(&verdict, &inspected, request_id);
+        waf.record(&verdict, &inspected, &request_id);
         if let Some((down, message)) = waf.stats.store_state(verdict.store_error.as_deref()) {
             shared.event(if down { Level::Warn } else { Level::Info }, message);
         }
@@ -317,7 +320,7 @@ async fn pipeline(
         body,
         params,
         peer,
-        request_id: request_id.to_string(),
+        request_id,
     };
     match proxy::forward(client, upstream, route, inbound).await {
         Ok(response) => Ok(response),

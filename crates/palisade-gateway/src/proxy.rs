@@ -12,8 +12,9 @@ use http_body_util::{BodyExt, Either, Full, Limited};
 use serde_json::{Map, Value, json};
 
 use crate::config::{Route, Upstream, UpstreamMode};
+use crate::request_id::RequestId;
 use crate::route::{Params, PathTemplate};
-use crate::upstream::{Client, ExchangeError, Outgoing, UpstreamBody};
+use crate::upstream::{Client, ExchangeError, HeadWriter, Outgoing, UpstreamBody};
 
 pub type Body = Either<Full<Bytes>, UpstreamBody>;
 
@@ -46,7 +47,7 @@ pub struct Inbound {
     pub body: Bytes,
     pub params: Params,
     pub peer: Peer,
-    pub request_id: String,
+    pub request_id: RequestId,
 }
 
 /// The client end of a connection.
@@ -66,6 +67,10 @@ impl Peer {
     }
 }
 
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
 /// Headers that describe one connection and must not be forwarded.
 fn is_hop_by_hop(name: &HeaderName) -> bool {
     is_hop_by_hop_name(name.as_str())
@@ -73,18 +78,18 @@ fn is_hop_by_hop(name: &HeaderName) -> bool {
 
 /// Whether a header, named in any case, concerns one connection only.
 pub(crate) fn is_hop_by_hop_name(name: &str) -> bool {
-    const HOP_BY_HOP: [&str; 9] = [
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-    ];
-    HOP_BY_HOP.iter().any(|h| h.eq_ignore_ascii_case(name))
+    // By length first: most headers are ruled out without a comparison.
+    let candidates: &[&str] = match name.len() {
+        2 => &["te"],
+        7 => &["trailer", "upgrade"],
+        10 => &["connection", "keep-alive"],
+        16 => &["proxy-connection"],
+        17 => &["transfer-encoding"],
+        18 => &["proxy-authenticate"],
+        19 => &["proxy-authorization"],
+        _ => return false,
+    };
+    candidates.iter().any(|h| h.eq_ignore_ascii_case(name))
 }
 
 fn strip_hop_by_hop(headers: &mut HeaderMap) {
@@ -136,7 +141,7 @@ async fn forward_http(
     inbound: Inbound,
 ) -> Result<Response<Body>, UpstreamError> {
     let Inbound {
-        mut parts,
+        parts,
         body,
         params,
         peer,
@@ -160,34 +165,56 @@ async fn forward_http(
         }
     };
     let authority = authority(upstream)?;
-    let headers = &mut parts.headers;
-    strip_hop_by_hop(headers);
-    // The body was read whole: it goes with its own length, and an
-    // `Expect: 100-continue` has been answered already.
-    let framed = headers.remove(header::CONTENT_LENGTH).is_some();
-    headers.remove(header::EXPECT);
-    if let Ok(host) = HeaderValue::from_str(authority.as_str()) {
-        headers.insert(header::HOST, host);
-    }
-    let forwarded = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
-        Some(previous) => {
-            let ip = peer.forwarded.to_str().unwrap_or("unknown");
-            HeaderValue::from_str(&format!("{previous}, {ip}")).ok()
-        }
-        None => Some(peer.forwarded),
+    let headers = &parts.headers;
+    // Headers a `Connection` header names concern this hop only (rare:
+    // looked for only when there is one).
+    let named: Vec<HeaderName> = if headers.contains_key(header::CONNECTION) {
+        headers
+            .get_all(header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
+            .collect()
+    } else {
+        Vec::new()
     };
-    if let Some(v) = forwarded {
-        headers.insert("x-forwarded-for", v);
+    // The head is written straight from the client's headers, leaving out
+    // the hop-by-hop ones and those set here; no map is rebuilt.
+    let mut head = HeadWriter::new(&parts.method, target, headers.len() + 5);
+    let mut previous = None;
+    let mut framed = false;
+    for (name, value) in headers {
+        if name == header::CONTENT_LENGTH {
+            framed = true;
+        } else if name == X_FORWARDED_FOR {
+            previous = previous.or(Some(value.to_str().ok()));
+        } else if !(name == header::HOST
+            // The body was read whole: an `Expect: 100-continue` has been
+            // answered already, and the body goes with its own length.
+            || name == header::EXPECT
+            || name == X_FORWARDED_PROTO
+            || name == X_REQUEST_ID
+            || is_hop_by_hop(name)
+            || named.contains(name))
+        {
+            head.header(name.as_str().as_bytes(), &[value.as_bytes()]);
+        }
     }
-    headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
-        headers.insert("x-request-id", v);
+    head.header(b"host", &[authority.as_str().as_bytes()]);
+    let ip = peer.forwarded.as_bytes();
+    match previous.flatten() {
+        // A chain the client (or a proxy before us) started, extended.
+        Some(chain) => head.header(b"x-forwarded-for", &[chain.as_bytes(), b", ", ip]),
+        None => head.header(b"x-forwarded-for", &[ip]),
     }
+    head.header(b"x-forwarded-proto", &[b"http"]);
+    head.header(b"x-request-id", &[request_id.as_bytes()]);
     if framed || !body.is_empty() || expects_body(&parts.method) {
-        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+        head.number(b"content-length", body.len() as u64);
     }
     let outgoing = Outgoing {
-        head: crate::upstream::request_head(&parts.method, target, headers),
+        head: head.finish(),
         method: parts.method,
         body,
     };
@@ -286,7 +313,7 @@ pub fn proxy_event(route: &Route, inbound: &Inbound) -> Value {
             "httpMethod": parts.method.as_str(),
             "path": parts.uri.path(),
             "stage": "$default",
-            "requestId": inbound.request_id,
+            "requestId": &*inbound.request_id,
             "requestTime": now.format("%d/%b/%Y:%H:%M:%S %z").to_string(),
             "requestTimeEpoch": now.timestamp_millis(),
             "protocol": format!("{:?}", parts.version),
@@ -415,6 +442,33 @@ pub fn proxy_response(bytes: &[u8]) -> Result<Response<Full<Bytes>>, UpstreamErr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hop_by_hop_names_are_known_in_any_case() {
+        for name in [
+            "Connection",
+            "KEEP-ALIVE",
+            "proxy-connection",
+            "Proxy-Authenticate",
+            "proxy-authorization",
+            "TE",
+            "trailer",
+            "Transfer-Encoding",
+            "upgrade",
+        ] {
+            assert!(is_hop_by_hop_name(name), "{name}");
+        }
+        for name in [
+            "host",
+            "x-te",
+            "",
+            "trailers",
+            "connections",
+            "content-length",
+        ] {
+            assert!(!is_hop_by_hop_name(name), "{name}");
+        }
+    }
 
     #[test]
     fn proxy_responses_map_status_headers_and_base64_bodies() {

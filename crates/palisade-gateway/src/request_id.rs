@@ -29,9 +29,29 @@ std::thread_local! {
     ));
 }
 
+/// A request id (a version-4-shaped UUID), kept inline: made, logged and
+/// sent without allocating.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct RequestId([u8; 36]);
+
+impl std::ops::Deref for RequestId {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        // ASCII by construction.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
+
 /// A version-4-shaped UUID from a per-thread counter (no shared counter
 /// for the workers to contend on).
-pub(crate) fn next() -> String {
+pub(crate) fn next() -> RequestId {
     let (seed, n) = STATE.with(|state| {
         let (seed, n) = state.get();
         state.set((seed, n + 1));
@@ -54,8 +74,7 @@ pub(crate) fn next() -> String {
         nibble -= 1;
         *byte = HEX[((bits >> (nibble * 4)) & 0xf) as usize];
     }
-    // ASCII by construction; read as text in one step, not char by char.
-    std::str::from_utf8(&out).unwrap_or_default().to_owned()
+    RequestId(out)
 }
 
 #[cfg(test)]

@@ -283,19 +283,57 @@ async fn write_request(stream: &mut TcpStream, request: &Outgoing) -> io::Result
 
 /// Writes a request head: the request line, then `headers` as they are.
 pub fn request_head(method: &Method, target: &str, headers: &HeaderMap) -> Vec<u8> {
-    let mut head = Vec::with_capacity(256 + headers.len() * 32);
-    head.extend_from_slice(method.as_str().as_bytes());
-    head.push(b' ');
-    head.extend_from_slice(target.as_bytes());
-    head.extend_from_slice(b" HTTP/1.1\r\n");
+    let mut head = HeadWriter::new(method, target, headers.len());
     for (name, value) in headers {
-        head.extend_from_slice(name.as_str().as_bytes());
-        head.extend_from_slice(b": ");
-        head.extend_from_slice(value.as_bytes());
-        head.extend_from_slice(b"\r\n");
+        head.header(name.as_str().as_bytes(), &[value.as_bytes()]);
     }
-    head.extend_from_slice(b"\r\n");
-    head
+    head.finish()
+}
+
+/// An HTTP/1.1 request head written straight into bytes, so a proxy can
+/// set its own headers without inserting them into a `HeaderMap` first.
+pub struct HeadWriter(Vec<u8>);
+
+impl HeadWriter {
+    pub fn new(method: &Method, target: &str, headers: usize) -> HeadWriter {
+        let mut head = Vec::with_capacity(256 + target.len() + headers * 32);
+        head.extend_from_slice(method.as_str().as_bytes());
+        head.push(b' ');
+        head.extend_from_slice(target.as_bytes());
+        head.extend_from_slice(b" HTTP/1.1\r\n");
+        HeadWriter(head)
+    }
+
+    /// One header whose value is the concatenation of `value` (the caller
+    /// vouches for the name and the pieces being valid in a header).
+    pub fn header(&mut self, name: &[u8], value: &[&[u8]]) {
+        self.0.extend_from_slice(name);
+        self.0.extend_from_slice(b": ");
+        for piece in value {
+            self.0.extend_from_slice(piece);
+        }
+        self.0.extend_from_slice(b"\r\n");
+    }
+
+    /// One header with a decimal value.
+    pub fn number(&mut self, name: &[u8], mut n: u64) {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.header(name, &[&digits[at..]]);
+    }
+
+    pub fn finish(mut self) -> Vec<u8> {
+        self.0.extend_from_slice(b"\r\n");
+        self.0
+    }
 }
 
 /// How the response body is delimited.
@@ -361,7 +399,10 @@ fn parse_head(buf: &mut BytesMut, method: &Method) -> Result<Option<Head>, Failu
                 named.push(token);
             }
         }
-        let mut headers = HeaderMap::with_capacity(raw.len());
+        // Names are made now; values are kept as places in the head, to be
+        // shared from it (not copied) once it is split off the buffer.
+        let base = buf.as_ptr() as usize;
+        let mut kept: Vec<(HeaderName, usize, usize)> = Vec::with_capacity(raw.len());
         for h in raw {
             if crate::proxy::is_hop_by_hop_name(h.name)
                 || named.iter().any(|n| n.eq_ignore_ascii_case(h.name))
@@ -370,11 +411,16 @@ fn parse_head(buf: &mut BytesMut, method: &Method) -> Result<Option<Head>, Failu
             }
             let name = HeaderName::from_bytes(h.name.as_bytes())
                 .map_err(|_| Failure::Malformed(format!("header name {:?}", h.name)))?;
-            let value = HeaderValue::from_bytes(h.value)
+            let start = h.value.as_ptr() as usize - base;
+            kept.push((name, start, start + h.value.len()));
+        }
+        let head = buf.split_to(length).freeze();
+        let mut headers = HeaderMap::with_capacity(kept.len());
+        for (name, start, end) in kept {
+            let value = HeaderValue::from_maybe_shared(head.slice(start..end))
                 .map_err(|_| Failure::Malformed(format!("header {name} value")))?;
             headers.append(name, value);
         }
-        buf.advance(length);
         // The upstream's version is not the gateway's: the client hears
         // the gateway's own (an HTTP/1.0 status line would end its
         // keep-alive).
@@ -982,6 +1028,18 @@ mod tests {
         assert_eq!(
             String::from_utf8_lossy(&head),
             "PATCH /p?q=1 HTTP/1.1\r\nhost: up:8080\r\nx-a: 1\r\nx-a: 2\r\n\r\n"
+        );
+        let mut head = HeadWriter::new(&Method::GET, "/", 0);
+        for n in [0, 7, 10, 1234567890, u64::MAX] {
+            head.number(b"n", n);
+        }
+        head.header(b"x", &[b"a, ", b"b"]);
+        assert_eq!(
+            String::from_utf8_lossy(&head.finish()),
+            format!(
+                "GET / HTTP/1.1\r\nn: 0\r\nn: 7\r\nn: 10\r\nn: 1234567890\r\nn: {}\r\nx: a, b\r\n\r\n",
+                u64::MAX
+            )
         );
     }
 }

@@ -228,6 +228,53 @@ async fn bodies_over_the_limit_get_413_whether_declared_or_streamed() {
 }
 
 #[tokio::test]
+async fn forwarded_requests_carry_the_gateways_own_hop_headers_and_the_clients_others() {
+    let (_setup, upstream, running) = gateway().await;
+    let body = r#"{"name": "lamp"}"#;
+    let request = format!(
+        "POST /items HTTP/1.1\r\nHost: client.example\r\nContent-Type: application/json\r\n\
+         X-Forwarded-For: 10.0.0.1, 10.0.0.2\r\nX-Forwarded-Proto: https\r\nX-Request-Id: spoofed\r\n\
+         Expect: 100-continue\r\nConnection: close, X-Secret\r\nX-Secret: 1\r\nKeep-Alive: 5\r\n\
+         X-Kept: a\r\nX-Kept: b\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let reply = raw(running.address, request.as_bytes(), Duration::from_secs(5)).await;
+    // The expectation is answered by the gateway, before the body is read.
+    assert!(
+        reply.starts_with("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200"),
+        "{reply}"
+    );
+    let seen = upstream.seen();
+    assert_eq!(seen.len(), 1);
+    let headers = &seen[0].headers;
+    let all = |name: &str| -> Vec<&str> {
+        headers
+            .get_all(name)
+            .iter()
+            .map(|v| v.to_str().expect("text"))
+            .collect()
+    };
+    assert_eq!(all("x-forwarded-for"), ["10.0.0.1, 10.0.0.2, 127.0.0.1"]);
+    assert_eq!(all("x-forwarded-proto"), ["http"]);
+    assert_eq!(all("host"), [upstream.address.to_string().as_str()]);
+    assert_eq!(all("content-length"), [body.len().to_string().as_str()]);
+    assert_eq!(all("x-kept"), ["a", "b"]);
+    assert_eq!(all("content-type"), ["application/json"]);
+    let id = all("x-request-id");
+    assert_eq!(id.len(), 1);
+    assert_eq!(id[0].len(), 36);
+    assert!(
+        reply
+            .to_ascii_lowercase()
+            .contains(&format!("x-amzn-requestid: {}", id[0]))
+    );
+    for gone in ["expect", "connection", "x-secret", "keep-alive"] {
+        assert!(!headers.contains_key(gone), "{gone} was forwarded");
+    }
+    assert_eq!(seen[0].body.as_ref(), body.as_bytes());
+}
+
+#[tokio::test]
 async fn hostile_bodies_are_invalid_bodies_not_crashes() {
     let (_setup, upstream, running) = gateway().await;
     let deep = "[".repeat(100_000);
