@@ -89,7 +89,20 @@ pub(crate) fn is_hop_by_hop_name(name: &str) -> bool {
         19 => &["proxy-authorization"],
         _ => return false,
     };
-    candidates.iter().any(|h| h.eq_ignore_ascii_case(name))
+    candidates.iter().any(|h| token_eq(name, h))
+}
+
+/// Whether the header name `name` (a token, as `httparse` and `HeaderName`
+/// guarantee) is `lower` in any case. Among token characters only the
+/// letters change under `| 0x20`, so the comparison is exact; it has no
+/// early exit, so it compiles to a few wide operations.
+pub(crate) fn token_eq(name: &str, lower: &str) -> bool {
+    name.len() == lower.len()
+        && name
+            .bytes()
+            .zip(lower.bytes())
+            .fold(0u8, |differ, (a, b)| differ | ((a | 0x20) ^ b))
+            == 0
 }
 
 fn strip_hop_by_hop(headers: &mut HeaderMap) {
@@ -126,7 +139,11 @@ pub async fn forward(
     let call = async {
         match upstream.mode {
             UpstreamMode::Http => forward_http(client, upstream, route, inbound).await,
-            UpstreamMode::LambdaProxy => invoke_lambda(client, upstream, route, inbound).await,
+            // Boxed, so the plain path's future (moved on every request)
+            // is not as large as the lambda path's.
+            UpstreamMode::LambdaProxy => {
+                Box::pin(invoke_lambda(client, upstream, route, inbound)).await
+            }
         }
     };
     tokio::time::timeout(upstream.timeout, call)

@@ -64,15 +64,16 @@ pub(crate) fn next() -> RequestId {
     bits = (bits & !(0xf << 76)) | (0x4 << 76);
     bits = (bits & !(0x3 << 62)) | (0x2 << 62);
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = [0u8; 36];
-    let mut nibble = 32;
-    for (i, byte) in out.iter_mut().enumerate() {
-        if matches!(i, 8 | 13 | 18 | 23) {
-            *byte = b'-';
-            continue;
+    // Two hex digits a byte, a dash before bytes 4, 6, 8 and 10.
+    let mut out = [b'-'; 36];
+    let mut at = 0;
+    for (i, byte) in bits.to_be_bytes().into_iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            at += 1;
         }
-        nibble -= 1;
-        *byte = HEX[((bits >> (nibble * 4)) & 0xf) as usize];
+        out[at] = HEX[usize::from(byte >> 4)];
+        out[at + 1] = HEX[usize::from(byte & 0xf)];
+        at += 2;
     }
     RequestId(out)
 }
@@ -89,5 +90,8 @@ mod tests {
         assert_eq!(a.len(), 36);
         assert_eq!(&a[14..15], "4");
         assert!(a.chars().all(|c| c.is_ascii_hexdigit() || c == '-'));
+        let dashes: Vec<usize> = a.match_indices('-').map(|(i, _)| i).collect();
+        assert_eq!(dashes, [8, 13, 18, 23]);
+        assert!(matches!(&a[19..20], "8" | "9" | "a" | "b"), "{a:?}");
     }
 }

@@ -37,6 +37,9 @@ const MAX_CHUNK_LINE: usize = 4 << 10;
 const MAX_TRAILERS: usize = 16 << 10;
 /// How much is read from the socket at a time.
 const READ_SIZE: usize = 16 << 10;
+/// The largest read buffer an idle connection keeps (one that grew past it
+/// for a large body is let go).
+const MAX_IDLE_BUFFER: usize = 4 * READ_SIZE;
 
 /// Why an exchange failed.
 #[derive(Debug)]
@@ -62,6 +65,9 @@ struct Pool {
 
 struct Idle {
     stream: TcpStream,
+    /// The connection's read buffer, empty, kept so the next exchange
+    /// reuses its memory instead of allocating another.
+    buf: BytesMut,
     since: Instant,
 }
 
@@ -113,8 +119,8 @@ impl Client {
                 | Method::OPTIONS
                 | Method::TRACE
         );
-        if let Some(stream) = self.pool.take(authority.as_str()) {
-            match self.exchange(authority, stream, request).await {
+        if let Some((stream, buf)) = self.pool.take(authority.as_str()) {
+            match self.exchange(authority, stream, buf, request).await {
                 Ok(response) => return Ok(response),
                 // A pooled connection the upstream had closed: nothing was
                 // answered, so the request goes again on a new connection
@@ -124,7 +130,7 @@ impl Client {
             }
         }
         let stream = self.pool.connect(authority).await?;
-        self.exchange(authority, stream, request)
+        self.exchange(authority, stream, BytesMut::new(), request)
             .await
             .map_err(Into::into)
     }
@@ -133,12 +139,15 @@ impl Client {
         &self,
         authority: &Authority,
         mut stream: TcpStream,
+        mut buf: BytesMut,
         request: &Outgoing,
     ) -> Result<Response<UpstreamBody>, Failure> {
         if write_request(&mut stream, request).await.is_err() {
             return Err(Failure::Stale { written: false });
         }
-        let mut buf = BytesMut::with_capacity(READ_SIZE);
+        // Reclaims the buffer's own memory when the last response's parts
+        // read from it are gone.
+        buf.reserve(READ_SIZE);
         let (response, framing, keep_alive) = loop {
             let n = stream
                 .read_buf(&mut buf)
@@ -177,7 +186,7 @@ impl Client {
 
 impl Pool {
     /// The most recently used live connection to `authority`.
-    fn take(&self, authority: &str) -> Option<TcpStream> {
+    fn take(&self, authority: &str) -> Option<(TcpStream, BytesMut)> {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         let list = idle.lists.get_mut(authority)?;
         while let Some(entry) = list.pop() {
@@ -189,14 +198,16 @@ impl Pool {
             // not reusable. Without readiness this is no system call.
             let mut probe = [0u8; 1];
             match entry.stream.try_read(&mut probe) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Some(entry.stream),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    return Some((entry.stream, entry.buf));
+                }
                 _ => continue,
             }
         }
         None
     }
 
-    fn put(&self, authority: &Authority, stream: TcpStream) {
+    fn put(&self, authority: &Authority, stream: TcpStream, mut buf: BytesMut) {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         let timeout = self.idle_timeout;
         let fresh = |entry: &Idle| entry.since.elapsed() <= timeout;
@@ -217,8 +228,12 @@ impl Pool {
         let expired = list.iter().take_while(|entry| !fresh(entry)).count();
         list.drain(..expired);
         if list.len() < self.max_idle {
+            if buf.capacity() > MAX_IDLE_BUFFER {
+                buf = BytesMut::new();
+            }
             list.push(Idle {
                 stream,
+                buf,
                 since: Instant::now(),
             });
         }
@@ -386,7 +401,7 @@ fn parse_head(buf: &mut BytesMut, method: &Method) -> Result<Option<Head>, Failu
         let mut named: Vec<&str> = Vec::new();
         for token in raw
             .iter()
-            .filter(|h| h.name.eq_ignore_ascii_case("connection"))
+            .filter(|h| crate::proxy::token_eq(h.name, "connection"))
             .filter_map(|h| visible(h.value))
             .flat_map(|v| v.split(','))
             .map(str::trim)
@@ -409,8 +424,11 @@ fn parse_head(buf: &mut BytesMut, method: &Method) -> Result<Option<Head>, Failu
             {
                 continue;
             }
-            let name = HeaderName::from_bytes(h.name.as_bytes())
-                .map_err(|_| Failure::Malformed(format!("header name {:?}", h.name)))?;
+            let name = match common_name(h.name) {
+                Some(name) => name,
+                None => HeaderName::from_bytes(h.name.as_bytes())
+                    .map_err(|_| Failure::Malformed(format!("header name {:?}", h.name)))?,
+            };
             let start = h.value.as_ptr() as usize - base;
             kept.push((name, start, start + h.value.len()));
         }
@@ -429,6 +447,33 @@ fn parse_head(buf: &mut BytesMut, method: &Method) -> Result<Option<Head>, Failu
         *response.headers_mut() = headers;
         return Ok(Some((response, framing, keep_alive)));
     }
+}
+
+/// The names most responses carry, found by length and a case-blind
+/// comparison: `HeaderName::from_bytes` costs several times more.
+fn common_name(name: &str) -> Option<HeaderName> {
+    use http::header;
+    let candidates: &[HeaderName] = match name.len() {
+        3 => &[header::AGE],
+        4 => &[header::DATE, header::ETAG, header::VARY],
+        6 => &[header::SERVER],
+        7 => &[header::EXPIRES],
+        8 => &[header::LOCATION],
+        10 => &[header::SET_COOKIE],
+        12 => &[header::CONTENT_TYPE],
+        13 => &[
+            header::CACHE_CONTROL,
+            header::LAST_MODIFIED,
+            header::ACCEPT_RANGES,
+        ],
+        14 => &[header::CONTENT_LENGTH],
+        16 => &[header::CONTENT_ENCODING],
+        _ => return None,
+    };
+    candidates
+        .iter()
+        .find(|c| crate::proxy::token_eq(name, c.as_str()))
+        .cloned()
 }
 
 /// A header value as text when it is visible ASCII (as `HeaderValue::to_str`
@@ -455,11 +500,11 @@ fn framing(
     }
     if raw
         .iter()
-        .any(|h| h.name.eq_ignore_ascii_case("transfer-encoding"))
+        .any(|h| crate::proxy::token_eq(h.name, "transfer-encoding"))
     {
         let last = raw
             .iter()
-            .filter(|h| h.name.eq_ignore_ascii_case("transfer-encoding"))
+            .filter(|h| crate::proxy::token_eq(h.name, "transfer-encoding"))
             .filter_map(|h| visible(h.value))
             .flat_map(|v| v.split(','))
             .map(str::trim)
@@ -472,7 +517,7 @@ fn framing(
     let mut length = None;
     for h in raw
         .iter()
-        .filter(|h| h.name.eq_ignore_ascii_case("content-length"))
+        .filter(|h| crate::proxy::token_eq(h.name, "content-length"))
     {
         for part in visible(h.value).unwrap_or("x").split(',') {
             let n: u64 = part
@@ -514,7 +559,7 @@ impl Conn {
     /// follows it.
     fn release(self) {
         if self.keep_alive && self.buf.is_empty() {
-            self.pool.put(&self.authority, self.stream);
+            self.pool.put(&self.authority, self.stream, self.buf);
         }
     }
 }
@@ -996,26 +1041,64 @@ mod tests {
             idle.lists.get(authority).map_or(0, Vec::len)
         };
         for _ in 0..3 {
-            pool.put(&authority("a:1"), connect().await);
+            pool.put(&authority("a:1"), connect().await, BytesMut::new());
         }
-        pool.put(&authority("gone:1"), connect().await);
+        pool.put(&authority("gone:1"), connect().await, BytesMut::new());
         assert_eq!((count("a:1"), count("gone:1")), (3, 1));
         tokio::time::sleep(Duration::from_millis(300)).await;
         // A return drops its authority's expired connections.
-        pool.put(&authority("a:1"), connect().await);
+        pool.put(&authority("a:1"), connect().await, BytesMut::new());
         assert_eq!(count("a:1"), 1);
         // A sweep reaches authorities nobody asks for any more.
         pool.idle.lock().expect("pool").since_sweep = SWEEP_EVERY;
-        pool.put(&authority("a:1"), connect().await);
+        pool.put(&authority("a:1"), connect().await, BytesMut::new());
         assert_eq!((count("a:1"), count("gone:1")), (2, 0));
         assert!(!pool.idle.lock().expect("pool").lists.contains_key("gone:1"));
         // The cap holds.
         let lasting = Client::new(8, Duration::from_secs(600), Duration::from_secs(1));
         for _ in 0..10 {
-            lasting.pool.put(&authority("a:1"), connect().await);
+            lasting
+                .pool
+                .put(&authority("a:1"), connect().await, BytesMut::new());
         }
         let idle = lasting.pool.idle.lock().expect("pool");
         assert_eq!(idle.lists.get("a:1").map(Vec::len), Some(8));
+    }
+
+    #[test]
+    fn common_names_are_the_names_from_bytes_would_make() {
+        for name in [
+            "Age",
+            "date",
+            "ETag",
+            "Vary",
+            "SERVER",
+            "Expires",
+            "location",
+            "Set-Cookie",
+            "Content-Type",
+            "cache-control",
+            "Last-Modified",
+            "Accept-Ranges",
+            "Content-Length",
+            "content-encoding",
+        ] {
+            assert_eq!(
+                common_name(name),
+                Some(HeaderName::from_bytes(name.as_bytes()).expect("a name")),
+                "{name}"
+            );
+        }
+        for name in [
+            "",
+            "x-age",
+            "dates",
+            "content-lengths",
+            "x-upstream",
+            "servers",
+        ] {
+            assert_eq!(common_name(name), None, "{name}");
+        }
     }
 
     #[test]
