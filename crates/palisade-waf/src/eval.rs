@@ -22,6 +22,7 @@ use crate::rate::MemoryLimiter;
 use crate::sets::{IpSet, Sets};
 use crate::sqli::is_sqli;
 use crate::transform::{Chain, Transform, apply_all};
+use crate::verdicts::{Detector, remembered};
 use crate::xss::is_xss;
 
 /// A statement ready to evaluate.
@@ -298,6 +299,16 @@ fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
+/// Components whose values a client sends again with every request
+/// (User-Agent, Accept, Referer, its session cookie), so remembering their
+/// detector verdicts pays; paths, queries and bodies vary too much.
+fn repeats(field: &FieldToMatch) -> bool {
+    matches!(
+        field,
+        FieldToMatch::Headers(_) | FieldToMatch::SingleHeader(_) | FieldToMatch::Cookies(_)
+    )
+}
+
 fn byte_match(value: &[u8], needle: &[u8], position: Position) -> bool {
     match position {
         Position::Exactly => value == needle,
@@ -374,11 +385,29 @@ impl Check {
                 field,
                 transforms,
                 level,
-            } => any(field, transforms, &|v| is_sqli(v, *level)),
+            } => {
+                if repeats(field) {
+                    let detector = match level {
+                        Sensitivity::Low => Detector::SqliLow,
+                        Sensitivity::High => Detector::SqliHigh,
+                    };
+                    any(field, transforms, &|v| {
+                        remembered(detector, v, || is_sqli(v, *level))
+                    })
+                } else {
+                    any(field, transforms, &|v| is_sqli(v, *level))
+                }
+            }
             // AWS's XSS statement has no sensitivity; LOW keeps false
             // positives down as its documentation promises.
             Check::Xss { field, transforms } => {
-                any(field, transforms, &|v| is_xss(v, Sensitivity::Low))
+                if repeats(field) {
+                    any(field, transforms, &|v| {
+                        remembered(Detector::XssLow, v, || is_xss(v, Sensitivity::Low))
+                    })
+                } else {
+                    any(field, transforms, &|v| is_xss(v, Sensitivity::Low))
+                }
             }
             Check::RegexSet {
                 field,
@@ -1102,6 +1131,50 @@ mod tests {
             Some("xss-body")
         );
         assert_eq!(verdict("", br#"{"bio": "I <3 fish & chips"}"#), None);
+    }
+
+    #[test]
+    fn remembered_header_verdicts_are_each_requests_own() {
+        // SQLi at LOW and at HIGH and XSS on the same headers: a verdict
+        // remembered for one detector is never another's.
+        let acl = r#"{"Name": "a", "DefaultAction": {"Allow": {}}, "Rules": [
+          {"Name": "sqli-low", "Priority": 0, "Action": {"Block": {}},
+           "Statement": {"SqliMatchStatement": {"FieldToMatch": {"Headers": {"MatchPattern": {"All": {}}, "MatchScope": "VALUE", "OversizeHandling": "CONTINUE"}},
+              "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}}},
+          {"Name": "xss", "Priority": 1, "Action": {"Block": {}},
+           "Statement": {"XssMatchStatement": {"FieldToMatch": {"Headers": {"MatchPattern": {"All": {}}, "MatchScope": "VALUE", "OversizeHandling": "CONTINUE"}},
+              "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}}},
+          {"Name": "sqli-high", "Priority": 2, "Action": {"Block": {}},
+           "Statement": {"SqliMatchStatement": {"FieldToMatch": {"Cookies": {"MatchPattern": {"All": {}}, "MatchScope": "VALUE", "OversizeHandling": "CONTINUE"}},
+              "SensitivityLevel": "HIGH", "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}}}]}"#;
+        let acl = WebAcl::parse(acl, "acl.json").unwrap_or_else(|e| panic!("{e}"));
+        let evaluator = Evaluator::new(acl, &Sets::default()).unwrap_or_else(|e| panic!("{e}"));
+        let verdict = |agent: &str, cookie: &str| {
+            let mut r = request("GET", "/", "", agent, b"");
+            r.headers.push(("Cookie", cookie));
+            evaluator.evaluate(&r).terminating_rule
+        };
+        let cases = [
+            ("Mozilla/5.0 (X11; Linux x86_64)", "s=1", None),
+            ("1' or '1'='1", "s=1", Some("sqli-low")),
+            ("<script>alert(1)</script>", "s=1", Some("xss")),
+            // Prose-like SELECT is flagged at HIGH only: the cookie rule's.
+            (
+                "Mozilla/5.0 (X11; Linux x86_64)",
+                "s=select name from users",
+                Some("sqli-high"),
+            ),
+            ("curl/8.5", "s=abc", None),
+        ];
+        for round in 0..3 {
+            for (agent, cookie, expected) in cases {
+                assert_eq!(
+                    verdict(agent, cookie).as_deref(),
+                    expected,
+                    "round {round}: {agent} / {cookie}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod redis_rate;
 pub mod sets;
 pub mod sqli;
 pub mod transform;
+mod verdicts;
 pub mod xss;
 
 pub use acl::{AclError, WebAcl};
