@@ -617,15 +617,16 @@ impl Buffers {
 }
 
 /// Whether a token can take part in a LOW rule on the unquoted reading:
-/// everything but numbers, plain names and calls, arithmetic, commas,
-/// parentheses and other punctuation. (Each rule of `anywhere` and
-/// `breakout` asks for a keyword, a string, a variable, a comparison, a
-/// logical operator, a comment or a `;`, or fires only at HIGH.)
+/// everything but numbers, plain names, arithmetic, commas, parentheses
+/// and other punctuation. (Each rule of `anywhere` and `breakout` asks for
+/// a keyword, a call, a string, a variable, a comparison, a logical
+/// operator, a comment or a `;`, or fires only at HIGH: `x)-(f(` is one
+/// with a call.)
 fn marks_sql(kind: Kind) -> bool {
     !matches!(
         kind,
         Kind::Num
-            | Kind::Word(Word::Name | Word::Call)
+            | Kind::Word(Word::Name)
             | Kind::Op
             | Kind::Comma
             | Kind::Open
@@ -1215,6 +1216,17 @@ fn condition(rest: &[Kind], comment_after: &[bool], strict: bool, high: bool) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_call_after_closing_parentheses_and_an_operator_is_read_in_full() {
+        // Found by fuzzing the early exit: no keyword, string or operator
+        // word, yet `x) ! (f(` is the `1-(f(..))` rule at LOW.
+        assert!(is_sqli(b"x) ! (sdD(y", Sensitivity::Low));
+        assert!(is_sqli(
+            b"ad}idD(\xff=\xff\xffm\xff)\0!\0\0(sdD(\xff",
+            Sensitivity::Low
+        ));
+    }
 
     fn low(s: &str) -> bool {
         is_sqli(s.as_bytes(), Sensitivity::Low)
