@@ -271,8 +271,15 @@ async fn pipeline(
     let mut parts = parts;
     if let Some(waf) = &config.waf {
         let method = parts.method.as_str();
-        let inspected =
-            crate::waf::request(method, &parts.uri, &parts.headers, &body, peer.address.ip());
+        let lossy = crate::waf::lossy_values(&parts.headers);
+        let inspected = crate::waf::request(
+            method,
+            &parts.uri,
+            &parts.headers,
+            &lossy,
+            &body,
+            peer.address.ip(),
+        );
         let verdict = waf.evaluate(&inspected).await;
         waf.record(&verdict, &inspected, &request_id);
         if let Some((down, message)) = waf.stats.store_state(verdict.store_error.as_deref()) {

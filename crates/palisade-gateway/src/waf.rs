@@ -281,20 +281,41 @@ pub(crate) fn section(
 }
 
 /// The request as the rules see it.
+/// The text of the header values that are not UTF-8 (raw `obs-text`,
+/// rare), read lossily, in the order `HeaderMap::iter` gives them: the
+/// rules must see every header, since a value they skipped would be a
+/// hiding place for a payload.
+pub(crate) fn lossy_values(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .values()
+        .filter(|v| std::str::from_utf8(v.as_bytes()).is_err())
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .collect()
+}
+
+/// What the web ACL inspects; `lossy` is [`lossy_values`] of `headers`.
 pub(crate) fn request<'a>(
     method: &'a str,
     uri: &'a http::Uri,
     headers: &'a HeaderMap,
+    lossy: &'a [String],
     body: &'a [u8],
     client: IpAddr,
 ) -> WafRequest<'a> {
+    let mut lossy = lossy.iter();
     WafRequest {
         method,
         uri_path: uri.path(),
         query: uri.query().unwrap_or(""),
         headers: headers
             .iter()
-            .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)))
+            .filter_map(|(k, v)| {
+                let text = match std::str::from_utf8(v.as_bytes()) {
+                    Ok(text) => text,
+                    Err(_) => lossy.next()?.as_str(),
+                };
+                Some((k.as_str(), text))
+            })
             .collect(),
         body,
         client_ip: Some(client),

@@ -120,6 +120,39 @@ access_log: off
 "#;
 
 #[tokio::test]
+async fn header_values_outside_ascii_are_inspected_too() {
+    let upstream = Upstream::start().await;
+    let setup = Setup::new(
+        STARTER,
+        &[
+            ("web-acl.json", &example("web-acl.json")),
+            ("bad-bots.json", &example("bad-bots.json")),
+        ],
+    )
+    .var("UPSTREAM", &upstream.url());
+    let running = setup.start().await;
+    let status = |header: &[u8]| {
+        let mut request =
+            b"GET /rides HTTP/1.1\r\nHost: t\r\nConnection: close\r\nUser-Agent: ".to_vec();
+        request.extend_from_slice(header);
+        request.extend_from_slice(b"\r\n\r\n");
+        async move {
+            let reply = common::raw(running.address, &request, Duration::from_secs(5)).await;
+            reply.get(9..12).unwrap_or_default().to_string()
+        }
+    };
+    // A value with a byte outside visible ASCII used to be left out of
+    // the web ACL's view altogether: UTF-8, and raw obs-text.
+    assert_eq!(status("caf\u{e9}' or '1'='1".as_bytes()).await, "403");
+    assert_eq!(
+        status(b"\xff' union select password from users--").await,
+        "403"
+    );
+    assert_eq!(status("caf\u{e9} cr\u{e8}me".as_bytes()).await, "200");
+    assert_eq!(upstream.seen().len(), 1);
+}
+
+#[tokio::test]
 async fn counted_rules_insert_headers_and_the_admin_listener_shows_counters_and_samples() {
     let upstream = Upstream::start().await;
     let setup = Setup::new(
