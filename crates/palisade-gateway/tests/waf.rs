@@ -119,17 +119,22 @@ waf:
 access_log: off
 "#;
 
-#[tokio::test]
-async fn header_values_outside_ascii_are_inspected_too() {
-    let upstream = Upstream::start().await;
-    let setup = Setup::new(
+/// The starter web ACL in front of `upstream`.
+fn starter(upstream: &Upstream) -> Setup {
+    Setup::new(
         STARTER,
         &[
             ("web-acl.json", &example("web-acl.json")),
             ("bad-bots.json", &example("bad-bots.json")),
         ],
     )
-    .var("UPSTREAM", &upstream.url());
+    .var("UPSTREAM", &upstream.url())
+}
+
+#[tokio::test]
+async fn header_values_outside_ascii_are_inspected_too() {
+    let upstream = Upstream::start().await;
+    let setup = starter(&upstream);
     let running = setup.start().await;
     let status = |header: &[u8]| {
         let mut request =
@@ -155,14 +160,7 @@ async fn header_values_outside_ascii_are_inspected_too() {
 #[tokio::test]
 async fn counted_rules_insert_headers_and_the_admin_listener_shows_counters_and_samples() {
     let upstream = Upstream::start().await;
-    let setup = Setup::new(
-        STARTER,
-        &[
-            ("web-acl.json", &example("web-acl.json")),
-            ("bad-bots.json", &example("bad-bots.json")),
-        ],
-    )
-    .var("UPSTREAM", &upstream.url());
+    let setup = starter(&upstream);
     let running = setup.start().await;
     let at = running.address;
     let admin_path = send(at, "GET", "/admin/users", &[], "")
