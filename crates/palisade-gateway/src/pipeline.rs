@@ -16,12 +16,12 @@ use crate::metrics::Metrics;
 use crate::proxy::{self, Body, Inbound, Peer};
 use crate::request_id::RequestId;
 use crate::route::Params;
-
-const X_AMZN_REQUESTID: header::HeaderName = header::HeaderName::from_static("x-amzn-requestid");
 use crate::server::{Level, Runtime, Shared};
 use crate::upstream::Client;
 use palisade_waf::Decision;
 use serde_json::Value;
+
+const X_AMZN_REQUESTID: header::HeaderName = header::HeaderName::from_static("x-amzn-requestid");
 
 /// A request's view for the validator.
 struct View<'a> {
@@ -271,14 +271,14 @@ async fn pipeline(
     let mut parts = parts;
     if let Some(waf) = &config.waf {
         let method = parts.method.as_str();
-        let lossy = crate::waf::lossy_values(&parts.headers);
+        let mut lossy = Vec::new();
         let inspected = crate::waf::request(
             method,
             &parts.uri,
             &parts.headers,
-            &lossy,
             &body,
             peer.address.ip(),
+            &mut lossy,
         );
         let verdict = waf.evaluate(&inspected).await;
         waf.record(&verdict, &inspected, &request_id);

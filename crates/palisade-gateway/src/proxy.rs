@@ -105,19 +105,23 @@ pub(crate) fn token_eq(name: &str, lower: &str) -> bool {
             == 0
 }
 
-fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    // Most messages have none: find that out without allocating.
-    if !headers.keys().any(is_hop_by_hop) {
-        return;
-    }
-    let named: Vec<HeaderName> = headers
+/// The headers a `Connection` header names: they concern this hop only.
+fn connection_named(headers: &HeaderMap) -> Vec<HeaderName> {
+    headers
         .get_all(header::CONNECTION)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
-        .collect();
-    for name in named {
+        .collect()
+}
+
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    // Most messages have none: find that out without allocating.
+    if !headers.keys().any(is_hop_by_hop) {
+        return;
+    }
+    for name in connection_named(headers) {
         headers.remove(name);
     }
     let hop: Vec<HeaderName> = headers
@@ -183,19 +187,7 @@ async fn forward_http(
     };
     let authority = authority(upstream)?;
     let headers = &parts.headers;
-    // Headers a `Connection` header names concern this hop only (rare:
-    // looked for only when there is one).
-    let named: Vec<HeaderName> = if headers.contains_key(header::CONNECTION) {
-        headers
-            .get_all(header::CONNECTION)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let named = connection_named(headers);
     // The head is written straight from the client's headers, leaving out
     // the hop-by-hop ones and those set here; no map is rebuilt.
     let mut head = HeadWriter::new(&parts.method, target, headers.len() + 5);

@@ -498,13 +498,12 @@ fn framing(
     {
         return Ok(Framing::Length(0));
     }
-    if raw
+    let mut codings = raw
         .iter()
-        .any(|h| crate::proxy::token_eq(h.name, "transfer-encoding"))
-    {
-        let last = raw
-            .iter()
-            .filter(|h| crate::proxy::token_eq(h.name, "transfer-encoding"))
+        .filter(|h| crate::proxy::token_eq(h.name, "transfer-encoding"))
+        .peekable();
+    if codings.peek().is_some() {
+        let last = codings
             .filter_map(|h| visible(h.value))
             .flat_map(|v| v.split(','))
             .map(str::trim)

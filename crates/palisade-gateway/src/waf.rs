@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use http::HeaderMap;
+use http::{HeaderMap, HeaderValue};
 use palisade_waf::redis_rate::RedisRate;
 use palisade_waf::{Decision, Evaluator, Sets, StoreFailure, Verdict, WafRequest, WebAcl};
 use serde_json::Value;
@@ -281,27 +281,26 @@ pub(crate) fn section(
 }
 
 /// The request as the rules see it.
-/// The text of the header values that are not UTF-8 (raw `obs-text`,
-/// rare), read lossily, in the order `HeaderMap::iter` gives them: the
-/// rules must see every header, since a value they skipped would be a
-/// hiding place for a payload.
-pub(crate) fn lossy_values(headers: &HeaderMap) -> Vec<String> {
-    headers
-        .values()
-        .filter(|v| std::str::from_utf8(v.as_bytes()).is_err())
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        .collect()
-}
-
-/// What the web ACL inspects; `lossy` is [`lossy_values`] of `headers`.
+/// What the web ACL inspects. Every header is in it: a value the rules
+/// skipped would be a hiding place for a payload. Values that are not
+/// UTF-8 (raw `obs-text`, rare) are read lossily into `lossy`.
 pub(crate) fn request<'a>(
     method: &'a str,
     uri: &'a http::Uri,
     headers: &'a HeaderMap,
-    lossy: &'a [String],
     body: &'a [u8],
     client: IpAddr,
+    lossy: &'a mut Vec<String>,
 ) -> WafRequest<'a> {
+    lossy.extend(
+        headers
+            .values()
+            .map(HeaderValue::as_bytes)
+            .filter(|v| !v.is_ascii() && std::str::from_utf8(v).is_err())
+            .map(|v| String::from_utf8_lossy(v).into_owned()),
+    );
+    // In the order `values` gave them.
+    let lossy: &'a [String] = lossy;
     let mut lossy = lossy.iter();
     WafRequest {
         method,

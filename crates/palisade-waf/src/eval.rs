@@ -76,10 +76,13 @@ enum Check {
         field: FieldToMatch,
         transforms: Transforms,
         level: Sensitivity,
+        /// Set when the verdicts are remembered (see [`repeats`]).
+        remember: Option<Detector>,
     },
     Xss {
         field: FieldToMatch,
         transforms: Transforms,
+        remember: Option<Detector>,
     },
     And(Vec<Check>),
     Or(Vec<Check>),
@@ -265,10 +268,15 @@ fn compile(
             field: s.field_to_match.clone(),
             transforms: slot(&s.field_to_match, &s.text_transformations),
             level: s.sensitivity_level,
+            remember: repeats(&s.field_to_match).then_some(match s.sensitivity_level {
+                Sensitivity::Low => Detector::SqliLow,
+                Sensitivity::High => Detector::SqliHigh,
+            }),
         },
         Statement::XssMatchStatement(s) => Check::Xss {
             field: s.field_to_match.clone(),
             transforms: slot(&s.field_to_match, &s.text_transformations),
+            remember: repeats(&s.field_to_match).then_some(Detector::XssLow),
         },
         Statement::GeoMatchStatement(s) => {
             let db = sets.geo.clone().ok_or(
@@ -385,30 +393,19 @@ impl Check {
                 field,
                 transforms,
                 level,
-            } => {
-                if repeats(field) {
-                    let detector = match level {
-                        Sensitivity::Low => Detector::SqliLow,
-                        Sensitivity::High => Detector::SqliHigh,
-                    };
-                    any(field, transforms, &|v| {
-                        remembered(detector, v, || is_sqli(v, *level))
-                    })
-                } else {
-                    any(field, transforms, &|v| is_sqli(v, *level))
-                }
-            }
+                remember,
+            } => any(field, transforms, &|v| {
+                remembered(*remember, v, || is_sqli(v, *level))
+            }),
             // AWS's XSS statement has no sensitivity; LOW keeps false
             // positives down as its documentation promises.
-            Check::Xss { field, transforms } => {
-                if repeats(field) {
-                    any(field, transforms, &|v| {
-                        remembered(Detector::XssLow, v, || is_xss(v, Sensitivity::Low))
-                    })
-                } else {
-                    any(field, transforms, &|v| is_xss(v, Sensitivity::Low))
-                }
-            }
+            Check::Xss {
+                field,
+                transforms,
+                remember,
+            } => any(field, transforms, &|v| {
+                remembered(*remember, v, || is_xss(v, Sensitivity::Low))
+            }),
             Check::RegexSet {
                 field,
                 transforms,
@@ -537,8 +534,6 @@ impl Check {
     }
 }
 
-/// The first address of a forwarded-IP header (`X-Forwarded-For: client,
-/// proxy`), if it is one.
 /// An address as text, the way `Display` writes it; IPv4 (the common key of
 /// a rate-based rule, made once per request) without the formatter.
 fn ip_text(ip: IpAddr) -> String {
@@ -561,6 +556,8 @@ fn ip_text(ip: IpAddr) -> String {
     text
 }
 
+/// The first address of a forwarded-IP header (`X-Forwarded-For: client,
+/// proxy`), if it is one.
 fn first_forwarded(request: &WafRequest<'_>, header: &str) -> Option<IpAddr> {
     request
         .headers

@@ -146,9 +146,7 @@ impl Transform {
             Transform::TrimRight => Cow::Borrowed(trim_end(input)),
         }
     }
-}
 
-impl Transform {
     /// The bytes without which this transformation leaves a value as it
     /// is; None when it may change any value.
     fn markers(self) -> Option<&'static [u8]> {

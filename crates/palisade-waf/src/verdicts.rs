@@ -45,34 +45,39 @@ thread_local! {
     });
 }
 
-/// `detect(value)`, remembered for values up to [`MAX_VALUE`] bytes.
-pub(crate) fn remembered(detector: Detector, value: &[u8], detect: impl FnOnce() -> bool) -> bool {
-    if value.len() > MAX_VALUE {
+/// `detect(value)`, remembered under `detector` for values up to
+/// [`MAX_VALUE`] bytes; computed afresh when `detector` is `None`.
+pub(crate) fn remembered(
+    detector: Option<Detector>,
+    value: &[u8],
+    detect: impl FnOnce() -> bool,
+) -> bool {
+    let Some(detector) = detector.filter(|_| value.len() <= MAX_VALUE) else {
         return detect();
-    }
-    let looked_up = TABLE.with(|table| {
-        let table = table.try_borrow().ok()?;
-        let hash = table.hasher.hash_one((detector as u8, value));
-        let slot = table.slots[(hash as usize) % SLOTS].as_ref()?;
-        (slot.hash == hash && slot.detector == detector && *slot.value == *value)
-            .then_some(slot.verdict)
-    });
-    if let Some(verdict) = looked_up {
-        return verdict;
-    }
-    let verdict = detect();
+    };
     TABLE.with(|table| {
-        if let Ok(mut table) = table.try_borrow_mut() {
-            let hash = table.hasher.hash_one((detector as u8, value));
-            table.slots[(hash as usize) % SLOTS] = Some(Entry {
-                hash,
-                detector,
-                value: value.into(),
-                verdict,
-            });
+        // (The detectors never come back here; a busy table just means
+        // computing afresh.)
+        let Ok(mut table) = table.try_borrow_mut() else {
+            return detect();
+        };
+        let hash = table.hasher.hash_one((detector as u8, value));
+        let slot = &mut table.slots[(hash as usize) % SLOTS];
+        if let Some(entry) = slot
+            .as_ref()
+            .filter(|e| e.hash == hash && e.detector == detector && *e.value == *value)
+        {
+            return entry.verdict;
         }
-    });
-    verdict
+        let verdict = detect();
+        *slot = Some(Entry {
+            hash,
+            detector,
+            value: value.into(),
+            verdict,
+        });
+        verdict
+    })
 }
 
 #[cfg(test)]
@@ -87,25 +92,25 @@ mod tests {
             runs.set(runs.get() + 1);
             verdict
         };
-        assert!(remembered(Detector::SqliLow, b"' or 1=1--", || detect(
-            true
-        )));
-        assert!(remembered(Detector::SqliLow, b"' or 1=1--", || detect(
-            false
-        )));
+        assert!(remembered(Some(Detector::SqliLow), b"' or 1=1--", || {
+            detect(true)
+        }));
+        assert!(remembered(Some(Detector::SqliLow), b"' or 1=1--", || {
+            detect(false)
+        }));
         assert_eq!(runs.get(), 1);
         // Another detector, another value: computed afresh.
-        assert!(!remembered(Detector::XssLow, b"' or 1=1--", || detect(
-            false
-        )));
-        assert!(!remembered(Detector::SqliLow, b"' or 1=2--", || detect(
-            false
-        )));
+        assert!(!remembered(Some(Detector::XssLow), b"' or 1=1--", || {
+            detect(false)
+        }));
+        assert!(!remembered(Some(Detector::SqliLow), b"' or 1=2--", || {
+            detect(false)
+        }));
         assert_eq!(runs.get(), 3);
         // Long values are never remembered.
         let long = vec![b'a'; MAX_VALUE + 1];
-        remembered(Detector::SqliLow, &long, || detect(false));
-        remembered(Detector::SqliLow, &long, || detect(false));
+        remembered(Some(Detector::SqliLow), &long, || detect(false));
+        remembered(Some(Detector::SqliLow), &long, || detect(false));
         assert_eq!(runs.get(), 5);
     }
 
@@ -117,7 +122,7 @@ mod tests {
             for i in 0..(SLOTS * 3) {
                 let value = format!("value-{i}");
                 let expected = i % 7 == 0;
-                let got = remembered(Detector::XssLow, value.as_bytes(), || expected);
+                let got = remembered(Some(Detector::XssLow), value.as_bytes(), || expected);
                 assert_eq!(got, expected, "round {round}, {value}");
             }
         }
