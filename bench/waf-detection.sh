@@ -134,7 +134,8 @@ for system, port in ports.items():
     print(f"{system}: {time.time() - started:.0f} s", file=sys.stderr)
 
 if misses:
-    # Where palisade and CRS PL2 disagree (query placement), for study.
+    # Where palisade and CRS PL2 disagree, and what both let through
+    # (query placement), for study.
     os.makedirs(misses, exist_ok=True)
     for kind, values in sets.items():
         ours, theirs = results["palisade"][(kind, "query", "each")], results["CRS PL2"][(kind, "query", "each")]
@@ -142,6 +143,10 @@ if misses:
             f.writelines(v + "\n" for v, a, b in zip(values, ours, theirs) if a and not b)
         with open(f"{misses}/{kind}-crs-pl2-only.txt", "w") as f:
             f.writelines(v + "\n" for v, a, b in zip(values, ours, theirs) if b and not a)
+        if kind == "benign":
+            continue
+        with open(f"{misses}/{kind}-neither.txt", "w") as f:
+            f.writelines(v + "\n" for v, a, b in zip(values, ours, theirs) if not a and not b)
 print(f"payloads: sqli {len(sets['sqli'])}, xss {len(sets['xss'])}, benign {len(sets['benign'])}; each in a query parameter, a JSON body value and a form body")
 print(f"{'':<10} {'':<7}" + "".join(f"{s:>12}" for s in ports))
 for kind, label in (("sqli", "TP"), ("xss", "TP"), ("benign", "FP")):

@@ -538,7 +538,9 @@ fn css_decode(input: &[u8]) -> Vec<u8> {
 /// `&lt;`, `&#60;`, `&#x3c;` and the other common entities decoded; an
 /// unknown or unterminated one stays as it is.
 fn html_entity_decode(input: &[u8]) -> Vec<u8> {
-    const NAMED: [(&[u8], &[u8]); 8] = [
+    // HTML5's names for punctuation are decoded by browsers in attributes
+    // as much as the classic five, and payloads use them (`alert&lpar;1&rpar;`).
+    const NAMED: [(&[u8], &[u8]); 34] = [
         (b"quot", b"\""),
         (b"amp", b"&"),
         (b"lt", b"<"),
@@ -547,6 +549,32 @@ fn html_entity_decode(input: &[u8]) -> Vec<u8> {
         (b"nbsp", b"\xa0"),
         (b"colon", b":"),
         (b"sol", b"/"),
+        (b"bsol", b"\\"),
+        (b"lpar", b"("),
+        (b"rpar", b")"),
+        (b"lsqb", b"["),
+        (b"lbrack", b"["),
+        (b"rsqb", b"]"),
+        (b"rbrack", b"]"),
+        (b"lcub", b"{"),
+        (b"lbrace", b"{"),
+        (b"rcub", b"}"),
+        (b"rbrace", b"}"),
+        (b"tab", b"\t"),
+        (b"newline", b"\n"),
+        (b"grave", b"`"),
+        (b"period", b"."),
+        (b"comma", b","),
+        (b"semi", b";"),
+        (b"excl", b"!"),
+        (b"equals", b"="),
+        (b"plus", b"+"),
+        (b"num", b"#"),
+        (b"percnt", b"%"),
+        (b"ast", b"*"),
+        (b"quest", b"?"),
+        (b"commat", b"@"),
+        (b"verbar", b"|"),
     ];
     let mut out = Vec::with_capacity(input.len());
     let mut i = 0;
@@ -768,6 +796,13 @@ mod tests {
         assert_eq!(
             t(Transform::HtmlEntityDecode, "&#106&#97vascript"),
             "javascript"
+        );
+        assert_eq!(
+            t(
+                Transform::HtmlEntityDecode,
+                "alert&lpar;1&rpar;&Tab;&NewLine;&grave;&semi;&fake;"
+            ),
+            "alert(1)\t\n`;&fake;"
         );
         assert_eq!(
             t(Transform::HtmlEntityDecode, "fish & chips &unknown;"),

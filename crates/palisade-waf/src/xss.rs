@@ -248,7 +248,40 @@ pub fn is_xss(input: &[u8], level: Sensitivity) -> bool {
     {
         return true;
     }
+    if let Some(markup) = base64_markup(input)
+        && detect(&markup, level)
+    {
+        return true;
+    }
+    // `al\u0065rt(1)`: JavaScript reads an escaped identifier as the name.
+    if memchr::memmem::find(input, b"\\u").is_some() {
+        let unescaped = Transform::JsDecode.apply(input);
+        if *unescaped != *input && detect(&unescaped, level) {
+            return true;
+        }
+    }
     detect(input, level)
+}
+
+/// `PHN2ZyB4bWxucz0i…`: markup sent base64-encoded, for a page (or a
+/// `data:` URL built around the value) to decode. Base64 text that starts
+/// with `P` decodes to text starting with `<`, `=`, `>` or `?`; the first
+/// such run of 16 characters or more, decoded, when it holds a `<`.
+fn base64_markup(input: &[u8]) -> Option<Vec<u8>> {
+    if input.len() < 16 {
+        return None;
+    }
+    let base64 = |b: u8| b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
+    let start = memchr::memchr_iter(b'P', input)
+        .take(8)
+        .find(|&at| at == 0 || !base64(input[at - 1]))?;
+    let len = input[start..].iter().take_while(|b| base64(**b)).count();
+    if len < 16 {
+        return None;
+    }
+    let run = &input[start..start + len.min(4096)];
+    let decoded = Transform::Base64Decode.apply(run);
+    memchr::memchr(b'<', &decoded).map(|_| decoded.into_owned())
 }
 
 /// `¼script¾alert(¢XSS¢)¼/script¾`: Latin-1 characters whose low seven bits
@@ -291,6 +324,84 @@ fn detect(input: &[u8], level: Sensitivity) -> bool {
         || breakouts(&lower, high)
         || scheme(&lower, high)
         || script_context(&lower, high)
+        || sink_reference(&lower)
+        || comment_breakout(&lower)
+        || global_call(&lower)
+}
+
+/// Objects only a page's script has.
+const GLOBALS: &[&str] = &["window", "document", "navigator", "location", "history"];
+
+/// A method called on a browser global (`navigator.vibrate(500)`,
+/// `document.createElement("div")`): script, not text.
+fn global_call(lower: &[u8]) -> bool {
+    let chain = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b == b'.';
+    memchr::memchr_iter(b'(', lower).take(64).any(|at| {
+        let start = lower[..at]
+            .iter()
+            .rposition(|b| !chain(*b))
+            .map_or(0, |p| p + 1);
+        let callee = &lower[start..at];
+        GLOBALS.iter().any(|g| {
+            callee
+                .strip_prefix(g.as_bytes())
+                .and_then(|rest| rest.strip_prefix(b"."))
+                .is_some_and(|method| method.first().is_some_and(u8::is_ascii_alphabetic))
+        })
+    })
+}
+
+/// `-->…</div>`, `]]><img …`: the value closes the comment or CDATA
+/// section it was placed in, then writes markup.
+fn comment_breakout(lower: &[u8]) -> bool {
+    // Both closers end in `>`, which most values do not have.
+    let Some(at) = memchr::memchr_iter(b'>', lower)
+        .take(64)
+        .find(|&at| at >= 2 && matches!(&lower[at - 2..at], b"--" | b"]]"))
+    else {
+        return false;
+    };
+    let rest = &lower[at + 1..];
+    memchr::memchr_iter(b'<', rest).take(64).any(|j| {
+        let name = rest.get(j + 1..).unwrap_or_default();
+        let name = name.strip_prefix(b"/").unwrap_or(name);
+        name.first().is_some_and(u8::is_ascii_alphabetic)
+    })
+}
+
+/// A sink used as a value rather than called by name: `(alert)(1)`,
+/// `[1].find(alert)`, `a=alert,a(1)`.
+fn sink_reference(lower: &[u8]) -> bool {
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$';
+    let sink_at = |from: usize| {
+        SINKS.iter().find_map(|sink| {
+            lower[from..]
+                .starts_with(sink.as_bytes())
+                .then(|| from + sink.len())
+                .filter(|&end| !lower.get(end).copied().is_some_and(word))
+        })
+    };
+    memchr::memchr2_iter(b'(', b'=', lower).take(64).any(|at| {
+        let Some(end) = sink_at(at + 1) else {
+            return false;
+        };
+        let after = lower.get(end).copied();
+        if lower[at] == b'=' {
+            // Assigned, then called by its new name (`type=alert, x` is a
+            // setting).
+            let name_start = lower[..at]
+                .iter()
+                .rposition(|b| !word(*b))
+                .map_or(0, |p| p + 1);
+            let name = &lower[name_start..at];
+            return matches!(after, Some(b',' | b';'))
+                && !name.is_empty()
+                && memchr::memmem::find_iter(&lower[end..], name)
+                    .any(|j| lower.get(end + j + name.len()) == Some(&b'('));
+        }
+        // Called through the parentheses, or passed to a function.
+        after == Some(b')') && (lower.get(end + 1) == Some(&b'(') || at > 0 && word(lower[at - 1]))
+    })
 }
 
 fn is_space(b: u8) -> bool {
@@ -404,6 +515,14 @@ fn attributes(lower: &[u8], from: usize, high: bool, in_tag: bool) -> bool {
                 while i < end && !is_space(lower[i]) && lower[i] != b'>' {
                     i += 1;
                 }
+                if in_tag
+                    && i < end
+                    && is_space(lower[i])
+                    && URL_ATTRIBUTES.iter().any(|a| a.as_bytes() == name)
+                    && spaced_scheme(&lower[start..end])
+                {
+                    return true;
+                }
                 &lower[start..i]
             }
         };
@@ -415,6 +534,22 @@ fn attributes(lower: &[u8], from: usize, high: bool, in_tag: bool) -> bool {
 }
 
 fn attribute(name: &[u8], value: &[u8], high: bool, in_tag: bool) -> bool {
+    if in_tag {
+        match name {
+            // DOM clobbering: a planted element with an id or name becomes
+            // a global the page's script may read instead of its own.
+            b"id" | b"name" if !value.is_empty() => return true,
+            // Planted inline style: any declaration can cover, move or
+            // restyle the page around it.
+            b"style" if value.contains(&b':') => return true,
+            _ => {}
+        }
+        // A URL spelled with character references for its letters
+        // (`&#106;&#97;…`): only written so to hide what it is.
+        if URL_ATTRIBUTES.iter().any(|a| a.as_bytes() == name) && encoded_letters(value) {
+            return true;
+        }
+    }
     if let Some(event) = name.strip_prefix(b"on") {
         let known = EVENTS.iter().any(|e| e.as_bytes() == event);
         let code_like = value
@@ -436,6 +571,21 @@ fn attribute(name: &[u8], value: &[u8], high: bool, in_tag: bool) -> bool {
     // A link the value planted whose host hides what it is: a filter
     // evasion (`http://0x42.0x0000066.0x7.0x93/`), not a link anyone types.
     if in_tag && URL_ATTRIBUTES.iter().any(|a| a.as_bytes() == name) && disguised_host(&value) {
+        return true;
+    }
+    // A planted image (or other resource loaded without a click) whose URL
+    // carries parameters: every reader's browser sends that request, with
+    // their cookies, to another site.
+    if in_tag
+        && matches!(
+            name,
+            b"src" | b"background" | b"lowsrc" | b"dynsrc" | b"poster"
+        )
+        && (value.starts_with(b"http://")
+            || value.starts_with(b"https://")
+            || value.starts_with(b"//"))
+        && value.contains(&b'?')
+    {
         return true;
     }
     match name {
@@ -476,6 +626,36 @@ const URL_ATTRIBUTES: &[&str] = &[
     "cite",
     "longdesc",
 ];
+
+/// `src=javasc ript:ale rt(1)>`: an unquoted URL broken by spaces into
+/// words without `=` (which the tokenizer takes for empty attributes),
+/// spelling a script scheme when put back together. `rest` runs from the
+/// value to the end of the tag window.
+fn spaced_scheme(rest: &[u8]) -> bool {
+    let tag = &rest[..memchr::memchr(b'>', rest).unwrap_or(rest.len())];
+    !tag.contains(&b'=') && script_scheme(&decoded(tag), false)
+}
+
+/// Whether `value` holds a numeric character reference to an ASCII letter.
+fn encoded_letters(value: &[u8]) -> bool {
+    memchr::memmem::find_iter(value, b"&#").take(16).any(|at| {
+        let rest = &value[at + 2..];
+        let (digits, radix) = match rest.first() {
+            Some(b'x' | b'X') => (&rest[1..], 16),
+            _ => (rest, 10),
+        };
+        let len = digits
+            .iter()
+            .take(12)
+            .take_while(|b| b.is_ascii_hexdigit() && (radix == 16 || b.is_ascii_digit()))
+            .count();
+        std::str::from_utf8(&digits[..len])
+            .ok()
+            .and_then(|d| u32::from_str_radix(d, radix).ok())
+            .and_then(char::from_u32)
+            .is_some_and(|c| c.is_ascii_alphabetic())
+    })
+}
 
 /// Whether a URL's host is written so that a reader (or a filter) cannot
 /// tell where it goes: percent-encoded, or an IPv4 address in hex, octal
@@ -689,6 +869,20 @@ mod tests {
             "<A HREF=\"http://1113982867/\">XSS</A>",
             "<A HREF=\"http://%77%77%77%2E%67%6F%6F%67%6C%65%2E%63%6F%6D\">XSS</A>",
             "<img src=\"//user@0102.0146.07.0223:80/x.png\">",
+            // Planted markup that works without script of its own.
+            "<a id=\"x\"><rect fill=\"white\" width=\"1000\" height=\"1000\"/></a>",
+            "<form name=getElementById>",
+            "<div style=\"[a]color[b]:[c]red\">XXX</div>",
+            "<IMG SRC=\"http://www.thesiteyouareon.com/somecommand.php?somevariables=maliciouscode\">",
+            "<img src=&#106;&#97;&#118;&#97;&#115;&#99; &#114;&#105;&#112;&#116;&#58;>",
+            "</a>//[\"'`-->]]>]</div>",
+            "(alert)(1)",
+            "[1].find(alert)",
+            "a=alert,a(1)",
+            "navigator.vibrate(500)",
+            "al\\u0065rt(1)",
+            "<img src=javasc ript:ale rt('XSS')>",
+            "PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciPjxzY3JpcHQ+YWxlcnQoMSk8L3NjcmlwdD48L3N2Zz4NCg==\"/>",
         ] {
             assert!(low(attack), "missed {attack:?}");
         }
@@ -712,6 +906,13 @@ mod tests {
             "<img src=\"http://10.0.0.1:8080/logo.png\">",
             "<a href=\"http://2001.example.com/\">2001</a>",
             "http://0x42.0x0000066.0x7.0x93/ as plain text",
+            "step one --> step two <- back",
+            "Status (alert) raised; alert=off, print=on",
+            "type=alert, duration=5; level=confirm",
+            "PHP is a language; Paris is a city",
+            "see document.pdf (page 2) and window.frame",
+            "<a href=https://example.com/a b>two words</a>",
+            "<a href=\"https://example.com/search?q=1\">search</a>",
         ] {
             assert!(!low(benign), "low flagged {benign:?}");
             assert!(!high(benign), "high flagged {benign:?}");
