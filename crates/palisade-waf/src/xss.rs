@@ -243,24 +243,35 @@ const STRONG: &[&str] = &[
 
 /// Whether `input` reads as cross-site scripting at `level`.
 pub fn is_xss(input: &[u8], level: Sensitivity) -> bool {
-    if let Some(stripped) = high_bit_markup(input)
-        && detect(&stripped, level)
-    {
-        return true;
-    }
-    if let Some(markup) = base64_markup(input)
-        && detect(&markup, level)
-    {
-        return true;
-    }
-    // `al\u0065rt(1)`: JavaScript reads an escaped identifier as the name.
-    if memchr::memmem::find(input, b"\\u").is_some() {
-        let unescaped = Transform::JsDecode.apply(input);
-        if *unescaped != *input && detect(&unescaped, level) {
+    let seen = classes(input);
+    if seen & ENCODED != 0 {
+        // Rare: a `0xC2` (`¼`, `¾`), a `P` (base64 markup), a backslash.
+        if let Some(stripped) = high_bit_markup(input)
+            && detect(&stripped, classes(&stripped), level)
+        {
             return true;
         }
+        if let Some(markup) = base64_markup(input)
+            && detect(&markup, classes(&markup), level)
+        {
+            return true;
+        }
+        // `al\u0065rt(1)`: JavaScript reads an escaped identifier as the name.
+        if memchr::memchr_iter(b'\\', input).any(|at| input.get(at + 1) == Some(&b'u')) {
+            let unescaped = Transform::JsDecode.apply(input);
+            if *unescaped != *input && detect(&unescaped, classes(&unescaped), level) {
+                return true;
+            }
+        }
     }
-    detect(input, level)
+    detect(input, seen, level)
+}
+
+/// The classes of the bytes in `input`, or-ed.
+fn classes(input: &[u8]) -> u8 {
+    input
+        .iter()
+        .fold(0u8, |seen, b| seen | CLASSES[usize::from(*b)])
 }
 
 /// `PHN2ZyB4bWxucz0i…`: markup sent base64-encoded, for a page (or a
@@ -289,7 +300,7 @@ fn base64_markup(input: &[u8]) -> Option<Vec<u8>> {
 /// strips the high bit) turns into markup. The value read that way, when it
 /// has any of them.
 fn high_bit_markup(input: &[u8]) -> Option<Vec<u8>> {
-    // `¼` and `¾` are C2 BC and C2 BE in UTF-8: most values have no C2.
+    // `¼` and `¾` are C2 BC and C2 BE in UTF-8.
     memchr::memchr(0xc2, input)?;
     let text = std::str::from_utf8(input).ok()?;
     if !text.contains(['\u{bc}', '\u{be}']) {
@@ -309,24 +320,64 @@ fn high_bit_markup(input: &[u8]) -> Option<Vec<u8>> {
     )
 }
 
-fn detect(input: &[u8], level: Sensitivity) -> bool {
+/// Which bytes a value has, by the rules that need them.
+const LT: u8 = 1;
+const GT: u8 = 2;
+const EQ: u8 = 4;
+/// `(` or a backtick: a call.
+const CALL: u8 = 8;
+/// `:`, `[`, `.`, `-`: a scheme, a property or a CSS breakout.
+const PUNCT: u8 = 16;
+/// `0xC2`, `P`, `\\`: what an encoded payload starts with.
+const ENCODED: u8 = 32;
+
+static CLASSES: [u8; 256] = {
+    let mut table = [0u8; 256];
+    table[b'<' as usize] = LT;
+    table[b'>' as usize] = GT;
+    table[b'=' as usize] = EQ;
+    table[b'(' as usize] = CALL;
+    table[b'`' as usize] = CALL;
+    table[b':' as usize] = PUNCT;
+    table[b'[' as usize] = PUNCT;
+    table[b'.' as usize] = PUNCT;
+    table[b'-' as usize] = PUNCT;
+    table[0xc2] = ENCODED;
+    table[b'P' as usize] = ENCODED;
+    table[b'\\' as usize] = ENCODED;
+    table
+};
+
+thread_local! {
+    /// The lowercased value, kept by the thread: a request has a dozen.
+    static LOWER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `seen` is [`classes`] of `input`.
+fn detect(input: &[u8], seen: u8, level: Sensitivity) -> bool {
     // Every rule below needs one of these: a tag, an attribute, a scheme,
     // a call, a property or a CSS breakout.
-    if !input
-        .iter()
-        .any(|b| matches!(b, b'<' | b'=' | b'(' | b'`' | b':' | b'[' | b'.' | b'-'))
-    {
+    if seen & (LT | EQ | CALL | PUNCT) == 0 {
         return false;
     }
     let high = level == Sensitivity::High;
-    let lower = input.to_ascii_lowercase();
-    tags(&lower, high)
-        || breakouts(&lower, high)
-        || scheme(&lower, high)
-        || script_context(&lower, high)
-        || sink_reference(&lower)
-        || comment_breakout(&lower)
-        || global_call(&lower)
+    let rules = |lower: &[u8]| {
+        (seen & LT != 0 && tags(lower, high))
+            || (seen & EQ != 0 && breakouts(lower, high))
+            || scheme(lower, high)
+            || (seen & CALL != 0 && script_context(lower, high))
+            || (seen & (CALL | EQ) != 0 && sink_reference(lower))
+            || (seen & (LT | GT) == LT | GT && comment_breakout(lower))
+            || (seen & CALL != 0 && global_call(lower))
+    };
+    LOWER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut lower) => {
+            lower.clear();
+            lower.extend(input.iter().map(u8::to_ascii_lowercase));
+            rules(&lower)
+        }
+        Err(_) => rules(&input.to_ascii_lowercase()),
+    })
 }
 
 /// Objects only a page's script has.
@@ -456,12 +507,9 @@ fn tags(lower: &[u8], high: bool) -> bool {
 }
 
 /// A value that closes an attribute (`" onfocus=...`) or sits unquoted in
-/// one (`x onmouseover=...`) goes on with attributes of its own.
+/// one (`x onmouseover=...`) goes on with attributes of its own. Only
+/// called for values with an `=`.
 fn breakouts(lower: &[u8], high: bool) -> bool {
-    // An attribute needs its `=`; most values have none.
-    if memchr::memchr(b'=', lower).is_none() {
-        return false;
-    }
     if attributes(lower, 0, high, false) {
         return true;
     }
