@@ -13,10 +13,12 @@
 # Prints the true-positive rate on attacks and the false-positive rate on
 # benign inputs, per placement. Goal: palisade's true positives at least
 # CRS PL2's, false positives under 5%.
-# SAMPLE (default 2000) payloads are drawn per attack kind (0: all).
+# SAMPLE payloads are drawn per attack kind (default 0: all of them; a
+# sample of 2000 runs in a quarter of the time, but its verdict swings with
+# SEED by half a point).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SAMPLE="${SAMPLE:-2000}"
+SAMPLE="${SAMPLE:-0}"
 BENIGN="${BENIGN:-2000}"
 SEED="${SEED:-20261125}"
 DATA="${PALISADE_TEST_DATA:-$(pwd)/../shared/data}/waf-corpus"
