@@ -124,7 +124,9 @@ pub(crate) async fn handle(
         waf: None,
     };
     let client_address = peer.address;
-    let result = pipeline(
+    // Boxed: the pipeline's future is kilobytes, and hyper moves the
+    // future `handle` returns more than once; a pointer is cheaper to move.
+    let result = Box::pin(pipeline(
         &shared,
         &client,
         &runtime,
@@ -132,7 +134,7 @@ pub(crate) async fn handle(
         peer,
         request_id,
         &mut outcome,
-    )
+    ))
     .await;
     let mut response = match result {
         Ok(response) => response,
