@@ -10,13 +10,13 @@
 # The request is the Wild Rydes customization (a JSON body, a query string,
 # browser-like headers), so body, query, header and cookie rules all run.
 # Prints req/s, p99 and CPU per request of each, and the ratios p/b and
-# p/m; goal: p at least 0.8x b. Medians of ROUNDS (default 3) interleaved
+# p/m; goal: p at least 0.8x b. Medians of ROUNDS (default 5) interleaved
 # rounds of DURATION seconds (default 5); CONNECTIONS (64), THREADS (2).
 # RATE_STORE=redis://127.0.0.1:PORT/0 counts (p)'s rate limit in that Redis.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${DURATION:-5}"
-ROUNDS="${ROUNDS:-3}"
+ROUNDS="${ROUNDS:-5}"
 CONNECTIONS="${CONNECTIONS:-64}"
 THREADS="${THREADS:-2}"
 
