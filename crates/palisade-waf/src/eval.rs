@@ -22,7 +22,7 @@ use crate::rate::MemoryLimiter;
 use crate::sets::{IpSet, Sets};
 use crate::sqli::is_sqli;
 use crate::transform::{Chain, Transform, apply_all};
-use crate::verdicts::{Detector, remembered};
+use crate::verdicts::{Detector, regex_detector, remembered};
 use crate::xss::is_xss;
 
 /// A statement ready to evaluate.
@@ -38,6 +38,7 @@ enum Check {
         field: FieldToMatch,
         transforms: Transforms,
         regex: regex::bytes::Regex,
+        remember: Option<Detector>,
     },
     Size {
         field: FieldToMatch,
@@ -53,6 +54,7 @@ enum Check {
         field: FieldToMatch,
         transforms: Transforms,
         patterns: Vec<regex::bytes::Regex>,
+        remember: Option<Detector>,
     },
     IpSet {
         set: IpSet,
@@ -181,6 +183,7 @@ fn compile(
                 .size_limit(REGEX_SIZE_LIMIT)
                 .build()
                 .map_err(|e| format!("RegexString: {e}"))?,
+            remember: repeats(&s.field_to_match).then(regex_detector),
         },
         Statement::SizeConstraintStatement(s) => Check::Size {
             field: s.field_to_match.clone(),
@@ -201,6 +204,7 @@ fn compile(
                     .ok_or_else(|| format!("no regex pattern set with ARN {:?} was loaded", s.arn))?
                     .patterns,
             ),
+            remember: repeats(&s.field_to_match).then(regex_detector),
         },
         Statement::IpSetReferenceStatement(s) => Check::IpSet {
             set: sets
@@ -309,7 +313,8 @@ fn is_word(b: u8) -> bool {
 
 /// Components whose values a client sends again with every request
 /// (User-Agent, Accept, Referer, its session cookie), so remembering their
-/// detector verdicts pays; paths, queries and bodies vary too much.
+/// detector and regex verdicts pays; paths, queries and bodies vary too
+/// much.
 fn repeats(field: &FieldToMatch) -> bool {
     matches!(
         field,
@@ -372,7 +377,10 @@ impl Check {
                 field,
                 transforms,
                 regex,
-            } => any(field, transforms, &|v| regex.is_match(v)),
+                remember,
+            } => any(field, transforms, &|v| {
+                remembered(*remember, v, || regex.is_match(v))
+            }),
             Check::Size {
                 field,
                 transforms,
@@ -410,8 +418,9 @@ impl Check {
                 field,
                 transforms,
                 patterns,
+                remember,
             } => any(field, transforms, &|v| {
-                patterns.iter().any(|p| p.is_match(v))
+                remembered(*remember, v, || patterns.iter().any(|p| p.is_match(v)))
             }),
             Check::IpSet { set, forwarded } => match forwarded {
                 None => request.client_ip.is_some_and(|ip| set.contains(ip)),
@@ -1132,8 +1141,9 @@ mod tests {
 
     #[test]
     fn remembered_header_verdicts_are_each_requests_own() {
-        // SQLi at LOW and at HIGH and XSS on the same headers: a verdict
-        // remembered for one detector is never another's.
+        // SQLi at LOW and at HIGH, XSS and two regexes on the same
+        // headers: a verdict remembered for one detector is never
+        // another's.
         let acl = r#"{"Name": "a", "DefaultAction": {"Allow": {}}, "Rules": [
           {"Name": "sqli-low", "Priority": 0, "Action": {"Block": {}},
            "Statement": {"SqliMatchStatement": {"FieldToMatch": {"Headers": {"MatchPattern": {"All": {}}, "MatchScope": "VALUE", "OversizeHandling": "CONTINUE"}},
@@ -1143,7 +1153,13 @@ mod tests {
               "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}}},
           {"Name": "sqli-high", "Priority": 2, "Action": {"Block": {}},
            "Statement": {"SqliMatchStatement": {"FieldToMatch": {"Cookies": {"MatchPattern": {"All": {}}, "MatchScope": "VALUE", "OversizeHandling": "CONTINUE"}},
-              "SensitivityLevel": "HIGH", "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}}}]}"#;
+              "SensitivityLevel": "HIGH", "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}}},
+          {"Name": "curl", "Priority": 3, "Action": {"Block": {}},
+           "Statement": {"RegexMatchStatement": {"RegexString": "^curl/", "FieldToMatch": {"SingleHeader": {"Name": "user-agent"}},
+              "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}}},
+          {"Name": "wget", "Priority": 4, "Action": {"Block": {}},
+           "Statement": {"RegexMatchStatement": {"RegexString": "^wget/", "FieldToMatch": {"SingleHeader": {"Name": "user-agent"}},
+              "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}}}]}"#;
         let acl = WebAcl::parse(acl, "acl.json").unwrap_or_else(|e| panic!("{e}"));
         let evaluator = Evaluator::new(acl, &Sets::default()).unwrap_or_else(|e| panic!("{e}"));
         let verdict = |agent: &str, cookie: &str| {
@@ -1161,7 +1177,9 @@ mod tests {
                 "s=select name from users",
                 Some("sqli-high"),
             ),
-            ("curl/8.5", "s=abc", None),
+            ("curl/8.5", "s=abc", Some("curl")),
+            ("wget/1.21", "s=abc", Some("wget")),
+            ("Mozilla/5.0 (X11; Linux x86_64)", "s=abc", None),
         ];
         for round in 0..3 {
             for (agent, cookie, expected) in cases {

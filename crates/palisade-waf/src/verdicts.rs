@@ -12,11 +12,20 @@ use std::cell::RefCell;
 use std::hash::BuildHasher;
 
 /// Which detector, at which sensitivity, gave a verdict.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Detector {
     SqliLow,
     SqliHigh,
     XssLow,
+    /// A compiled regex statement (or pattern set reference), by an id no
+    /// other statement compiled by this process has.
+    Regex(u64),
+}
+
+/// A fresh id for [`Detector::Regex`].
+pub(crate) fn regex_detector() -> Detector {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    Detector::Regex(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
 }
 
 /// Slots in each thread's table.
@@ -61,7 +70,7 @@ pub(crate) fn remembered(
         let Ok(mut table) = table.try_borrow_mut() else {
             return detect();
         };
-        let hash = table.hasher.hash_one((detector as u8, value));
+        let hash = table.hasher.hash_one((detector, value));
         let slot = &mut table.slots[(hash as usize) % SLOTS];
         if let Some(entry) = slot
             .as_ref()
