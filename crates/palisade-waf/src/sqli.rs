@@ -342,10 +342,16 @@ fn tokenize(input: &[u8], quote: Option<u8>, tokens: &mut Vec<Kind>) {
                 i += 2;
             }
             // SQL Server's bracketed identifier, `[table]`.
-            b'[' if bracketed(&input[i + 1..]).is_some() => {
-                push(tokens, Kind::Word(Word::Name));
-                i += bracketed(&input[i + 1..]).unwrap_or(0) + 2;
-            }
+            b'[' => match bracketed(&input[i + 1..]) {
+                Some(len) => {
+                    push(tokens, Kind::Word(Word::Name));
+                    i += len + 2;
+                }
+                None => {
+                    push(tokens, Kind::Other);
+                    i += 1;
+                }
+            },
             b'(' | b'{' => {
                 push(tokens, Kind::Open);
                 i += 1;
@@ -717,12 +723,14 @@ fn lone_operator(input: &[u8], quote: u8) -> bool {
         } else {
             (false, first)
         };
-        let is = |w: &str| op.eq_ignore_ascii_case(w.as_bytes());
+        // AND, OR, XOR, DIV, MOD; RLIKE, REGEXP and LIKE, negated or not.
         words.next().is_none()
-            && (is("like")
-                || is("rlike")
-                || is("regexp")
-                || !negated && (is("and") || is("or") || is("xor") || is("div") || is("mod")))
+            && match word_operator(op) {
+                Some(Kind::Logic { .. } | Kind::Op) => !negated,
+                Some(Kind::Cmp { .. }) => true,
+                Some(Kind::WordCmp) => op.eq_ignore_ascii_case(b"like"),
+                _ => false,
+            }
     };
     symbol || spelled
 }
@@ -1089,22 +1097,20 @@ fn breakout(code: &[Kind], comment_after: &[bool], quote: Option<u8>, high: bool
                 Kind::Var { .. } | Kind::Logic { .. } | Kind::Str { .. } | Kind::Cmp { .. }
             )
         });
-        // `1 * 1/*`: arithmetic on constants, a probe for a numeric context.
-        let arithmetic = code[..i].contains(&Kind::Op)
-            && code[..i].iter().all(|k| matches!(k, Kind::Num | Kind::Op));
-        // `1-false`, `1*null`: the same with SQL's literals, which numbers
-        // in text never meet.
-        if quote.is_none()
-            && code.len() == i
-            && code[..i].contains(&Kind::Num)
-            && code[..i].contains(&Kind::Word(Word::Literal))
-            && code[..i]
+        // Arithmetic on constants: with SQL's literals (`1-false`,
+        // `1*null`, which numbers in text never meet) it is SQL as it
+        // stands; on numbers alone (`1 * 1/*`), once a comment cuts the
+        // query off. Either probes for a numeric context.
+        let operands = &code[..i];
+        let arithmetic = operands.contains(&Kind::Op)
+            && operands
                 .iter()
-                .all(|k| matches!(k, Kind::Num | Kind::Op | Kind::Word(Word::Literal)))
-            && code[..i].contains(&Kind::Op)
-        {
+                .all(|k| matches!(k, Kind::Num | Kind::Op | Kind::Word(Word::Literal)));
+        let literal = operands.contains(&Kind::Word(Word::Literal));
+        if quote.is_none() && arithmetic && literal && operands.contains(&Kind::Num) {
             return true;
         }
+        let arithmetic = arithmetic && !literal;
         return commented(last)
             && (quote.is_some() || closed_parens > 0 || !worded)
             && (i == 1

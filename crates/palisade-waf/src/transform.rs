@@ -535,6 +535,37 @@ fn css_decode(input: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A numeric character reference, given what follows its `&`: `#DDD;` or
+/// `#xHH;` (the semicolon may be missing; at most 8 digits are read). The
+/// code point and the length after the `&`.
+pub(crate) fn numeric_reference(rest: &[u8]) -> Option<(u32, usize)> {
+    if rest.first() != Some(&b'#') {
+        return None;
+    }
+    let hex = matches!(rest.get(1), Some(b'x' | b'X'));
+    let start = if hex { 2 } else { 1 };
+    let digits = rest[start..]
+        .iter()
+        .take_while(|b| {
+            if hex {
+                b.is_ascii_hexdigit()
+            } else {
+                b.is_ascii_digit()
+            }
+        })
+        .count()
+        .min(8);
+    if digits == 0 {
+        return None;
+    }
+    let code = rest[start..start + digits].iter().fold(0u32, |acc, &b| {
+        acc.saturating_mul(if hex { 16 } else { 10 })
+            .saturating_add(u32::from(hex_value(b).unwrap_or(0)))
+    });
+    let semicolon = usize::from(rest.get(start + digits) == Some(&b';'));
+    Some((code, start + digits + semicolon))
+}
+
 /// `&lt;`, `&#60;`, `&#x3c;` and the other common entities decoded; an
 /// unknown or unterminated one stays as it is.
 fn html_entity_decode(input: &[u8]) -> Vec<u8> {
@@ -585,35 +616,10 @@ fn html_entity_decode(input: &[u8]) -> Vec<u8> {
             continue;
         }
         let rest = &input[i + 1..];
-        // Numeric: &#DDD; or &#xHH; (the semicolon may be missing).
-        if rest.first() == Some(&b'#') {
-            let hex = matches!(rest.get(1), Some(b'x' | b'X'));
-            let start = if hex { 2 } else { 1 };
-            let digits = rest[start..]
-                .iter()
-                .take_while(|b| {
-                    if hex {
-                        b.is_ascii_hexdigit()
-                    } else {
-                        b.is_ascii_digit()
-                    }
-                })
-                .count()
-                .min(8);
-            if digits > 0 {
-                let text = &rest[start..start + digits];
-                let value = text.iter().fold(0u32, |acc, &b| {
-                    acc.saturating_mul(if hex { 16 } else { 10 })
-                        .saturating_add(u32::from(hex_value(b).unwrap_or(0)))
-                });
-                push_char(&mut out, value);
-                let mut consumed = 1 + start + digits;
-                if rest.get(start + digits) == Some(&b';') {
-                    consumed += 1;
-                }
-                i += consumed;
-                continue;
-            }
+        if let Some((code, len)) = numeric_reference(rest) {
+            push_char(&mut out, code);
+            i += 1 + len;
+            continue;
         }
         if let Some((name, value)) = NAMED.iter().find(|(name, _)| {
             rest.len() > name.len()

@@ -566,7 +566,7 @@ fn attributes(lower: &[u8], from: usize, high: bool, in_tag: bool) -> bool {
                 if in_tag
                     && i < end
                     && is_space(lower[i])
-                    && URL_ATTRIBUTES.iter().any(|a| a.as_bytes() == name)
+                    && is_url_attribute(name)
                     && spaced_scheme(&lower[start..end])
                 {
                     return true;
@@ -594,7 +594,7 @@ fn attribute(name: &[u8], value: &[u8], high: bool, in_tag: bool) -> bool {
         }
         // A URL spelled with character references for its letters
         // (`&#106;&#97;…`): only written so to hide what it is.
-        if URL_ATTRIBUTES.iter().any(|a| a.as_bytes() == name) && encoded_letters(value) {
+        if is_url_attribute(name) && encoded_letters(value) {
             return true;
         }
     }
@@ -618,7 +618,7 @@ fn attribute(name: &[u8], value: &[u8], high: bool, in_tag: bool) -> bool {
     }
     // A link the value planted whose host hides what it is: a filter
     // evasion (`http://0x42.0x0000066.0x7.0x93/`), not a link anyone types.
-    if in_tag && URL_ATTRIBUTES.iter().any(|a| a.as_bytes() == name) && disguised_host(&value) {
+    if in_tag && is_url_attribute(name) && disguised_host(&value) {
         return true;
     }
     // A planted image (or other resource loaded without a click) whose URL
@@ -687,22 +687,15 @@ fn spaced_scheme(rest: &[u8]) -> bool {
 /// Whether `value` holds a numeric character reference to an ASCII letter.
 fn encoded_letters(value: &[u8]) -> bool {
     memchr::memmem::find_iter(value, b"&#").take(16).any(|at| {
-        let rest = &value[at + 2..];
-        let (digits, radix) = match rest.first() {
-            Some(b'x' | b'X') => (&rest[1..], 16),
-            _ => (rest, 10),
-        };
-        let len = digits
-            .iter()
-            .take(12)
-            .take_while(|b| b.is_ascii_hexdigit() && (radix == 16 || b.is_ascii_digit()))
-            .count();
-        std::str::from_utf8(&digits[..len])
-            .ok()
-            .and_then(|d| u32::from_str_radix(d, radix).ok())
-            .and_then(char::from_u32)
+        crate::transform::numeric_reference(&value[at + 1..])
+            .and_then(|(code, _)| char::from_u32(code))
             .is_some_and(|c| c.is_ascii_alphabetic())
     })
+}
+
+/// Whether `name` is an attribute the browser loads or follows as a URL.
+fn is_url_attribute(name: &[u8]) -> bool {
+    URL_ATTRIBUTES.iter().any(|a| a.as_bytes() == name)
 }
 
 /// Whether a URL's host is written so that a reader (or a filter) cannot
