@@ -38,12 +38,15 @@ enum Kind {
         eq: bool,
     },
     /// The word comparisons LIKE, IS, IN, BETWEEN, SOUNDS, apart because
-    /// prose uses them too (`DANCIN' LIKE A ROBOT`).
-    WordCmp,
+    /// prose uses them too (`DANCIN' LIKE A ROBOT`); `strict` for all but
+    /// IS and IN, which numbers in prose meet (`sizes 4 and 5 in 2 colors`).
+    WordCmp {
+        strict: bool,
+    },
     /// AND, OR, XOR, `&&`, `||` (the latter also concatenation in some
     /// dialects; treated as logic, which is what injections use it for);
     /// `symbol` for the spelled-with-punctuation two, which prose never
-    /// quotes (`rock 'and' roll` is prose, `' && '` is not).
+    /// quotes (`"and"` may be prose, `" && "` is not).
     Logic {
         symbol: bool,
     },
@@ -107,7 +110,13 @@ enum Word {
     Literal,
     Not,
     Case,
+    When,
+    Then,
+    Else,
+    End,
     Exists,
+    /// `LOAD DATA INFILE`'s `infile`.
+    Infile,
 }
 
 fn classify(word: &[u8], called: bool) -> Word {
@@ -143,7 +152,12 @@ fn classify(word: &[u8], called: bool) -> Word {
         b"null" | b"true" | b"false" => Word::Literal,
         b"not" => Word::Not,
         b"case" => Word::Case,
+        b"when" => Word::When,
+        b"then" => Word::Then,
+        b"else" => Word::Else,
+        b"end" => Word::End,
         b"exists" => Word::Exists,
+        b"infile" => Word::Infile,
         b"sleep"
         | b"benchmark"
         | b"pg_sleep"
@@ -239,7 +253,7 @@ fn classify(word: &[u8], called: bool) -> Word {
         | b"xmltype" | b"unicode" | b"is_srvrolemember" | b"has_dbaccess" | b"quotename"
         | b"object_id" | b"object_name" | b"col_name" | b"table_name" | b"string_agg"
         | b"listagg" | b"wm_concat" | b"rawtohex" | b"to_char" | b"chr_" | b"mysql" | b"rownum"
-        | b"hextoraw" | b"decode" | b"binary" => Word::SqlFunc,
+        | b"hextoraw" | b"decode" | b"binary" | b"lpad" | b"rpad" => Word::SqlFunc,
         _ => Word::Call,
     }
 }
@@ -251,8 +265,10 @@ fn word_operator(word: &[u8]) -> Option<Kind> {
     } else if is("rlike") || is("regexp") {
         // Not English words: as plain a test as `=`.
         Some(Kind::Cmp { eq: true })
-    } else if is("like") || is("is") || is("in") || is("between") || is("sounds") {
-        Some(Kind::WordCmp)
+    } else if is("like") || is("between") || is("sounds") {
+        Some(Kind::WordCmp { strict: true })
+    } else if is("is") || is("in") {
+        Some(Kind::WordCmp { strict: false })
     } else if is("div") || is("mod") {
         Some(Kind::Op)
     } else {
@@ -613,6 +629,24 @@ impl Bytes {
 }
 
 fn detect(input: &[u8], level: Sensitivity, has: Bytes) -> bool {
+    // `'`, `''`, `"`: quote characters alone, the first probe for a
+    // parameter that reaches a query unescaped (it breaks the query). They
+    // carry nothing as data. `""` is an empty string and passes, and so
+    // does a backtick, which libinjection lists as a false positive.
+    if matches!(input.trim_ascii(), b"'" | b"''" | b"\"") {
+        return true;
+    }
+    // `@version--`, `@a /*`: a variable, then a comment opened and left
+    // empty, cutting the query off after it (`@john -- see you` is a note).
+    if let Some(name) = input.strip_prefix(b"@") {
+        let end = name
+            .iter()
+            .position(|b| !is_word_byte(*b))
+            .unwrap_or(name.len());
+        if end > 0 && matches!(name[end..].trim_ascii(), b"--" | b"/*" | b"#" | b"-- -") {
+            return true;
+        }
+    }
     // One bare word (`dark`, `session5f`) or one number (`42`) is one
     // token, which no rule flags.
     let bare_word = input.first().is_some_and(u8::is_ascii_alphabetic)
@@ -685,15 +719,18 @@ impl Buffers {
                 self.comment_after.push(false);
             }
         }
-        anywhere(&self.code, high) || breakout(&self.code, &self.comment_after, quote, high)
+        anywhere(&self.code, &self.comment_after, high)
+            || breakout(&self.code, &self.comment_after, quote, high)
     }
 }
 
 /// `'*'`, `' AND '`, `A' DIV 'B`: one operator between two of the quotes
 /// the value was read in, a probe for whether it reaches the query
 /// unquoted (`'' * ''`, `'A' DIV 'B'`). Outside the quotes at most one
-/// word on each side, touching its quote. With words apart from the quotes
-/// (`SMALL "&" SIGN`, `rock 'and' roll`) it is prose about the word.
+/// word on each side, touching its quote; or, in single quotes (SQL's
+/// string quotes), apart from it (`A 'OR' B`, read `'A ' OR ' B'`). With
+/// more words around (`the word 'like' is overused`), or a word apart
+/// from double quotes (`SMALL "&" SIGN`), it is prose about the word.
 fn lone_operator(input: &[u8], quote: u8) -> bool {
     let input = input.trim_ascii();
     let (Some(open), Some(close)) = (memchr::memchr(quote, input), memchr::memrchr(quote, input))
@@ -703,15 +740,26 @@ fn lone_operator(input: &[u8], quote: u8) -> bool {
     if open == close {
         return false;
     }
-    let word = |side: &[u8]| side.iter().all(|b| b.is_ascii_alphanumeric());
+    let single = quote == b'\'';
+    let word = |side: &[u8]| {
+        let side = if single { side.trim_ascii() } else { side };
+        side.iter().all(|b| b.is_ascii_alphanumeric())
+    };
     let (left, inner, right) = (&input[..open], &input[open + 1..close], &input[close + 1..]);
     if !word(left) || !word(right) {
         return false;
     }
-    // A quoted word alone (`"MOD"`, `'and'`) is a search for it; spaced
-    // inside its quotes (`' AND '`) or joined to words it is an operator.
+    // Apart from its quotes, a word on one side only (`select 'and'`, which
+    // libinjection lists as benign) is prose about the quoted word.
+    let apart = left.last() == Some(&b' ') || right.first() == Some(&b' ');
+    if apart && (left.trim_ascii().is_empty() != right.trim_ascii().is_empty()) {
+        return false;
+    }
+    // A word alone in double quotes (`"MOD"`) is a search for it; in
+    // single quotes (`'OR'`), spaced inside its quotes (`' AND '`) or next
+    // to words it is an operator.
     let spaced = inner.first() == Some(&b' ') && inner.last() == Some(&b' ');
-    let joined = !left.is_empty() || !right.is_empty();
+    let joined = single || !left.is_empty() || !right.is_empty();
     let inner = inner.trim_ascii();
     let symbol =
         (1..=3).contains(&inner.len()) && inner.iter().all(|b| b"+-*/%^|&~!<>=".contains(b));
@@ -728,7 +776,7 @@ fn lone_operator(input: &[u8], quote: u8) -> bool {
             && match word_operator(op) {
                 Some(Kind::Logic { .. } | Kind::Op) => !negated,
                 Some(Kind::Cmp { .. }) => true,
-                Some(Kind::WordCmp) => op.eq_ignore_ascii_case(b"like"),
+                Some(Kind::WordCmp { .. }) => op.eq_ignore_ascii_case(b"like"),
                 _ => false,
             }
     };
@@ -762,7 +810,7 @@ fn is_call(kind: Kind) -> bool {
 }
 
 /// Constructs that are injection wherever they stand.
-fn anywhere(code: &[Kind], high: bool) -> bool {
+fn anywhere(code: &[Kind], comment_after: &[bool], high: bool) -> bool {
     let at = |i: usize| code.get(i).copied();
     for i in 0..code.len() {
         match code[i] {
@@ -796,12 +844,7 @@ fn anywhere(code: &[Kind], high: bool) -> bool {
                     return true;
                 }
             }
-            // `CASE WHEN 4518=5617 THEN`: a branch on a constant test.
-            Kind::Word(Word::Case)
-                if at(i + 1) == Some(Kind::Word(Word::Name)) && literal_test(&code[i + 2..]) =>
-            {
-                return true;
-            }
+            Kind::Word(Word::Case) if case_expression(&code[i + 1..]) => return true,
             Kind::Evil => return true,
             Kind::Word(Word::Catalog) => return true,
             Kind::Var { system: true } => return true,
@@ -821,9 +864,35 @@ fn anywhere(code: &[Kind], high: bool) -> bool {
                 return true;
             }
             Kind::Semi if stacked(&code[i + 1..], high) => return true,
+            // `10;DROP members --`: a statement on a named object, the rest
+            // of the query cut off.
+            Kind::Semi
+                if at(i + 1) == Some(Kind::Word(Word::Modify))
+                    && at(i + 2) == Some(Kind::Word(Word::Name))
+                    && i + 3 == code.len()
+                    && comment_after[i + 2] =>
+            {
+                return true;
+            }
             // `... or '1'='1` later in the value, after what the first
             // breakout rule could not read.
             Kind::Logic { .. } if literal_test(&code[i + 1..]) => return true,
+            // `1 AND 1 NOT LIKE 0`, `1 and 1 sounds like 1`: a word test
+            // of two numbers.
+            Kind::Logic { .. }
+                if i > 0 && code[i - 1] == Kind::Num && number_word_test(&code[i + 1..]) =>
+            {
+                return true;
+            }
+            // `1 || lpad(user,7,1)`: a SQL function concatenated.
+            Kind::Logic { symbol: true }
+                if matches!(
+                    at(i + 1),
+                    Some(Kind::Word(Word::SqlFunc | Word::Info | Word::Danger))
+                ) && at(i + 2) == Some(Kind::Open) =>
+            {
+                return true;
+            }
             // A value that is a query: `select @@version`, `select user()`.
             Kind::Word(Word::Select)
                 if (i == 0 || at(i - 1) == Some(Kind::Semi))
@@ -836,6 +905,66 @@ fn anywhere(code: &[Kind], high: bool) -> bool {
         }
     }
     false
+}
+
+/// `1 NOT BETWEEN 0`, `1 SOUNDS LIKE 1`: a number compared with a number
+/// by LIKE, BETWEEN or SOUNDS.
+fn number_word_test(rest: &[Kind]) -> bool {
+    let mut rest = rest;
+    let [Kind::Num, tail @ ..] = rest else {
+        return false;
+    };
+    rest = tail;
+    if let [Kind::Word(Word::Not), tail @ ..] = rest {
+        rest = tail;
+    }
+    let [Kind::WordCmp { strict: true }, tail @ ..] = rest else {
+        return false;
+    };
+    rest = tail;
+    if let [Kind::WordCmp { strict: true }, tail @ ..] = rest {
+        rest = tail;
+    }
+    rest.first() == Some(&Kind::Num)
+}
+
+/// After CASE: `WHEN 4518=5617 THEN`, a branch on a constant test (cut
+/// off or not), or a whole expression, `1 WHEN 2 THEN 2 END` (prose has
+/// no END right after the branch's value).
+fn case_expression(rest: &[Kind]) -> bool {
+    let at = |i: usize| rest.get(i).copied();
+    if at(0) == Some(Kind::Word(Word::When)) && literal_test(&rest[1..]) {
+        return true;
+    }
+    // An operand, optionally compared with another.
+    let test = |i: usize| {
+        let end = expr_end(rest, i)?;
+        match at(end) {
+            Some(Kind::Cmp { .. } | Kind::WordCmp { .. }) => expr_end(rest, end + 1),
+            _ => Some(end),
+        }
+    };
+    let when = if at(0) == Some(Kind::Word(Word::When)) {
+        0
+    } else {
+        match test(0) {
+            Some(end) if at(end) == Some(Kind::Word(Word::When)) => end,
+            _ => return false,
+        }
+    };
+    let Some(then) = test(when + 1).filter(|&j| at(j) == Some(Kind::Word(Word::Then))) else {
+        return false;
+    };
+    let Some(mut end) = test(then + 1) else {
+        return false;
+    };
+    if at(end) == Some(Kind::Word(Word::Else)) {
+        let Some(after) = test(end + 1) else {
+            return false;
+        };
+        end = after;
+    }
+    at(end) == Some(Kind::Word(Word::End))
 }
 
 /// A symbolic comparison of numbers or strings (`'1'='1`, `4499=8923`),
@@ -926,7 +1055,7 @@ fn stacked(rest: &[Kind], high: bool) -> bool {
                 ))
             ) || matches!(
                 at(2),
-                Some(Kind::Word(Word::Name | Word::From) | Kind::Cmp { .. } | Kind::WordCmp)
+                Some(Kind::Word(Word::Name | Word::From) | Kind::Cmp { .. } | Kind::WordCmp { .. })
             ) && matches!(at(1), Some(Kind::Word(Word::Name)))
                 || high
         }
@@ -943,6 +1072,37 @@ fn stacked(rest: &[Kind], high: bool) -> bool {
             ) || high
         }
         Some(Kind::Word(Word::Waitfor)) => at(1) == Some(Kind::Word(Word::Delay)),
+        // `; load data infile`, `; load xml local infile`
+        Some(Kind::Word(Word::Name))
+            if rest[1..rest.len().min(5)].contains(&Kind::Word(Word::Infile)) =>
+        {
+            true
+        }
+        // `; if exists (`, `; if not exists (`
+        Some(Kind::Word(Word::Name))
+            if at(1) == Some(Kind::Word(Word::Exists)) && at(2) == Some(Kind::Open)
+                || at(1) == Some(Kind::Word(Word::Not))
+                    && at(2) == Some(Kind::Word(Word::Exists))
+                    && at(3) == Some(Kind::Open) =>
+        {
+            true
+        }
+        // `; call p(@a)`: a procedure called with session variables.
+        Some(Kind::Word(Word::Name))
+            if at(1).is_some_and(is_call)
+                && at(2) == Some(Kind::Open)
+                && rest[3..group_end(rest, 2)]
+                    .iter()
+                    .any(|k| matches!(k, Kind::Var { .. })) =>
+        {
+            true
+        }
+        // `; do (1=1)`: a statement on a parenthesised constant test.
+        Some(Kind::Word(Word::Name | Word::Call))
+            if at(1) == Some(Kind::Open) && literal_test(&rest[2..]) =>
+        {
+            true
+        }
         // `; begin declare @x ...`: a block opening on a declaration.
         Some(Kind::Word(Word::Name)) if at(1) == Some(Kind::Word(Word::Declare)) => {
             matches!(at(2), Some(Kind::Var { .. }))
@@ -1042,7 +1202,7 @@ fn breakout(code: &[Kind], comment_after: &[bool], quote: Option<u8>, high: bool
     }
     let commented = |j: usize| comment_after.get(j).copied().unwrap_or(false);
     if quote.is_some()
-        && let Some(entry @ (Kind::Op | Kind::Logic { .. } | Kind::WordCmp)) = at(1)
+        && let Some(entry @ (Kind::Op | Kind::Logic { .. } | Kind::WordCmp { .. })) = at(1)
         && sandwich(entry, &code[2..], comment_after.get(2..).unwrap_or(&[]))
     {
         return true;
@@ -1143,7 +1303,7 @@ fn breakout(code: &[Kind], comment_after: &[bool], quote: Option<u8>, high: bool
         }
         // ` ( 1 ) in ( binary ( 'b') ) --`: a whole test on a number, then
         // the rest of the query cut off.
-        Kind::Cmp { eq: true } | Kind::WordCmp
+        Kind::Cmp { eq: true } | Kind::WordCmp { .. }
             if quote.is_none()
                 && !worded
                 && expr_end(code, i + 1) == Some(code.len())
@@ -1151,7 +1311,7 @@ fn breakout(code: &[Kind], comment_after: &[bool], quote: Option<u8>, high: bool
         {
             true
         }
-        Kind::Cmp { .. } | Kind::WordCmp => {
+        Kind::Cmp { .. } | Kind::WordCmp { .. } => {
             // `'='`, `' like 'a%'--`, `1 = 1` go on as a comparison; the
             // comparison must end the value or lead to more SQL.
             let literal = matches!(
@@ -1168,8 +1328,31 @@ fn breakout(code: &[Kind], comment_after: &[bool], quote: Option<u8>, high: bool
                         Kind::Logic { .. } | Kind::Semi | Kind::Close | Kind::Op | Kind::Cmp { .. }
                     )
                 );
-            let word = next == Kind::WordCmp;
+            let word = matches!(next, Kind::WordCmp { .. });
+            // `abc' = !!'0`, `aa'=('aa')#(`, `aa'!=ascii(1)#(`: after a
+            // quote, an operand behind unary operators, in a group or
+            // called, ending the value or going on as SQL.
+            let operand = || {
+                let prefixed = at(i + 1) == Some(Kind::Op)
+                    || at(i + 1) == Some(Kind::Open)
+                    || at(i + 1).is_some_and(is_call);
+                let Some(end) = expr_end(code, i + 1).filter(|_| prefixed) else {
+                    return false;
+                };
+                code[i + 1..end].iter().any(|k| {
+                    matches!(
+                        k,
+                        Kind::Num | Kind::Str { .. } | Kind::Var { .. } | Kind::Word(Word::Literal)
+                    )
+                }) && (end == code.len()
+                    || commented(end - 1)
+                    || matches!(
+                        at(end),
+                        Some(Kind::Logic { .. } | Kind::Semi | Kind::Close | Kind::Cmp { .. })
+                    ))
+            };
             literal && continues && (quote.is_some() || high) && (!word || !unclosed || high)
+                || quote.is_some() && operand()
         }
         Kind::Op => {
             // `'+sleep(5)+'`, `1-(select ..)`
@@ -1178,6 +1361,24 @@ fn breakout(code: &[Kind], comment_after: &[bool], quote: Option<u8>, high: bool
             has_sql_call(&rest[..right])
                 || matches!(rest.first(), Some(Kind::Open)) && select_or_call(&rest[1..])
                 || (high && right > 0 && (right == rest.len() || commented(i + right)))
+        }
+        // `-6374 union 1,2,3,4,5--`, `1' select union 1,2/*`: a list of
+        // numbers selected, the rest of the query cut off.
+        Kind::Word(Word::Union | Word::Select)
+            if (!worded || quote.is_some()) && numbers_then_comment(code, i, comment_after) =>
+        {
+            true
+        }
+        // `1) FROM users WHERE name=`: the rest of a query after a closed
+        // subquery or call.
+        Kind::Word(Word::From)
+            if closed_parens > 0
+                && at(i + 1) == Some(Kind::Word(Word::Name))
+                && at(i + 2) == Some(Kind::Word(Word::Where))
+                && at(i + 3) == Some(Kind::Word(Word::Name))
+                && at(i + 4) == Some(Kind::Cmp { eq: true }) =>
+        {
+            true
         }
         Kind::Word(Word::Union) => {
             (!worded || high)
@@ -1232,6 +1433,22 @@ fn breakout(code: &[Kind], comment_after: &[bool], quote: Option<u8>, high: bool
     }
 }
 
+/// From `i`: UNION and SELECT words, then numbers separated by commas up to
+/// the end, with a comment after the last.
+fn numbers_then_comment(code: &[Kind], mut i: usize, comment_after: &[bool]) -> bool {
+    while matches!(code.get(i), Some(Kind::Word(Word::Union | Word::Select))) {
+        i += 1;
+    }
+    let list = &code[i..];
+    !list.is_empty()
+        && list.len() % 2 == 1
+        && list
+            .iter()
+            .enumerate()
+            .all(|(j, k)| *k == if j % 2 == 0 { Kind::Num } else { Kind::Comma })
+        && comment_after.last() == Some(&true)
+}
+
 /// After a quote that ends the literal and an operator, a logical operator
 /// or a word comparison (`1' * id - '0`, `aa'/1 or '1`, `1"OR-"1`,
 /// `aa' like(0) + 1--`): an expression that reopens the quote at the very
@@ -1262,7 +1479,7 @@ fn sandwich(entry: Kind, rest: &[Kind], comment_after: &[bool]) -> bool {
                 | Kind::Op
                 | Kind::Logic { .. }
                 | Kind::Cmp { .. }
-                | Kind::WordCmp
+                | Kind::WordCmp { .. }
                 | Kind::Open
                 | Kind::Close
                 | Kind::Word(
@@ -1285,7 +1502,7 @@ fn sandwich(entry: Kind, rest: &[Kind], comment_after: &[bool]) -> bool {
             Kind::Var { .. }
                 | Kind::Logic { .. }
                 | Kind::Cmp { .. }
-                | Kind::WordCmp
+                | Kind::WordCmp { .. }
                 | Kind::Word(Word::SqlFunc | Word::Info | Word::Call | Word::Catalog)
         )
     }) || match entry {
@@ -1349,7 +1566,7 @@ fn condition(rest: &[Kind], comment_after: &[bool], strict: bool, high: bool) ->
         }) || has_sql_call(side)
     };
     match at(j) {
-        Some(Kind::Cmp { .. } | Kind::WordCmp) => {
+        Some(Kind::Cmp { .. } | Kind::WordCmp { .. }) => {
             let mut k = j + 1;
             while matches!(at(k), Some(Kind::Word(Word::Not))) {
                 k += 1;
@@ -1481,6 +1698,30 @@ mod tests {
             "SELECT $.`` 1.e.table_name",
             "select 'foo' from bar where",
             "' or MATCH username AGAINST ('+admin -a' IN BOOLEAN MODE); -- -a",
+            "'",
+            "''",
+            "\"",
+            "'OR'",
+            "A 'NOT LIKE' B",
+            "A '%' B",
+            "case 1 when 2 then 2 end",
+            "case when f(1) then 3 end",
+            "1;load xml local infile \"foo\"",
+            "1; if exists ( /* anything */",
+            "1;call p(@version, @a)",
+            "1;do (1=1)",
+            "10;DROP members --",
+            "1 AND 1 NOT LIKE 0",
+            "1 and 1 not between 0 and 1",
+            "@version--",
+            "1 || lpad(user,7,1)",
+            "1) FROM USERS WHERE USERNAME=",
+            "-6374 union 1,2,3,4,5-- ",
+            "1' select union 1,2,3,4,5,6/*",
+            "abc' = !!'0",
+            "aa'=('aa')#(",
+            "aa'!=ascii(1)#(",
+            "-1'=-'+1",
         ] {
             assert!(low(attack), "missed {attack:?}");
         }
@@ -1522,12 +1763,18 @@ mod tests {
             "Dancin' like a 'robot",
             "Yes; if 1 = 1 then all good",
             "In case when 2 people then 3 seats",
-            "rock 'and' roll",
             "press '+' to zoom",
-            "A 'OR' B",
+            "`",
+            "\"\"",
+            "Just in case it rains when we arrive then we end early",
+            "sizes 4 and 5 in 2 colors",
+            "select 'and'",
+            "Fixed it; update docs",
+            "@john -- see you",
+            "Please select 1, 2 or 3 --",
             "\"MOD\"",
-            "'and'",
             "the word 'like' is overused",
+            "Tom 'and' Jerry's show",
             "Select 'Save' from the menu where it says so",
             "3DTV 2Fast 1D",
             "1 null 2",

@@ -60,6 +60,15 @@ const DANGEROUS_TAGS: &[&str] = &[
     "set",
     "animate",
     "animatetransform",
+    // Elements whose content the parser reads as text up to their closing
+    // tag: opening or closing one moves the page's parser to another
+    // state, the mechanism of context breakouts and mutation XSS.
+    "title",
+    "xmp",
+    "plaintext",
+    "noscript",
+    "noembed",
+    "noframes",
 ];
 
 /// Attributes that load data or code, or send a form elsewhere.
@@ -369,6 +378,7 @@ fn detect(input: &[u8], seen: u8, level: Sensitivity) -> bool {
             || (seen & (CALL | EQ) != 0 && sink_reference(lower))
             || (seen & (LT | GT) == LT | GT && comment_breakout(lower))
             || (seen & CALL != 0 && global_call(lower))
+            || (seen & EQ != 0 && location_assignment(lower))
     };
     LOWER.with(|cell| match cell.try_borrow_mut() {
         Ok(mut lower) => {
@@ -400,6 +410,30 @@ fn global_call(lower: &[u8]) -> bool {
                 .is_some_and(|method| method.first().is_some_and(u8::is_ascii_alphabetic))
         })
     })
+}
+
+/// `location="http://evil/"`, `location='javascript:…'`: script sending
+/// the page elsewhere. The name must open a statement (`?location=…` in a
+/// URL and `location = "Paris"` are data).
+fn location_assignment(lower: &[u8]) -> bool {
+    memchr::memmem::find_iter(lower, b"location")
+        .take(16)
+        .any(|at| {
+            let opens = at == 0 || matches!(lower[at - 1], b';' | b'{' | b'\n' | b' ');
+            let rest = lower[at + 8..].trim_ascii_start();
+            let Some(rest) = rest.strip_prefix(b"=") else {
+                return false;
+            };
+            let rest = rest.trim_ascii_start();
+            let Some(rest) = rest.strip_prefix(b"\"").or_else(|| rest.strip_prefix(b"'")) else {
+                return false;
+            };
+            opens
+                && !rest.starts_with(b"=")
+                && [&b"http:"[..], b"https:", b"//", b"javascript:", b"data:"]
+                    .iter()
+                    .any(|scheme| rest.starts_with(scheme))
+        })
 }
 
 /// `-->…</div>`, `]]><img …`: the value closes the comment or CDATA
@@ -924,6 +958,11 @@ mod tests {
             "al\\u0065rt(1)",
             "<img src=javasc ript:ale rt('XSS')>",
             "PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciPjxzY3JpcHQ+YWxlcnQoMSk8L3NjcmlwdD48L3N2Zz4NCg==\"/>",
+            "</xmp>",
+            "<plaintext>",
+            "</title><b>",
+            "location=\"http://html5sec.org\";",
+            "x=1; location = 'javascript:alert(1)'",
         ] {
             assert!(low(attack), "missed {attack:?}");
         }
@@ -954,6 +993,9 @@ mod tests {
             "see document.pdf (page 2) and window.frame",
             "<a href=https://example.com/a b>two words</a>",
             "<a href=\"https://example.com/search?q=1\">search</a>",
+            "location = \"Paris\"",
+            "https://maps.example.com/?location='https://example.com/'",
+            "Pick-up location: \"http://example.com/map\"",
         ] {
             assert!(!low(benign), "low flagged {benign:?}");
             assert!(!high(benign), "high flagged {benign:?}");
