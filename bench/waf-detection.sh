@@ -159,7 +159,7 @@ def overall(system, kinds):
     return sum(cells) / len(cells)
 print()
 for system in ports:
-    print(f"{system:<10} attacks blocked {overall(system, ['sqli', 'xss']) * 100:5.1f}%   benign blocked {overall(system, ['benign']) * 100:5.1f}%")
+    print(f"{system:<10} attacks blocked {overall(system, ['sqli', 'xss']) * 100:6.2f}%   benign blocked {overall(system, ['benign']) * 100:6.2f}%")
 tp, fp = overall("palisade", ["sqli", "xss"]), overall("palisade", ["benign"])
-print(f"goal: palisade TP >= CRS PL2's ({overall('CRS PL2', ['sqli', 'xss']) * 100:.1f}%): {'met' if tp >= overall('CRS PL2', ['sqli', 'xss']) else 'NOT met'}; FP < 5%: {'met' if fp < 0.05 else 'NOT met'}")
+print(f"goal: palisade TP >= CRS PL2's ({overall('CRS PL2', ['sqli', 'xss']) * 100:.2f}%): {'met' if tp >= overall('CRS PL2', ['sqli', 'xss']) else 'NOT met'}; FP < 5%: {'met' if fp < 0.05 else 'NOT met'}")
 PY

@@ -218,15 +218,34 @@ fn classify(word: &[u8], called: bool) -> Word {
                 b"pg_user",
                 b"pg_tables",
                 b"all_tables",
-                b"all_tab_columns",
+                // Oracle's `ALL_TAB_COLUMNS`, `ALL_TAB_PRIVS` and the like.
+                b"all_tab_",
+                b"all_users",
                 b"user_tables",
-                b"user_tab_columns",
+                b"user_tab_",
+                b"dba_tables",
+                b"dba_tab_",
+                b"dba_users",
                 b"sqlite_master",
                 b"msysobjects",
                 b"msysaccessobjects",
             ];
             if catalog.iter().any(|c| lower.starts_with(c)) {
                 Word::Catalog
+            } else if matches!(
+                &*lower,
+                b"current_user"
+                    | b"session_user"
+                    | b"system_user"
+                    | b"current_date"
+                    | b"current_time"
+                    | b"current_timestamp"
+                    | b"utc_date"
+                    | b"utc_time"
+                    | b"utc_timestamp"
+            ) {
+                // Functions SQL calls without parentheses.
+                Word::Info
             } else if lower.starts_with(b"xp_") || lower.starts_with(b"sp_") {
                 // SQL Server's extended and system procedures.
                 Word::Danger
@@ -334,7 +353,12 @@ fn tokenize(input: &[u8], quote: Option<u8>, tokens: &mut Vec<Kind>) {
                 i = memchr::memchr(b'\n', &input[i..]).map_or(n, |at| i + at + 1);
             }
             b'-' if next == Some(b'-') => {
-                let strong = input.get(i + 2).is_none_or(|c| c.is_ascii_whitespace());
+                // `--sp_password`: SQL Server keeps a statement naming that
+                // procedure out of its trace, so the comment hides the query.
+                let strong = input.get(i + 2).is_none_or(|c| c.is_ascii_whitespace())
+                    || input[i + 2..]
+                        .get(..11)
+                        .is_some_and(|w| w.eq_ignore_ascii_case(b"sp_password"));
                 push(tokens, Kind::Comment { strong });
                 i = memchr::memchr(b'\n', &input[i..]).map_or(n, |at| i + at + 1);
             }
@@ -504,6 +528,17 @@ fn tokenize(input: &[u8], quote: Option<u8>, tokens: &mut Vec<Kind>) {
             _ if is_word_byte(b) && b != b'.' => {
                 let mut end = i + 1;
                 while end < n && is_word_byte(input[end]) {
+                    // `SELECT.2alias`: MySQL ends a keyword at a `.` before a
+                    // digit, where a qualified name (`a.b`) goes on.
+                    if input[end] == b'.'
+                        && input.get(end + 1).is_some_and(u8::is_ascii_digit)
+                        && matches!(
+                            classify(&input[i..end], false),
+                            Word::Select | Word::Union | Word::From
+                        )
+                    {
+                        break;
+                    }
                     end += 1;
                 }
                 // A word may carry a dialect prefix (N'..', X'..', B'..').
@@ -581,6 +616,9 @@ pub fn is_sqli(input: &[u8], level: Sensitivity) -> bool {
     if detect(input, level, has) {
         return true;
     }
+    if let Some(folded) = fold_quotes(input) {
+        return is_sqli(&folded, level);
+    }
     if !has.equals {
         return false;
     }
@@ -593,6 +631,32 @@ pub fn is_sqli(input: &[u8], level: Sensitivity) -> bool {
                 && value.len() + 1 < input.len()
                 && detect(value, level, Bytes::of(value))
         })
+}
+
+/// The value with its typographic single quotes and primes (`‘`, `’`,
+/// `′`) written as `'`, when it has any. SQL Server's best-fit conversion
+/// to a code page does the same when the value reaches a `varchar`, so
+/// `’ or ‘1’=’1` is injection there.
+fn fold_quotes(input: &[u8]) -> Option<Vec<u8>> {
+    let quote_at = |i: usize| {
+        input
+            .get(i..i + 3)
+            .is_some_and(|c| matches!(c, [0xE2, 0x80, 0x98 | 0x99 | 0xB2]))
+    };
+    let first = memchr::memchr_iter(0xE2, input).find(|&i| quote_at(i))?;
+    let mut out = Vec::with_capacity(input.len());
+    out.extend_from_slice(&input[..first]);
+    let mut i = first;
+    while i < input.len() {
+        if input[i] == 0xE2 && quote_at(i) {
+            out.push(b'\'');
+            i += 3;
+        } else {
+            out.push(input[i]);
+            i += 1;
+        }
+    }
+    Some(out)
 }
 
 /// Which of the bytes that decide the readings a value has.
@@ -683,7 +747,7 @@ struct Buffers {
 
 impl Buffers {
     fn suspicious(&mut self, input: &[u8], quote: Option<u8>, high: bool) -> bool {
-        if quote.is_some_and(|q| lone_operator(input, q)) {
+        if quote.is_some_and(|q| lone_operator(input, q) || or_number(input, q)) {
             return true;
         }
         tokenize(input, quote, &mut self.tokens);
@@ -783,6 +847,64 @@ fn lone_operator(input: &[u8], quote: u8) -> bool {
     symbol || spelled
 }
 
+/// `fo"o'or'1`, `x' or '1`, `'or'1=1`: a quote closed, a logical
+/// operator, and a quoted number (or test of numbers) at the very end, left
+/// open for the query's own quote to close or closed (`' or '1'`, a test on
+/// a true string). Or `' or 1`: a quote, a logical operator and a constant,
+/// the whole value.
+fn or_number(input: &[u8], quote: u8) -> bool {
+    let input = input.trim_ascii();
+    if let Some(rest) = input.strip_prefix(&[quote]) {
+        let mut words = rest.split(|b| *b == b' ').filter(|w| !w.is_empty());
+        if let (Some(op), Some(constant)) = (words.next(), words.next())
+            && matches!(word_operator(op), Some(Kind::Logic { .. }))
+        {
+            let alone = words.clone().next().is_none();
+            // `' or 1`, `' or true`; `' or '' '`: only empty strings after.
+            let quotes = |w: &[u8]| w.iter().all(|b| *b == quote);
+            if alone
+                && (constant.iter().all(u8::is_ascii_digit)
+                    || constant.eq_ignore_ascii_case(b"true")
+                    || constant.eq_ignore_ascii_case(b"false"))
+                || quotes(constant) && words.all(quotes)
+            {
+                return true;
+            }
+        }
+    }
+    let input = input.strip_suffix(&[quote]).unwrap_or(input);
+    let digits = |end: usize| {
+        input[..end]
+            .iter()
+            .rev()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
+    let mut end = input.len();
+    let mut count = digits(end);
+    if count > 0 && input[..end - count].ends_with(b"=") {
+        end -= count + 1;
+        count = digits(end);
+    }
+    if count == 0 {
+        return false;
+    }
+    let Some(rest) = input[..end - count].strip_suffix(&[quote]) else {
+        return false;
+    };
+    let rest = rest.trim_ascii_end();
+    let word = rest.iter().rev().take_while(|b| is_word_byte(**b)).count();
+    let (rest, operator) = if word > 0 {
+        rest.split_at(rest.len() - word)
+    } else if rest.ends_with(b"||") || rest.ends_with(b"&&") {
+        rest.split_at(rest.len() - 2)
+    } else {
+        return false;
+    };
+    let logical = word == 0 || matches!(word_operator(operator), Some(Kind::Logic { .. }));
+    logical && rest.trim_ascii_end().ends_with(&[quote])
+}
+
 /// Whether a token can take part in a LOW rule on the unquoted reading:
 /// everything but numbers, plain names, arithmetic, commas, parentheses
 /// and other punctuation. (Each rule of `anywhere` and `breakout` asks for
@@ -812,6 +934,12 @@ fn is_call(kind: Kind) -> bool {
 /// Constructs that are injection wherever they stand.
 fn anywhere(code: &[Kind], comment_after: &[bool], high: bool) -> bool {
     let at = |i: usize| code.get(i).copied();
+    // `-2 order select 1/*`: a number, then numbers selected from `i` and
+    // the rest of the query cut off.
+    let numbered = |i: usize| {
+        (code[0] == Kind::Num || code.starts_with(&[Kind::Op, Kind::Num]))
+            && numbers_then_comment(code, i, comment_after)
+    };
     for i in 0..code.len() {
         match code[i] {
             Kind::Word(Word::Union) => {
@@ -819,7 +947,7 @@ fn anywhere(code: &[Kind], comment_after: &[bool], high: bool) -> bool {
                 while matches!(at(j), Some(Kind::Word(Word::AllDistinct) | Kind::Open)) {
                     j += 1;
                 }
-                if at(j) == Some(Kind::Word(Word::Select)) {
+                if at(j) == Some(Kind::Word(Word::Select)) || numbered(i) {
                     return true;
                 }
             }
@@ -864,6 +992,18 @@ fn anywhere(code: &[Kind], comment_after: &[bool], high: bool) -> bool {
                 return true;
             }
             Kind::Semi if stacked(&code[i + 1..], high) => return true,
+            // `create table myfile (input TEXT);`: a value that is a
+            // statement defining a table, ended.
+            Kind::Word(Word::Modify)
+                if i == 0
+                    && at(1) == Some(Kind::Word(Word::Table))
+                    && matches!(at(2), Some(Kind::Word(Word::Name | Word::Call)))
+                    && at(3) == Some(Kind::Open)
+                    && code.ends_with(&[Kind::Close, Kind::Semi]) =>
+            {
+                return true;
+            }
+            Kind::Word(Word::Select) if numbered(i) => return true,
             // `10;DROP members --`: a statement on a named object, the rest
             // of the query cut off.
             Kind::Semi
@@ -1103,6 +1243,28 @@ fn stacked(rest: &[Kind], high: bool) -> bool {
         {
             true
         }
+        // `; GO xp_cmdshell 'whoami' ;`: a system procedure called with a
+        // string as a whole statement, as SQL Server runs a batch's first.
+        Some(Kind::Word(Word::Danger))
+            if at(1) == Some(Kind::Str { closed: true })
+                && matches!(at(2), None | Some(Kind::Semi)) =>
+        {
+            true
+        }
+        Some(Kind::Word(Word::Name))
+            if at(1) == Some(Kind::Word(Word::Danger))
+                && at(2) == Some(Kind::Str { closed: true })
+                && matches!(at(3), None | Some(Kind::Semi)) =>
+        {
+            true
+        }
+        // `; begin shutdown end`
+        Some(Kind::Word(Word::Name))
+            if at(1) == Some(Kind::Word(Word::Shutdown))
+                && at(2) == Some(Kind::Word(Word::End)) =>
+        {
+            true
+        }
         // `; begin declare @x ...`: a block opening on a declaration.
         Some(Kind::Word(Word::Name)) if at(1) == Some(Kind::Word(Word::Declare)) => {
             matches!(at(2), Some(Kind::Var { .. }))
@@ -1153,6 +1315,8 @@ fn expr_end_with(code: &[Kind], mut i: usize, names: bool) -> Option<usize> {
             | Kind::Word(Word::Literal | Word::Catalog) => i + 1,
             Kind::Word(Word::Name) if names => i + 1,
             kind if is_call(kind) && at(i + 1) == Some(Kind::Open) => group_end(code, i + 1),
+            // `current_user`, `utc_date`
+            Kind::Word(Word::Info) => i + 1,
             Kind::Open => group_end(code, i),
             _ => return None,
         };
@@ -1215,14 +1379,27 @@ fn breakout(code: &[Kind], comment_after: &[bool], quote: Option<u8>, high: bool
             at(0),
             Some(
                 Kind::Logic { .. }
-                    | Kind::Word(Word::Order | Word::Group | Word::Having | Word::Where)
+                    | Kind::Word(
+                        Word::Order | Word::Group | Word::Having | Word::Where | Word::Limit
+                    )
             )
         );
     if tail {
         return match at(0) {
+            // `AND 1`, `AND false`: the pair of probes of a blind test.
+            Some(Kind::Logic { .. })
+                if code.len() == 2
+                    && matches!(at(1), Some(Kind::Num | Kind::Word(Word::Literal))) =>
+            {
+                true
+            }
             Some(Kind::Logic { .. }) => condition(&code[1..], &comment_after[1..], false, high),
             Some(Kind::Word(Word::Having | Word::Where)) => {
                 condition(&code[1..], &comment_after[1..], true, high)
+            }
+            // `limit 0,1--` (`Limit 2 -- per customer` is a note)
+            Some(Kind::Word(Word::Limit)) => {
+                numbers_then_comment(code, 1, comment_after) && code.len() == 4
             }
             _ => {
                 at(1) == Some(Kind::Word(Word::By))
@@ -1295,6 +1472,19 @@ fn breakout(code: &[Kind], comment_after: &[bool], quote: Option<u8>, high: bool
                     && code[i + 1..]
                         .iter()
                         .all(|k| matches!(k, Kind::Str { .. } | Kind::Op))
+                // `'or not false #`, `1"OR!(false)`: SQL's own truth
+                // values, to the end of the value.
+                || quote.is_some()
+                    && code[i + 1..].contains(&Kind::Word(Word::Literal))
+                    && code[i + 1..].iter().all(|k| {
+                        matches!(
+                            k,
+                            Kind::Word(Word::Literal | Word::Not)
+                                | Kind::Op
+                                | Kind::Open
+                                | Kind::Close
+                        )
+                    })
                 // `1'and #`, `' or match(..) against(..); --`: a test (or
                 // its start) and the rest of the query cut off.
                 || quote.is_some()
@@ -1425,6 +1615,15 @@ fn breakout(code: &[Kind], comment_after: &[bool], quote: Option<u8>, high: bool
             high || (quote.is_some()
                 && matches!(at(i + 1), Some(Kind::Word(Word::Name | Word::Table)))
                 && commented(code.len() - 1))
+                // `'create user x identified by p;`: a statement, ended.
+                || quote.is_some()
+                    && at(i + 1) == Some(Kind::Word(Word::Name))
+                    && code.last() == Some(&Kind::Semi)
+                // `' insert into users(login, ...`
+                || quote.is_some()
+                    && at(i + 1) == Some(Kind::Word(Word::Into))
+                    && at(i + 2) == Some(Kind::Word(Word::Call))
+                    && at(i + 3) == Some(Kind::Open)
         }
         Kind::Word(Word::Select) => high,
         Kind::Word(Word::Danger | Word::SqlFunc | Word::Info) => quote.is_some() || high,
@@ -1471,27 +1670,30 @@ fn sandwich(entry: Kind, rest: &[Kind], comment_after: &[bool]) -> bool {
     }
     let cut = comment_after.get(rest.len() - 1).copied().unwrap_or(false)
         && matches!(last, Kind::Num | Kind::Word(_) | Kind::Close);
+    // Concatenated with `||`, a call's arguments may be strings.
+    let concatenated = entry == Kind::Logic { symbol: true };
     let expression = |k: &Kind| {
-        matches!(
-            k,
-            Kind::Num
-                | Kind::Var { .. }
-                | Kind::Op
-                | Kind::Logic { .. }
-                | Kind::Cmp { .. }
-                | Kind::WordCmp { .. }
-                | Kind::Open
-                | Kind::Close
-                | Kind::Word(
-                    Word::Name
-                        | Word::Literal
-                        | Word::Not
-                        | Word::SqlFunc
-                        | Word::Info
-                        | Word::Call
-                        | Word::Catalog
-                )
-        )
+        concatenated && matches!(k, Kind::Str { closed: true } | Kind::Comma)
+            || matches!(
+                k,
+                Kind::Num
+                    | Kind::Var { .. }
+                    | Kind::Op
+                    | Kind::Logic { .. }
+                    | Kind::Cmp { .. }
+                    | Kind::WordCmp { .. }
+                    | Kind::Open
+                    | Kind::Close
+                    | Kind::Word(
+                        Word::Name
+                            | Word::Literal
+                            | Word::Not
+                            | Word::SqlFunc
+                            | Word::Info
+                            | Word::Call
+                            | Word::Catalog
+                    )
+            )
     };
     let has = |wanted: fn(&Kind) -> bool| between.iter().any(wanted);
     // Measurements (`4' x 4'`, `1/4"-1/2"`) are numbers, names and
@@ -1722,6 +1924,30 @@ mod tests {
             "aa'=('aa')#(",
             "aa'!=ascii(1)#(",
             "-1'=-'+1",
+            "\u{2019} or \u{2018}1\u{2019}=\u{2019}1",
+            "' or '1\u{2032}='1",
+            "'or not false #aa",
+            "fo\"o'or'1",
+            "x' || '2",
+            "'or'1=1",
+            "' or 1",
+            "AND 0",
+            " or true",
+            "' || myappadmin.adduser('admin', 'newpass') || '",
+            "' insert into users(login, password) values('a', 'b')",
+            "create table myfile (input TEXT);",
+            "-2 order select 1/*",
+            "limit 0,1--",
+            "1'--sp_password",
+            "' or '' '",
+            "1.UNION SELECT.2alias",
+            "'; begin shutdown end-- -a ",
+            "SELECT table_name FROM all_tab_tables",
+            "1; EXECUTE AS LOGIN 'root'; GO xp_cmdshell 'whoami.exe' ; REVERT ;",
+            "'create user name identified by pass123 temporary tablespace temp;",
+            "select current_user;",
+            "aa'or current_date*0",
+            "1\"OR!(false) #1 !",
         ] {
             assert!(low(attack), "missed {attack:?}");
         }
@@ -1769,6 +1995,14 @@ mod tests {
             "Just in case it rains when we arrive then we end early",
             "sizes 4 and 5 in 2 colors",
             "select 'and'",
+            "I'm 5' or 6",
+            "Macy's or 'Sears 2",
+            "press 'insert into' key",
+            "So tired; sleep 'til' noon",
+            "Limit 2 -- per customer",
+            "Create table settings (for 4)",
+            "Don\u{2019}t \u{2018}select\u{2019} that one",
+            "It\u{2019}s 5\u{2032} 3\u{2033} tall",
             "Fixed it; update docs",
             "@john -- see you",
             "Please select 1, 2 or 3 --",

@@ -379,6 +379,7 @@ fn detect(input: &[u8], seen: u8, level: Sensitivity) -> bool {
             || (seen & (LT | GT) == LT | GT && comment_breakout(lower))
             || (seen & CALL != 0 && global_call(lower))
             || (seen & EQ != 0 && location_assignment(lower))
+            || (seen & CALL != 0 && jquery_call(lower))
     };
     LOWER.with(|cell| match cell.try_borrow_mut() {
         Ok(mut lower) => {
@@ -409,6 +410,31 @@ fn global_call(lower: &[u8]) -> bool {
                 .and_then(|rest| rest.strip_prefix(b"."))
                 .is_some_and(|method| method.first().is_some_and(u8::is_ascii_alphabetic))
         })
+    })
+}
+
+/// `$("a.bar").click()`: a method called on elements jQuery selected, the
+/// page's script library driving the page (like [`global_call`]).
+fn jquery_call(lower: &[u8]) -> bool {
+    memchr::memmem::find_iter(lower, b"$(").take(16).any(|at| {
+        let rest = &lower[at + 2..];
+        let Some((&quote, selector)) = rest.split_first() else {
+            return false;
+        };
+        if quote != b'"' && quote != b'\'' {
+            return false;
+        }
+        let Some(close) = memchr::memchr(quote, selector) else {
+            return false;
+        };
+        let Some(method) = selector[close + 1..].strip_prefix(b").") else {
+            return false;
+        };
+        let name = method
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+            .count();
+        name > 0 && method.get(name) == Some(&b'(')
     })
 }
 
@@ -963,6 +989,8 @@ mod tests {
             "</title><b>",
             "location=\"http://html5sec.org\";",
             "x=1; location = 'javascript:alert(1)'",
+            "$(\"a.bar\").click();",
+            "$('#login').hide()",
         ] {
             assert!(low(attack), "missed {attack:?}");
         }
@@ -996,6 +1024,8 @@ mod tests {
             "location = \"Paris\"",
             "https://maps.example.com/?location='https://example.com/'",
             "Pick-up location: \"http://example.com/map\"",
+            "It costs $(\"5\") or so. Ok(",
+            "Price: $('10').00",
         ] {
             assert!(!low(benign), "low flagged {benign:?}");
             assert!(!high(benign), "high flagged {benign:?}");
