@@ -616,7 +616,9 @@ pub fn is_sqli(input: &[u8], level: Sensitivity) -> bool {
     if detect(input, level, has) {
         return true;
     }
-    if let Some(folded) = fold_quotes(input) {
+    if has.typographic
+        && let Some(folded) = fold_quotes(input)
+    {
         return is_sqli(&folded, level);
     }
     if !has.equals {
@@ -665,6 +667,8 @@ struct Bytes {
     equals: bool,
     single: bool,
     double: bool,
+    /// The lead byte of `‘`, `’` and `′` (see [`fold_quotes`]).
+    typographic: bool,
 }
 
 impl Bytes {
@@ -672,22 +676,26 @@ impl Bytes {
         // Most values are short: one plain pass costs less than three
         // vectorised searches' setup.
         if input.len() < 64 {
-            let (mut equals, mut single, mut double) = (false, false, false);
+            let (mut equals, mut single, mut double, mut typographic) =
+                (false, false, false, false);
             for &b in input {
                 equals |= b == b'=';
                 single |= b == b'\'';
                 double |= b == b'"';
+                typographic |= b == 0xE2;
             }
             return Bytes {
                 equals,
                 single,
                 double,
+                typographic,
             };
         }
         Bytes {
             equals: memchr::memchr(b'=', input).is_some(),
             single: memchr::memchr(b'\'', input).is_some(),
             double: memchr::memchr(b'"', input).is_some(),
+            typographic: memchr::memchr(0xE2, input).is_some(),
         }
     }
 }
