@@ -142,24 +142,26 @@ impl Shortcut {
     /// True when `body` is certainly valid JSON that the model accepts;
     /// false when that is not certain (the full validator decides then).
     pub(crate) fn accepts(&self, body: &[u8]) -> bool {
-        self.accepts_flat(body)
-            .unwrap_or_else(|| self.accepts_streamed(body))
+        let mut scratch = SCRATCH.take();
+        let verdict = self
+            .accepts_flat(body, &mut scratch)
+            .unwrap_or_else(|| self.accepts_streamed(body, &mut scratch));
+        if scratch.capacity() <= MAX_SCRATCH {
+            SCRATCH.set(scratch);
+        }
+        verdict
     }
 
     /// [`Shortcut::accepts`] for any body, read by serde.
-    fn accepts_streamed(&self, body: &[u8]) -> bool {
+    fn accepts_streamed(&self, body: &[u8], scratch: &mut String) -> bool {
         // Every string, key or value, is read by serde_json's `parse_str`,
         // which refuses invalid UTF-8 as the document's reading does; any
         // other byte outside ASCII is a syntax error. No separate check.
         let mut reader = serde_json::Deserializer::from_slice(body);
-        let mut scratch = SCRATCH.take();
         let verdict = reader.deserialize_map(Root {
             shortcut: self,
-            scratch: &mut scratch,
+            scratch,
         });
-        if scratch.capacity() <= MAX_SCRATCH {
-            SCRATCH.set(scratch);
-        }
         matches!(verdict, Ok(true)) && reader.end().is_ok()
     }
 }
@@ -171,7 +173,7 @@ impl Shortcut {
     /// fraction of a serde visitor; `None` at anything else (an escape, a
     /// nested value, a fraction or exponent), for the serde reading to
     /// judge. The verdicts are the serde reading's.
-    fn accepts_flat(&self, body: &[u8]) -> Option<bool> {
+    fn accepts_flat(&self, body: &[u8], scratch: &mut String) -> Option<bool> {
         let mut at = 0;
         let space = |at: &mut usize| {
             while let Some(b' ' | b'\t' | b'\n' | b'\r') = body.get(*at) {
@@ -215,21 +217,7 @@ impl Shortcut {
                 let valid = match *body.get(at)? {
                     b'"' => {
                         let text = plain_string(body, &mut at)?;
-                        check.is_none_or(|v| {
-                            SCRATCH.with(|cell| {
-                                let mut buffer = cell.take();
-                                buffer.clear();
-                                buffer.push_str(text);
-                                let value = Value::String(buffer);
-                                let valid = v.is_valid(&value);
-                                if let Value::String(buffer) = value
-                                    && buffer.capacity() <= MAX_SCRATCH
-                                {
-                                    cell.set(buffer);
-                                }
-                                valid
-                            })
-                        })
+                        text_valid(check, text, scratch)
                     }
                     b't' | b'f' | b'n' => {
                         let (word, value): (&[u8], Value) = match body[at] {
@@ -313,6 +301,23 @@ fn has_context_keyword(schema: &Value) -> bool {
         Value::Array(items) => items.iter().any(has_context_keyword),
         _ => false,
     }
+}
+
+/// Whether a string value passes `validator`, the value built in `scratch`
+/// (see [`SCRATCH`]).
+fn text_valid(validator: Option<&jsonschema::Validator>, text: &str, scratch: &mut String) -> bool {
+    let Some(validator) = validator else {
+        return true;
+    };
+    let mut buffer = std::mem::take(scratch);
+    buffer.clear();
+    buffer.push_str(text);
+    let value = Value::String(buffer);
+    let valid = validator.is_valid(&value);
+    if let Value::String(buffer) = value {
+        *scratch = buffer;
+    }
+    valid
 }
 
 /// The largest string buffer a thread keeps between bodies.
@@ -420,15 +425,7 @@ impl<'de> Visitor<'de> for Check<'_> {
     }
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<bool, E> {
-        let mut buffer = std::mem::take(self.scratch);
-        buffer.clear();
-        buffer.push_str(text);
-        let value = Value::String(buffer);
-        let valid = self.validator.is_none_or(|v| v.is_valid(&value));
-        if let Value::String(buffer) = value {
-            *self.scratch = buffer;
-        }
-        Ok(valid)
+        Ok(text_valid(self.validator, text, self.scratch))
     }
 
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<bool, E> {
@@ -607,11 +604,12 @@ mod tests {
             b"{\"name\": \"a\tb\", \"cape\": \"1\"}",
         ] {
             for s in [&s, &closed] {
-                if let Some(verdict) = s.accepts_flat(body) {
+                let mut scratch = String::new();
+                if let Some(verdict) = s.accepts_flat(body, &mut scratch) {
                     flat += 1;
                     assert_eq!(
                         verdict,
-                        s.accepts_streamed(body),
+                        s.accepts_streamed(body, &mut scratch),
                         "{}",
                         String::from_utf8_lossy(body)
                     );

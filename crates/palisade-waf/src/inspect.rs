@@ -200,58 +200,15 @@ impl<'a> JsonReader<'a> {
     fn value(&mut self, depth: usize) -> Option<()> {
         self.space();
         match *self.bytes.get(self.at)? {
-            b'{' => {
-                if depth == JSON_DEPTH {
-                    return None;
+            b'{' => self.items(b'}', depth, |reader| {
+                let key = reader.string()?;
+                if reader.keys {
+                    reader.out.push(key);
                 }
-                self.at += 1;
-                self.space();
-                if self.bytes.get(self.at) == Some(&b'}') {
-                    self.at += 1;
-                    return Some(());
-                }
-                loop {
-                    self.space();
-                    let key = self.string()?;
-                    if self.keys {
-                        self.out.push(key);
-                    }
-                    self.eat(b':')?;
-                    self.value(depth + 1)?;
-                    self.space();
-                    match self.bytes.get(self.at)? {
-                        b',' => self.at += 1,
-                        b'}' => {
-                            self.at += 1;
-                            return Some(());
-                        }
-                        _ => return None,
-                    }
-                }
-            }
-            b'[' => {
-                if depth == JSON_DEPTH {
-                    return None;
-                }
-                self.at += 1;
-                self.space();
-                if self.bytes.get(self.at) == Some(&b']') {
-                    self.at += 1;
-                    return Some(());
-                }
-                loop {
-                    self.value(depth + 1)?;
-                    self.space();
-                    match self.bytes.get(self.at)? {
-                        b',' => self.at += 1,
-                        b']' => {
-                            self.at += 1;
-                            return Some(());
-                        }
-                        _ => return None,
-                    }
-                }
-            }
+                reader.eat(b':')?;
+                reader.value(depth + 1)
+            }),
+            b'[' => self.items(b']', depth, |reader| reader.value(depth + 1)),
             b'"' => {
                 let text = self.string()?;
                 if self.values {
@@ -264,6 +221,38 @@ impl<'a> JsonReader<'a> {
             b'n' => self.literal(b"null"),
             b'-' | b'0'..=b'9' => self.number(),
             _ => None,
+        }
+    }
+
+    /// An object's members or an array's items, from its opening bracket
+    /// to `close`, each read by `item` (after whitespace).
+    fn items(
+        &mut self,
+        close: u8,
+        depth: usize,
+        mut item: impl FnMut(&mut Self) -> Option<()>,
+    ) -> Option<()> {
+        if depth == JSON_DEPTH {
+            return None;
+        }
+        self.at += 1;
+        self.space();
+        if self.bytes.get(self.at) == Some(&close) {
+            self.at += 1;
+            return Some(());
+        }
+        loop {
+            self.space();
+            item(self)?;
+            self.space();
+            match *self.bytes.get(self.at)? {
+                b',' => self.at += 1,
+                b if b == close => {
+                    self.at += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
         }
     }
 
