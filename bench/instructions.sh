@@ -4,8 +4,9 @@
 # change can be judged on a noisy machine where wall-clock figures swing by
 # a fifth from run to run. The Wild Rydes request of bench/waf.sh (JSON
 # body, query string, browser headers) is sent over one keep-alive
-# connection to a one-worker gateway proxying to nginx, once with the
-# starter web ACL (rate limit out of reach) and once without; each is run
+# connection to a one-worker gateway proxying to nginx: plain, with the Wild
+# Rydes body validation (bench/gateway.sh's case) and with the starter web
+# ACL (rate limit out of reach; bench/waf.sh's case); VARIANTS picks some. Each is run
 # with FEW (200) and MANY (1200) requests and the difference divided, so
 # start-up work is not counted. Prints thousands of instructions per request
 # and leaves the callgrind files in $OUT (default /tmp/palisade-callgrind)
@@ -34,7 +35,13 @@ count() {
   {
     echo "listen: 127.0.0.1:$port"
     echo "upstreams: { backend: { url: \"http://127.0.0.1:$UPSTREAM_PORT\" } }"
-    echo "routes: [{ method: ANY, path: \"/{proxy+}\", upstream: backend }]"
+    if [ "$variant" = validate ]; then
+      echo "models: { CustomizationPost: \"$(pwd)/examples/wild-rydes/models/customization-post.json\" }"
+      echo "validators: { body-only: { validateRequestBody: true, validateRequestParameters: false } }"
+      echo "routes: [{ method: POST, path: /customizations, upstream: backend, validator: body-only, model: CustomizationPost }]"
+    else
+      echo "routes: [{ method: ANY, path: \"/{proxy+}\", upstream: backend }]"
+    fi
     [ "$variant" = waf ] && echo "waf: { web_acl: web-acl.json, sets: [bad-bots.json] }"
     echo "access_log: off"
   } > "$WORK/$variant.yaml"
@@ -69,7 +76,7 @@ PY
   grep -o 'refs: *[0-9,]*' "$WORK/callgrind.log" | tr -dc '0-9'
 }
 
-for variant in plain waf; do
+for variant in ${VARIANTS:-plain validate waf}; do
   few="$(count "$FEW" "$variant")"
   many="$(count "$MANY" "$variant")"
   python3 -c "print(f'$variant: {($many - $few) / ($MANY - $FEW) / 1000:.1f}k instructions per request')"

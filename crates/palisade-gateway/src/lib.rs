@@ -9,6 +9,7 @@
 
 mod admin;
 mod config;
+mod deadline;
 mod error;
 mod log;
 mod metrics;

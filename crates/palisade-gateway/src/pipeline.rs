@@ -12,6 +12,7 @@ use http_body_util::{BodyExt, Either, Full, Limited};
 use hyper::body::Incoming;
 use palisade_validate::{ErrorContext, Rejection, ResponseType, Violation, lookup, query_pairs};
 
+use crate::deadline::Entry;
 use crate::metrics::Metrics;
 use crate::proxy::{self, Body, Inbound, Peer};
 use crate::request_id::RequestId;
@@ -99,8 +100,15 @@ pub(crate) async fn handle(
     shared: Arc<Shared>,
     client: Client,
     peer: Peer,
+    idle: Option<Arc<Entry>>,
 ) -> Result<Response<Body>, Infallible> {
     let started = Instant::now();
+    // HTTP/2 streams share their connection: its deadline covers only the
+    // wait for the first request.
+    let idle = idle.filter(|_| request.version() < http::Version::HTTP_2);
+    if let Some(idle) = &idle {
+        idle.disarm();
+    }
     shared.metrics.enter();
     let _in_flight = InFlight(&shared.metrics);
     let runtime = shared.current();
@@ -145,6 +153,16 @@ pub(crate) async fn handle(
     };
     if let Ok(v) = HeaderValue::from_bytes(request_id.as_bytes()) {
         response.headers_mut().insert(X_AMZN_REQUESTID, v);
+    }
+    // The wait for the next request head starts once this response is out:
+    // a streamed body starts it when it ends.
+    if let Some(idle) = idle {
+        match response.body_mut() {
+            Either::Left(_) => idle.arm(runtime.config.limits.header_read_timeout),
+            Either::Right(streamed) => {
+                streamed.arm_when_done(idle, runtime.config.limits.header_read_timeout);
+            }
+        }
     }
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
@@ -256,7 +274,7 @@ async fn pipeline(
     }
     let (parts, body) = request.into_parts();
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let read = tokio::time::timeout(
+    let read = crate::deadline::within(
         config.limits.body_read_timeout,
         Limited::new(body, limit).collect(),
     )

@@ -150,7 +150,7 @@ pub async fn forward(
             }
         }
     };
-    tokio::time::timeout(upstream.timeout, call)
+    crate::deadline::within(upstream.timeout, call)
         .await
         .unwrap_or(Err(UpstreamError::Timeout))
 }

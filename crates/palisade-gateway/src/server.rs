@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::Config;
+use crate::deadline::Entry;
 use crate::error::Error;
 use crate::log::AccessLogger;
 use crate::metrics::{Metrics, RouteMetrics};
@@ -106,10 +107,11 @@ impl Runtime {
             .map(|r| metrics.route(&r.name))
             .collect();
         let mut builder = auto::Builder::new(TokioExecutor::new());
+        // The header read timeout is the connection's own deadline (see
+        // `accept`), not hyper's: that one armed a tokio timer per request.
         builder
             .http1()
-            .timer(TokioTimer::new())
-            .header_read_timeout(config.limits.header_read_timeout)
+            .header_read_timeout(None)
             .writev(false)
             .max_buf_size(config.limits.max_header_bytes);
         builder
@@ -401,6 +403,7 @@ fn worker(
             }
         };
         let client = Client::new(1024, Duration::from_secs(60), Duration::from_secs(10));
+        tokio::spawn(crate::deadline::sweep());
         accept(listener, shared.clone(), client, stop).await;
     });
 }
@@ -437,8 +440,12 @@ async fn accept(
                 let for_service = shared.clone();
                 let client = client.clone();
                 let peer = crate::proxy::Peer::new(peer);
+                // Until a request head is in, and again while the
+                // connection waits for the next one: slowloris protection.
+                let idle = Entry::after(runtime.config.limits.header_read_timeout);
+                let for_requests = idle.clone();
                 let service = service_fn(move |request| {
-                    handle(request, for_service.clone(), client.clone(), peer.clone())
+                    handle(request, for_service.clone(), client.clone(), peer.clone(), for_requests.clone())
                 });
                 let connection = runtime
                     .builder
@@ -446,7 +453,18 @@ async fn accept(
                     .into_owned();
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {
-                    let _ = connection.await;
+                    match idle {
+                        Some(idle) => {
+                            tokio::select! {
+                                biased;
+                                _ = connection => {}
+                                () = idle.fired() => {}
+                            }
+                        }
+                        None => {
+                            let _ = connection.await;
+                        }
+                    }
                 });
             }
             _ = stop.changed() => break,

@@ -24,6 +24,8 @@ use http_body::{Body, Frame, SizeHint};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
+use crate::deadline::Entry;
+
 /// The largest response head read (status line and headers).
 const MAX_HEAD: usize = 64 << 10;
 /// The most response headers taken.
@@ -178,6 +180,7 @@ impl Client {
                 Framing::UntilClose => State::UntilClose,
             },
             pending: None,
+            then_idle: None,
         };
         body.read_ahead().await?;
         Ok(response.map(|()| body))
@@ -709,9 +712,25 @@ pub struct UpstreamBody {
     state: State,
     /// A body read ahead whole, not yet given out.
     pending: Option<Bytes>,
+    /// The client connection's wait for its next request, started once
+    /// this body is done with.
+    then_idle: Option<(Arc<Entry>, Duration)>,
+}
+
+impl Drop for UpstreamBody {
+    fn drop(&mut self) {
+        if let Some((idle, limit)) = self.then_idle.take() {
+            idle.arm(limit);
+        }
+    }
 }
 
 impl UpstreamBody {
+    /// Arms `idle` for `limit` when the body has been sent (or dropped).
+    pub(crate) fn arm_when_done(&mut self, idle: Arc<Entry>, limit: Duration) {
+        self.then_idle = Some((idle, limit));
+    }
+
     /// Reads a body of known small length whole, so the connection can be
     /// reused before the client has taken the response.
     async fn read_ahead(&mut self) -> Result<(), Failure> {

@@ -48,7 +48,7 @@ routes:
   - { method: ANY, path: "/fn/{proxy+}", upstream: function }
   - { method: GET, path: /slow, upstream: slow }
   - { method: GET, path: /down, upstream: down }
-limits: { max_body_bytes: 4096, header_read_timeout_ms: 500, max_header_bytes: 16384 }
+limits: { max_body_bytes: 4096, header_read_timeout_ms: 500, body_read_timeout_ms: 400, max_header_bytes: 16384 }
 access_log: access.log
 "#;
 
@@ -416,6 +416,106 @@ async fn a_slow_header_sender_is_cut_off() {
         "{:?}",
         started.elapsed()
     );
+}
+
+#[tokio::test]
+async fn a_body_that_stops_arriving_gets_408() {
+    let (_setup, upstream, running) = gateway().await;
+    let started = Instant::now();
+    // 100 bytes announced, 7 sent, and the connection left open.
+    let reply = raw(
+        running.address,
+        b"POST /items HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"name\"",
+        Duration::from_secs(5),
+    )
+    .await;
+    let took = started.elapsed();
+    assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
+    assert!(took >= Duration::from_millis(400), "{took:?}");
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    assert!(upstream.seen().is_empty());
+}
+
+#[tokio::test]
+async fn an_idle_keep_alive_connection_is_closed_after_the_header_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (_setup, _upstream, running) = gateway().await;
+    let mut stream = tokio::net::TcpStream::connect(running.address)
+        .await
+        .expect("connect");
+    let mut reply = Vec::new();
+    let mut buf = [0u8; 1024];
+    // Two requests in turn on the one connection, each answered.
+    for _ in 0..2 {
+        stream
+            .write_all(b"GET /nowhere HTTP/1.1\r\nHost: t\r\n\r\n")
+            .await
+            .expect("write");
+        reply.clear();
+        while !String::from_utf8_lossy(&reply).contains("Not Found") {
+            let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+                .await
+                .expect("an answer")
+                .expect("read");
+            assert!(n > 0, "closed before answering");
+            reply.extend_from_slice(&buf[..n]);
+        }
+        assert!(String::from_utf8_lossy(&reply).starts_with("HTTP/1.1 404"));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Then nothing: the gateway closes it, 500 ms after the last answer.
+    let idle = Instant::now();
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+        .await
+        .expect("closed within 5 s")
+        .unwrap_or(0);
+    assert_eq!(n, 0);
+    let waited = idle.elapsed() + Duration::from_millis(200);
+    assert!(waited >= Duration::from_millis(500), "{waited:?}");
+    assert!(waited < Duration::from_secs(3), "{waited:?}");
+}
+
+#[tokio::test]
+async fn a_response_streamed_for_longer_than_the_header_timeout_is_not_cut() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // An upstream that sends its body in six chunks 200 ms apart.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let mut seen = Vec::new();
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = stream
+                    .write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+                    .await;
+                for i in 0..6 {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    let _ = stream.write_all(format!("1\r\n{i}\r\n").as_bytes()).await;
+                }
+                let _ = stream.write_all(b"0\r\n\r\n").await;
+            });
+        }
+    });
+    let config = format!(
+        "listen: 127.0.0.1:0\nupstreams: {{ b: {{ url: \"http://{address}\" }} }}\nroutes:\n  - {{ method: GET, path: /x, upstream: b }}\nlimits: {{ header_read_timeout_ms: 300 }}\naccess_log: \"off\"\n"
+    );
+    let setup = Setup::new(&config, &[]);
+    let running = setup.start().await;
+    let mut client = common::KeepAlive::open(running.address).await;
+    for _ in 0..2 {
+        let (response, body) = client.get("/x").await;
+        assert_eq!(response.status, 200);
+        assert_eq!(body.as_ref(), b"012345");
+    }
 }
 
 #[tokio::test]

@@ -1,0 +1,318 @@
+//! Coarse deadlines, kept per worker thread.
+//!
+//! Every request used to arm up to three tokio timers (hyper's header read
+//! timeout, the body read timeout, the upstream timeout). Each cost a clock
+//! read, a timer wheel insertion and removal under the driver's lock, a
+//! future moved into a `Timeout`, and now and then a write to the runtime's
+//! eventfd to wake its own driver: a tenth of the instructions of a proxied
+//! request. The limits they enforce are seconds long and need no
+//! millisecond precision, so each worker instead keeps a plain list of
+//! deadlines in whole ticks, swept every [`TICK`] by one task ([`sweep`]).
+//! Arming one is a clock read, an allocation at most and two atomic stores;
+//! a deadline fires up to two ticks late, never early.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+/// How often the sweeper looks at the deadlines: their resolution.
+pub(crate) const TICK: Duration = Duration::from_millis(50);
+
+const NEVER: u64 = u64::MAX;
+
+/// One deadline: the tick at which it fires and the task to wake then.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    at: AtomicU64,
+    fired: AtomicBool,
+    waker: Mutex<Option<Waker>>,
+}
+
+impl Entry {
+    fn new(at: u64) -> Arc<Entry> {
+        Arc::new(Entry {
+            at: AtomicU64::new(at),
+            fired: AtomicBool::new(false),
+            waker: Mutex::new(None),
+        })
+    }
+
+    /// A deadline `limit` from now, watched by this thread's sweeper, or
+    /// `None` when no sweeper runs on this thread.
+    pub(crate) fn after(limit: Duration) -> Option<Arc<Entry>> {
+        SWEEP.with(|cell| {
+            let mut sweep = cell.borrow_mut();
+            if !sweep.running {
+                return None;
+            }
+            if sweep.entries.is_empty() {
+                // The sweeper idles while there is nothing to watch.
+                if let Some(waker) = sweep.waker.take() {
+                    waker.wake();
+                }
+            }
+            let entry = Entry::new(sweep.ticks_now().saturating_add(ticks(limit)));
+            sweep.entries.push(entry.clone());
+            Some(entry)
+        })
+    }
+
+    /// Sets the deadline again, `limit` from now.
+    pub(crate) fn arm(&self, limit: Duration) {
+        let now = SWEEP.with(|cell| cell.borrow().ticks_now());
+        self.fired.store(false, Ordering::Relaxed);
+        self.at
+            .store(now.saturating_add(ticks(limit)), Ordering::Relaxed);
+    }
+
+    /// Stops the deadline until it is armed again.
+    pub(crate) fn disarm(&self) {
+        self.at.store(NEVER, Ordering::Relaxed);
+        self.fired.store(false, Ordering::Relaxed);
+    }
+
+    /// Whether the deadline passed; if not, `cx`'s task is woken when it
+    /// does.
+    pub(crate) fn poll_fired(&self, cx: &mut Context<'_>) -> bool {
+        if self.fired.load(Ordering::Acquire) {
+            return true;
+        }
+        let mut waker = self.waker.lock().unwrap_or_else(|e| e.into_inner());
+        match &mut *waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            slot => *slot = Some(cx.waker().clone()),
+        }
+        false
+    }
+
+    /// Waits until the deadline passes.
+    pub(crate) async fn fired(&self) {
+        std::future::poll_fn(|cx| {
+            if self.poll_fired(cx) {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+        .await;
+    }
+}
+
+/// Whole ticks in `limit`, plus one: ticks are counted whole, so the
+/// current one may be nearly over, and a deadline must not fire early.
+fn ticks(limit: Duration) -> u64 {
+    let tick = TICK.as_nanos();
+    u64::try_from(limit.as_nanos().div_ceil(tick) + 1).unwrap_or(NEVER - 1)
+}
+
+/// The time limit passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Elapsed;
+
+/// Runs `future` to completion unless `limit` passes first. A future ready
+/// at once (a body already in the buffer) arms nothing; off a worker thread
+/// a tokio timer stands in.
+pub(crate) async fn within<F: Future>(limit: Duration, future: F) -> Result<F::Output, Elapsed> {
+    let mut future = std::pin::pin!(future);
+    let mut entry: Option<Arc<Entry>> = None;
+    let mut fallback: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
+    std::future::poll_fn(move |cx: &mut Context<'_>| {
+        if let Poll::Ready(output) = future.as_mut().poll(cx) {
+            return Poll::Ready(Ok(output));
+        }
+        if entry.is_none() && fallback.is_none() {
+            entry = Entry::after(limit);
+            if entry.is_none() {
+                fallback = Some(Box::pin(tokio::time::sleep(limit)));
+            }
+        }
+        let fired = match (&entry, &mut fallback) {
+            (Some(e), _) => e.poll_fired(cx),
+            (None, Some(sleep)) => sleep.as_mut().poll(cx).is_ready(),
+            (None, None) => false,
+        };
+        if fired {
+            Poll::Ready(Err(Elapsed))
+        } else {
+            Poll::Pending
+        }
+    })
+    .await
+}
+
+/// The deadlines of one worker thread.
+struct Sweep {
+    /// A sweeper task runs on this thread.
+    running: bool,
+    started: Option<Instant>,
+    /// Dropped by their owners when only this list holds them.
+    entries: Vec<Arc<Entry>>,
+    /// The sweeper, idle while `entries` is empty.
+    waker: Option<Waker>,
+}
+
+impl Sweep {
+    fn ticks_now(&self) -> u64 {
+        self.started.map_or(0, |s| {
+            u64::try_from(s.elapsed().as_nanos() / TICK.as_nanos()).unwrap_or(NEVER - 1)
+        })
+    }
+
+    /// Marks the deadlines that passed; returns the tasks to wake.
+    fn advance(&mut self) -> Vec<Waker> {
+        let now = self.ticks_now();
+        let mut due = Vec::new();
+        self.entries.retain(|entry| {
+            if Arc::strong_count(entry) == 1 {
+                return false;
+            }
+            if entry.at.load(Ordering::Relaxed) <= now && !entry.fired.swap(true, Ordering::AcqRel)
+            {
+                let waker = entry.waker.lock().unwrap_or_else(|e| e.into_inner()).take();
+                due.extend(waker);
+            }
+            true
+        });
+        due
+    }
+}
+
+thread_local! {
+    static SWEEP: RefCell<Sweep> = const {
+        RefCell::new(Sweep { running: false, started: None, entries: Vec::new(), waker: None })
+    };
+}
+
+/// Watches this thread's deadlines; runs as a task on the worker's own
+/// single-threaded runtime, for as long as the worker does.
+pub(crate) async fn sweep() {
+    SWEEP.with(|cell| {
+        let mut sweep = cell.borrow_mut();
+        sweep.running = true;
+        sweep.started = Some(Instant::now());
+    });
+    let _stop = Stop;
+    loop {
+        std::future::poll_fn(|cx| {
+            SWEEP.with(|cell| {
+                let mut sweep = cell.borrow_mut();
+                if sweep.entries.is_empty() {
+                    sweep.waker = Some(cx.waker().clone());
+                    Poll::Pending
+                } else {
+                    Poll::Ready(())
+                }
+            })
+        })
+        .await;
+        tokio::time::sleep(TICK).await;
+        // Woken after the list is released: a waker may run code that
+        // arms another deadline.
+        let due = SWEEP.with(|cell| cell.borrow_mut().advance());
+        for waker in due {
+            waker.wake();
+        }
+    }
+}
+
+/// Leaves the thread without a sweeper when [`sweep`] is dropped, so
+/// deadlines armed later fall back to tokio timers rather than never firing.
+struct Stop;
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        let _ = SWEEP.try_with(|cell| {
+            let mut sweep = cell.borrow_mut();
+            sweep.running = false;
+            for entry in sweep.entries.drain(..) {
+                entry.fired.store(true, Ordering::Release);
+                if let Some(waker) = entry.waker.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                    waker.wake();
+                }
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn worker() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+    }
+
+    #[test]
+    fn a_ready_future_arms_nothing() {
+        worker().block_on(async {
+            tokio::spawn(sweep());
+            tokio::task::yield_now().await;
+            let out = within(Duration::from_millis(1), async { 7 }).await;
+            assert_eq!(out, Ok(7));
+            assert!(SWEEP.with(|c| c.borrow().entries.is_empty()));
+        });
+    }
+
+    #[test]
+    fn a_late_future_is_cut_off_after_its_limit_and_not_before() {
+        worker().block_on(async {
+            tokio::spawn(sweep());
+            tokio::task::yield_now().await;
+            let started = Instant::now();
+            let out = within(
+                Duration::from_millis(200),
+                tokio::time::sleep(Duration::from_secs(5)),
+            )
+            .await;
+            let took = started.elapsed();
+            assert_eq!(out, Err(Elapsed));
+            assert!(took >= Duration::from_millis(200), "{took:?}");
+            assert!(took < Duration::from_secs(2), "{took:?}");
+            // A future that finishes in time keeps its output.
+            let out = within(Duration::from_secs(5), async {
+                tokio::time::sleep(Duration::from_millis(60)).await;
+                "done"
+            })
+            .await;
+            assert_eq!(out, Ok("done"));
+        });
+    }
+
+    #[test]
+    fn without_a_sweeper_a_tokio_timer_stands_in() {
+        worker().block_on(async {
+            let out = within(
+                Duration::from_millis(50),
+                tokio::time::sleep(Duration::from_secs(5)),
+            )
+            .await;
+            assert_eq!(out, Err(Elapsed));
+        });
+    }
+
+    #[test]
+    fn an_entry_can_be_disarmed_and_armed_again() {
+        worker().block_on(async {
+            tokio::spawn(sweep());
+            tokio::task::yield_now().await;
+            let entry = Entry::after(Duration::from_millis(100)).expect("a sweeper runs");
+            entry.disarm();
+            let waited = tokio::time::timeout(Duration::from_millis(400), entry.fired()).await;
+            assert!(waited.is_err(), "a disarmed deadline fired");
+            entry.arm(Duration::from_millis(100));
+            let started = Instant::now();
+            entry.fired().await;
+            assert!(started.elapsed() >= Duration::from_millis(50));
+            // Dropped by its owner, it leaves the list at the next sweep.
+            drop(entry);
+            tokio::time::sleep(TICK * 3).await;
+            assert!(SWEEP.with(|c| c.borrow().entries.is_empty()));
+        });
+    }
+}
