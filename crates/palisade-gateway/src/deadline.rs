@@ -13,6 +13,7 @@
 
 use std::cell::RefCell;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
@@ -114,22 +115,41 @@ pub(crate) struct Elapsed;
 
 /// Runs `future` to completion unless `limit` passes first. A future ready
 /// at once (a body already in the buffer) arms nothing; off a worker thread
-/// a tokio timer stands in.
-pub(crate) async fn within<F: Future>(limit: Duration, future: F) -> Result<F::Output, Elapsed> {
-    let mut future = std::pin::pin!(future);
-    let mut entry: Option<Arc<Entry>> = None;
-    let mut fallback: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
-    std::future::poll_fn(move |cx: &mut Context<'_>| {
-        if let Poll::Ready(output) = future.as_mut().poll(cx) {
+/// a tokio timer stands in. The future is pinned by the caller, in its own
+/// state: moving a proxied request's future once more costs kilobytes of
+/// copying.
+pub(crate) fn within<F: Future>(limit: Duration, future: Pin<&mut F>) -> Within<'_, F> {
+    Within {
+        future,
+        limit,
+        entry: None,
+        fallback: None,
+    }
+}
+
+/// The future [`within`] returns.
+pub(crate) struct Within<'a, F> {
+    future: Pin<&'a mut F>,
+    limit: Duration,
+    entry: Option<Arc<Entry>>,
+    fallback: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<F: Future> Future for Within<'_, F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if let Poll::Ready(output) = this.future.as_mut().poll(cx) {
             return Poll::Ready(Ok(output));
         }
-        if entry.is_none() && fallback.is_none() {
-            entry = Entry::after(limit);
-            if entry.is_none() {
-                fallback = Some(Box::pin(tokio::time::sleep(limit)));
+        if this.entry.is_none() && this.fallback.is_none() {
+            this.entry = Entry::after(this.limit);
+            if this.entry.is_none() {
+                this.fallback = Some(Box::pin(tokio::time::sleep(this.limit)));
             }
         }
-        let fired = match (&entry, &mut fallback) {
+        let fired = match (&this.entry, &mut this.fallback) {
             (Some(e), _) => e.poll_fired(cx),
             (None, Some(sleep)) => sleep.as_mut().poll(cx).is_ready(),
             (None, None) => false,
@@ -139,8 +159,7 @@ pub(crate) async fn within<F: Future>(limit: Duration, future: F) -> Result<F::O
         } else {
             Poll::Pending
         }
-    })
-    .await
+    }
 }
 
 /// The deadlines of one worker thread.
@@ -239,6 +258,8 @@ impl Drop for Stop {
 
 #[cfg(test)]
 mod tests {
+    use std::pin::pin;
+
     use super::*;
 
     fn worker() -> tokio::runtime::Runtime {
@@ -253,7 +274,7 @@ mod tests {
         worker().block_on(async {
             tokio::spawn(sweep());
             tokio::task::yield_now().await;
-            let out = within(Duration::from_millis(1), async { 7 }).await;
+            let out = within(Duration::from_millis(1), pin!(async { 7 })).await;
             assert_eq!(out, Ok(7));
             assert!(SWEEP.with(|c| c.borrow().entries.is_empty()));
         });
@@ -267,7 +288,7 @@ mod tests {
             let started = Instant::now();
             let out = within(
                 Duration::from_millis(200),
-                tokio::time::sleep(Duration::from_secs(5)),
+                pin!(tokio::time::sleep(Duration::from_secs(5))),
             )
             .await;
             let took = started.elapsed();
@@ -275,10 +296,13 @@ mod tests {
             assert!(took >= Duration::from_millis(200), "{took:?}");
             assert!(took < Duration::from_secs(2), "{took:?}");
             // A future that finishes in time keeps its output.
-            let out = within(Duration::from_secs(5), async {
-                tokio::time::sleep(Duration::from_millis(60)).await;
-                "done"
-            })
+            let out = within(
+                Duration::from_secs(5),
+                pin!(async {
+                    tokio::time::sleep(Duration::from_millis(60)).await;
+                    "done"
+                }),
+            )
             .await;
             assert_eq!(out, Ok("done"));
         });
@@ -289,7 +313,7 @@ mod tests {
         worker().block_on(async {
             let out = within(
                 Duration::from_millis(50),
-                tokio::time::sleep(Duration::from_secs(5)),
+                pin!(tokio::time::sleep(Duration::from_secs(5))),
             )
             .await;
             assert_eq!(out, Err(Elapsed));

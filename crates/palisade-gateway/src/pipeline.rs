@@ -274,11 +274,8 @@ async fn pipeline(
     }
     let (parts, body) = request.into_parts();
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let read = crate::deadline::within(
-        config.limits.body_read_timeout,
-        Limited::new(body, limit).collect(),
-    )
-    .await;
+    let collect = std::pin::pin!(Limited::new(body, limit).collect());
+    let read = crate::deadline::within(config.limits.body_read_timeout, collect).await;
     let body = match read {
         Err(_) => return Err(Refusal::plain(ResponseType::RequestTimeout)),
         Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {

@@ -140,19 +140,19 @@ pub async fn forward(
     route: &Route,
     inbound: Inbound,
 ) -> Result<Response<Body>, UpstreamError> {
-    let call = async {
-        match upstream.mode {
-            UpstreamMode::Http => forward_http(client, upstream, route, inbound).await,
-            // Boxed, so the plain path's future (moved on every request)
-            // is not as large as the lambda path's.
-            UpstreamMode::LambdaProxy => {
-                Box::pin(invoke_lambda(client, upstream, route, inbound)).await
-            }
+    let answer = match upstream.mode {
+        UpstreamMode::Http => {
+            let call = std::pin::pin!(forward_http(client, upstream, route, inbound));
+            crate::deadline::within(upstream.timeout, call).await
+        }
+        // Boxed, so the plain path's future (moved on every request) is
+        // not as large as the lambda path's.
+        UpstreamMode::LambdaProxy => {
+            let call = Box::pin(invoke_lambda(client, upstream, route, inbound));
+            crate::deadline::within(upstream.timeout, std::pin::pin!(call)).await
         }
     };
-    crate::deadline::within(upstream.timeout, call)
-        .await
-        .unwrap_or(Err(UpstreamError::Timeout))
+    answer.unwrap_or(Err(UpstreamError::Timeout))
 }
 
 async fn forward_http(

@@ -76,7 +76,9 @@ struct Idle {
 /// Idle connections by authority, oldest first in each list.
 #[derive(Default)]
 struct Idles {
-    lists: HashMap<String, Vec<Idle>>,
+    /// foldhash, not SipHash: looked up twice a request, and the keys are
+    /// the configuration's own upstreams.
+    lists: HashMap<String, Vec<Idle>, foldhash::fast::RandomState>,
     /// Connections returned since every list was last swept.
     since_sweep: usize,
 }
