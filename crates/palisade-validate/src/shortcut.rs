@@ -174,6 +174,9 @@ impl Shortcut {
     /// nested value, a fraction or exponent), for the serde reading to
     /// judge. The verdicts are the serde reading's.
     fn accepts_flat(&self, body: &[u8], scratch: &mut String) -> Option<bool> {
+        // UTF-8 checked once for the whole body, not string by string: the
+        // strings are then cut from it at their quotes.
+        let text = std::str::from_utf8(body).ok()?;
         let mut at = 0;
         let space = |at: &mut usize| {
             while let Some(b' ' | b'\t' | b'\n' | b'\r') = body.get(*at) {
@@ -194,7 +197,7 @@ impl Shortcut {
         } else {
             loop {
                 space(&mut at);
-                let key = plain_string(body, &mut at)?;
+                let key = plain_string(text, &mut at)?;
                 expect(&mut at, b':')?;
                 space(&mut at);
                 let index = properties.iter().position(|p| p.name == key);
@@ -216,8 +219,8 @@ impl Shortcut {
                 };
                 let valid = match *body.get(at)? {
                     b'"' => {
-                        let text = plain_string(body, &mut at)?;
-                        text_valid(check, text, scratch)
+                        let value = plain_string(text, &mut at)?;
+                        text_valid(check, value, scratch)
                     }
                     b't' | b'f' | b'n' => {
                         let (word, value): (&[u8], Value) = match body[at] {
@@ -257,18 +260,22 @@ impl Shortcut {
     }
 }
 
-/// A string at `at` with no escape and no control character, as UTF-8.
-fn plain_string<'b>(body: &'b [u8], at: &mut usize) -> Option<&'b str> {
-    let rest = body.get(*at..)?.strip_prefix(b"\"")?;
+/// A string at `at` with no escape and no control character.
+fn plain_string<'b>(body: &'b str, at: &mut usize) -> Option<&'b str> {
+    let start = *at + 1;
+    if body.as_bytes().get(*at) != Some(&b'"') {
+        return None;
+    }
+    let rest = body.as_bytes().get(start..)?;
     let end = rest
         .iter()
         .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
     if rest[end] != b'"' {
         return None;
     }
-    let text = std::str::from_utf8(&rest[..end]).ok()?;
-    *at += end + 2;
-    Some(text)
+    *at = start + end + 1;
+    // Cut at ASCII quotes, so always on character boundaries.
+    body.get(start..start + end)
 }
 
 /// An integer of up to 18 digits at `at` (so it fits an `i64` as serde
@@ -290,7 +297,10 @@ fn plain_integer(body: &[u8], at: &mut usize) -> Option<i64> {
         return None;
     }
     *at = end;
-    std::str::from_utf8(&body[start..end]).ok()?.parse().ok()
+    let magnitude = body[digits_from..end]
+        .iter()
+        .fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
+    Some(if negative { -magnitude } else { magnitude })
 }
 
 fn has_context_keyword(schema: &Value) -> bool {
@@ -600,6 +610,9 @@ mod tests {
             br#"{"a": 1, "c": 1}"#,
             br#"{"a": 123456789012345678}"#,
             br#"{"a": 1234567890123456789}"#,
+            br#"{"a": -123456789012345678, "b": true}"#,
+            br#"{"a": -6}"#,
+            "{\"name\": \"Licorne épique\", \"cape\": \"1\"}".as_bytes(),
             b"{\"name\": \"\xff\", \"cape\": \"1\"}",
             b"{\"name\": \"a\tb\", \"cape\": \"1\"}",
         ] {
