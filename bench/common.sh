@@ -66,6 +66,16 @@ print(f"{rps:.0f} {float(p99.group(1)) * scale:.3f} {bad} {cpu_us:.1f}")
 PY
 }
 
+# Loads each URL given for WARMUP seconds (default 2), untimed, so the
+# first timed round does not also pay for connection set-up, first-touch
+# page faults and cold caches (it came out slowest, for every target).
+warm() {
+  local url
+  for url in "$@"; do
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP:-2}s" -s "$WORK/post.lua" "$url" > /dev/null
+  done
+}
+
 # A scratch folder $WORK, removed on exit with the processes in $PIDS and
 # the nginx instances configured in it.
 bench_work() {

@@ -74,6 +74,7 @@ STATUS="$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/j
 
 echo "wrk: $THREADS threads, $CONNECTIONS connections, ${DURATION}s per target, $ROUNDS rounds; 2 cores shared by wrk, upstream and proxy" >&2
 : > "$WORK/results"
+warm "http://127.0.0.1:$UPSTREAM_PORT/customizations" "http://127.0.0.1:$PROXY_PORT/customizations" "http://127.0.0.1:$GATEWAY_PORT/customizations"
 for round in $(seq "$ROUNDS"); do
   echo "a $(load "http://127.0.0.1:$UPSTREAM_PORT/customizations" $(pgrep -P "$(cat "$WORK/nginx-upstream.pid")"))" >> "$WORK/results"
   echo "b $(load "http://127.0.0.1:$PROXY_PORT/customizations" $(pgrep -P "$(cat "$WORK/nginx-proxy.pid")"))" >> "$WORK/results"

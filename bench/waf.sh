@@ -78,6 +78,7 @@ STATUS="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$GATEWAY_PORT
 
 echo "wrk: $THREADS threads, $CONNECTIONS connections, ${DURATION}s per target, $ROUNDS rounds" >&2
 : > "$WORK/results"
+warm "http://127.0.0.1:$PROXY_PORT" "http://127.0.0.1:$GATEWAY_PORT" "http://127.0.0.1:$PLAIN_PORT"
 for round in $(seq "$ROUNDS"); do
   echo "b $(load "http://127.0.0.1:$PROXY_PORT" $(pgrep -P "$(cat "$WORK/nginx-proxy.pid")"))" >> "$WORK/results"
   echo "m $(load "http://127.0.0.1:$MODSEC_PORT" $(pgrep -P "$(cat "$WORK/nginx-modsec.pid")"))" >> "$WORK/results"
