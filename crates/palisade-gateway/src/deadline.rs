@@ -7,7 +7,7 @@
 //! eventfd to wake its own driver: a tenth of the instructions of a proxied
 //! request. The limits they enforce are seconds long and need no
 //! millisecond precision, so each worker instead keeps a plain list of
-//! deadlines in whole ticks, swept every [`TICK`] by one task ([`sweep`]).
+//! deadlines in whole ticks, swept every [`TICK`] by one task ([`sweeper`]).
 //! Arming one is a clock read, an allocation at most and two atomic stores;
 //! a deadline fires up to two ticks late, never early.
 
@@ -205,39 +205,44 @@ thread_local! {
     };
 }
 
-/// Watches this thread's deadlines; runs as a task on the worker's own
-/// single-threaded runtime, for as long as the worker does.
-pub(crate) async fn sweep() {
+/// Makes this thread watch its deadlines, from now on, with the task
+/// returned; run it on the worker's own single-threaded runtime for as long
+/// as the worker runs. Set up before the task first runs, so a connection
+/// accepted in the meantime is watched too.
+pub(crate) fn sweeper() -> impl Future<Output = ()> {
     SWEEP.with(|cell| {
         let mut sweep = cell.borrow_mut();
         sweep.running = true;
         sweep.started = Some(Instant::now());
     });
-    let _stop = Stop;
-    loop {
-        std::future::poll_fn(|cx| {
-            SWEEP.with(|cell| {
-                let mut sweep = cell.borrow_mut();
-                if sweep.entries.is_empty() {
-                    sweep.waker = Some(cx.waker().clone());
-                    Poll::Pending
-                } else {
-                    Poll::Ready(())
-                }
+    let stop = Stop;
+    async move {
+        let _stop = stop;
+        loop {
+            std::future::poll_fn(|cx| {
+                SWEEP.with(|cell| {
+                    let mut sweep = cell.borrow_mut();
+                    if sweep.entries.is_empty() {
+                        sweep.waker = Some(cx.waker().clone());
+                        Poll::Pending
+                    } else {
+                        Poll::Ready(())
+                    }
+                })
             })
-        })
-        .await;
-        tokio::time::sleep(TICK).await;
-        // Woken after the list is released: a waker may run code that
-        // arms another deadline.
-        let due = SWEEP.with(|cell| cell.borrow_mut().advance());
-        for waker in due {
-            waker.wake();
+            .await;
+            tokio::time::sleep(TICK).await;
+            // Woken after the list is released: a waker may run code that
+            // arms another deadline.
+            let due = SWEEP.with(|cell| cell.borrow_mut().advance());
+            for waker in due {
+                waker.wake();
+            }
         }
     }
 }
 
-/// Leaves the thread without a sweeper when [`sweep`] is dropped, so
+/// Leaves the thread without a sweeper when [`sweeper`]'s task is dropped, so
 /// deadlines armed later fall back to tokio timers rather than never firing.
 struct Stop;
 
@@ -272,8 +277,7 @@ mod tests {
     #[test]
     fn a_ready_future_arms_nothing() {
         worker().block_on(async {
-            tokio::spawn(sweep());
-            tokio::task::yield_now().await;
+            tokio::spawn(sweeper());
             let out = within(Duration::from_millis(1), pin!(async { 7 })).await;
             assert_eq!(out, Ok(7));
             assert!(SWEEP.with(|c| c.borrow().entries.is_empty()));
@@ -283,8 +287,7 @@ mod tests {
     #[test]
     fn a_late_future_is_cut_off_after_its_limit_and_not_before() {
         worker().block_on(async {
-            tokio::spawn(sweep());
-            tokio::task::yield_now().await;
+            tokio::spawn(sweeper());
             let started = Instant::now();
             let out = within(
                 Duration::from_millis(200),
@@ -323,8 +326,7 @@ mod tests {
     #[test]
     fn an_entry_can_be_disarmed_and_armed_again() {
         worker().block_on(async {
-            tokio::spawn(sweep());
-            tokio::task::yield_now().await;
+            tokio::spawn(sweeper());
             let entry = Entry::after(Duration::from_millis(100)).expect("a sweeper runs");
             entry.disarm();
             let waited = tokio::time::timeout(Duration::from_millis(400), entry.fired()).await;

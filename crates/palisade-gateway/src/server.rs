@@ -403,7 +403,7 @@ fn worker(
             }
         };
         let client = Client::new(1024, Duration::from_secs(60), Duration::from_secs(10));
-        tokio::spawn(crate::deadline::sweep());
+        tokio::spawn(crate::deadline::sweeper());
         accept(listener, shared.clone(), client, stop).await;
     });
 }
