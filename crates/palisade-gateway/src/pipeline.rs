@@ -8,7 +8,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Response, StatusCode};
-use http_body_util::{BodyExt, Either, Full, Limited};
+use http_body_util::{BodyExt, Either, Full};
 use hyper::body::Incoming;
 use palisade_validate::{ErrorContext, Rejection, ResponseType, Violation, lookup, query_pairs};
 
@@ -245,6 +245,41 @@ fn refuse(runtime: &Runtime, refusal: &Refusal, request_id: &str) -> Response<Bo
     response
 }
 
+/// The whole request body, up to `limit` bytes. A body that comes in one
+/// frame (most do) is kept as that frame, with none of the queueing and
+/// copying `collect` does; trailers are not kept.
+async fn read_body(mut body: Incoming, limit: usize) -> Result<Bytes, Refusal> {
+    let mut first = Bytes::new();
+    let mut joined: Vec<u8> = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| Refusal::plain(ResponseType::Default4xx))?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        let so_far = if joined.is_empty() {
+            first.len()
+        } else {
+            joined.len()
+        };
+        if so_far.saturating_add(data.len()) > limit {
+            return Err(Refusal::plain(ResponseType::RequestTooLarge));
+        }
+        if first.is_empty() && joined.is_empty() {
+            first = data;
+        } else {
+            if joined.is_empty() {
+                joined.extend_from_slice(&first);
+            }
+            joined.extend_from_slice(&data);
+        }
+    }
+    Ok(if joined.is_empty() {
+        first
+    } else {
+        Bytes::from(joined)
+    })
+}
+
 async fn pipeline(
     shared: &Shared,
     client: &Client,
@@ -274,15 +309,10 @@ async fn pipeline(
     }
     let (parts, body) = request.into_parts();
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let collect = std::pin::pin!(Limited::new(body, limit).collect());
-    let read = crate::deadline::within(config.limits.body_read_timeout, collect).await;
-    let body = match read {
+    let reading = std::pin::pin!(read_body(body, limit));
+    let body = match crate::deadline::within(config.limits.body_read_timeout, reading).await {
         Err(_) => return Err(Refusal::plain(ResponseType::RequestTimeout)),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
-            return Err(Refusal::plain(ResponseType::RequestTooLarge));
-        }
-        Ok(Err(_)) => return Err(Refusal::plain(ResponseType::Default4xx)),
-        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(read) => read?,
     };
     outcome.bytes_in = body.len();
     let mut parts = parts;

@@ -419,6 +419,41 @@ async fn a_slow_header_sender_is_cut_off() {
 }
 
 #[tokio::test]
+async fn a_body_sent_in_chunks_is_validated_and_forwarded_whole() {
+    use tokio::io::AsyncWriteExt;
+    let (_setup, upstream, running) = gateway().await;
+    let mut stream = tokio::net::TcpStream::connect(running.address)
+        .await
+        .expect("connect");
+    stream
+        .write_all(b"POST /items HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+        .await
+        .expect("write");
+    // Three chunks, each written (and so read) on its own.
+    for chunk in [&b"{\"na"[..], b"me\": \"Uni", b"corn\"}"] {
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        let framed = [format!("{:x}\r\n", chunk.len()).as_bytes(), chunk, b"\r\n"].concat();
+        stream.write_all(&framed).await.expect("write");
+    }
+    stream.write_all(b"0\r\n\r\n").await.expect("write");
+    let mut reply = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !String::from_utf8_lossy(&reply).contains("stored") {
+        use tokio::io::AsyncReadExt;
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+            .await
+            .expect("an answer")
+            .expect("read");
+        assert!(n > 0, "closed: {}", String::from_utf8_lossy(&reply));
+        reply.extend_from_slice(&buf[..n]);
+    }
+    assert!(String::from_utf8_lossy(&reply).starts_with("HTTP/1.1 200"));
+    let seen = upstream.seen();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].body.as_ref(), br#"{"name": "Unicorn"}"#);
+}
+
+#[tokio::test]
 async fn a_body_that_stops_arriving_gets_408() {
     let (_setup, upstream, running) = gateway().await;
     let started = Instant::now();
