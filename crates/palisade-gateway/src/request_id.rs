@@ -43,6 +43,13 @@ impl std::ops::Deref for RequestId {
     }
 }
 
+impl RequestId {
+    /// The id's bytes, without the UTF-8 check the `str` view makes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 impl std::fmt::Debug for RequestId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self)
@@ -88,6 +95,7 @@ mod tests {
         let b = next();
         assert_ne!(a, b);
         assert_eq!(a.len(), 36);
+        assert_eq!(a.as_bytes(), (*a).as_bytes());
         assert_eq!(&a[14..15], "4");
         assert!(a.chars().all(|c| c.is_ascii_hexdigit() || c == '-'));
         let dashes: Vec<usize> = a.match_indices('-').map(|(i, _)| i).collect();
