@@ -111,7 +111,11 @@ impl Transform {
             Transform::EscapeSeqDecode => {
                 decode_if(input, b'\\', |i| escape_decode(i, Dialect::Ansi))
             }
+            Transform::NormalizePath if is_normal_path(input) => Cow::Borrowed(input),
             Transform::NormalizePath => Cow::Owned(normalize_path(input, false)),
+            Transform::NormalizePathWin if !input.contains(&b'\\') && is_normal_path(input) => {
+                Cow::Borrowed(input)
+            }
             Transform::NormalizePathWin => Cow::Owned(normalize_path(input, true)),
             Transform::RemoveNulls => {
                 if input.contains(&0) {
@@ -655,6 +659,20 @@ fn replace_comments(input: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Whether [`normalize_path`] would give `path` back as it is (most paths:
+/// no empty, `.` or `..` segment but a leading or trailing slash), so it
+/// need not be rebuilt.
+fn is_normal_path(path: &[u8]) -> bool {
+    let last = path.iter().filter(|&&b| b == b'/').count();
+    path.split(|&b| b == b'/')
+        .enumerate()
+        .all(|(i, segment)| match segment {
+            b"." | b".." => false,
+            b"" => i == 0 || i == last,
+            _ => true,
+        })
+}
+
 /// Removes `//`, `/./` and `dir/../` (Windows form: backslashes first turn
 /// into slashes). A `..` above the root is dropped.
 fn normalize_path(input: &[u8], windows: bool) -> Vec<u8> {
@@ -861,6 +879,67 @@ x"
             ),
             "javascriptx"
         );
+    }
+
+    #[test]
+    fn paths_already_normal_are_given_back_as_they_are() {
+        let paths = [
+            "",
+            "/",
+            "//",
+            "/a",
+            "/a/",
+            "a",
+            "a/",
+            "a/b",
+            "/a//b",
+            "/a/./b",
+            "/a/../b",
+            ".",
+            "..",
+            "./a",
+            "../a",
+            "/.",
+            "/..",
+            "/a/.",
+            "/a/..",
+            "a/b/",
+            "/a/b/c",
+            "///",
+            "/a.b/c..d/.e",
+            "/customizations",
+            "/wp-admin/",
+            "a//",
+            "/\\a",
+        ];
+        for path in [
+            "",
+            "/",
+            "/a",
+            "/a/",
+            "a/b",
+            "/customizations",
+            "/a.b/c..d/.e",
+        ] {
+            assert!(is_normal_path(path.as_bytes()), "{path:?}");
+        }
+        for path in paths {
+            let rebuilt = normalize_path(path.as_bytes(), false);
+            // Conservative: `..` at the start of a relative path is kept
+            // by the rebuild too, but it is rebuilt all the same.
+            if is_normal_path(path.as_bytes()) {
+                assert_eq!(rebuilt, path.as_bytes(), "{path:?}");
+            }
+            // Through the transform, borrowed or rebuilt, the same text.
+            for transform in [Transform::NormalizePath, Transform::NormalizePathWin] {
+                let windows = transform == Transform::NormalizePathWin;
+                assert_eq!(
+                    transform.apply(path.as_bytes()).as_ref(),
+                    normalize_path(path.as_bytes(), windows).as_slice(),
+                    "{path:?}"
+                );
+            }
+        }
     }
 
     #[test]
