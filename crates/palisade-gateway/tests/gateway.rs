@@ -436,18 +436,8 @@ async fn a_body_sent_in_chunks_is_validated_and_forwarded_whole() {
         stream.write_all(&framed).await.expect("write");
     }
     stream.write_all(b"0\r\n\r\n").await.expect("write");
-    let mut reply = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !String::from_utf8_lossy(&reply).contains("stored") {
-        use tokio::io::AsyncReadExt;
-        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
-            .await
-            .expect("an answer")
-            .expect("read");
-        assert!(n > 0, "closed: {}", String::from_utf8_lossy(&reply));
-        reply.extend_from_slice(&buf[..n]);
-    }
-    assert!(String::from_utf8_lossy(&reply).starts_with("HTTP/1.1 200"));
+    let reply = common::read_until(&mut stream, "stored").await;
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
     let seen = upstream.seen();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].body.as_ref(), br#"{"name": "Unicorn"}"#);
@@ -478,27 +468,18 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_header_timeout() {
     let mut stream = tokio::net::TcpStream::connect(running.address)
         .await
         .expect("connect");
-    let mut reply = Vec::new();
-    let mut buf = [0u8; 1024];
     // Two requests in turn on the one connection, each answered.
     for _ in 0..2 {
         stream
             .write_all(b"GET /nowhere HTTP/1.1\r\nHost: t\r\n\r\n")
             .await
             .expect("write");
-        reply.clear();
-        while !String::from_utf8_lossy(&reply).contains("Not Found") {
-            let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
-                .await
-                .expect("an answer")
-                .expect("read");
-            assert!(n > 0, "closed before answering");
-            reply.extend_from_slice(&buf[..n]);
-        }
-        assert!(String::from_utf8_lossy(&reply).starts_with("HTTP/1.1 404"));
+        let reply = common::read_until(&mut stream, "Not Found").await;
+        assert!(reply.starts_with("HTTP/1.1 404"), "{reply}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     // Then nothing: the gateway closes it, 500 ms after the last answer.
+    let mut buf = [0u8; 1024];
     let idle = Instant::now();
     let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
         .await
@@ -512,34 +493,19 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_header_timeout() {
 
 #[tokio::test]
 async fn a_response_streamed_for_longer_than_the_header_timeout_is_not_cut() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     // An upstream that sends its body in six chunks 200 ms apart.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 4096];
-                let mut seen = Vec::new();
-                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => seen.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let _ = stream
-                    .write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
-                    .await;
-                for i in 0..6 {
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                    let _ = stream.write_all(format!("1\r\n{i}\r\n").as_bytes()).await;
-                }
-                let _ = stream.write_all(b"0\r\n\r\n").await;
-            });
+    let address = common::raw_upstream(|mut stream| async move {
+        let _ = stream
+            .write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+            .await;
+        for i in 0..6 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let _ = stream.write_all(format!("1\r\n{i}\r\n").as_bytes()).await;
         }
-    });
+        let _ = stream.write_all(b"0\r\n\r\n").await;
+    })
+    .await;
     let config = format!(
         "listen: 127.0.0.1:0\nupstreams: {{ b: {{ url: \"http://{address}\" }} }}\nroutes:\n  - {{ method: GET, path: /x, upstream: b }}\nlimits: {{ header_read_timeout_ms: 300 }}\naccess_log: \"off\"\n"
     );
@@ -744,32 +710,19 @@ async fn a_port_another_gateway_holds_is_an_error_not_a_shared_listener() {
 
 #[tokio::test]
 async fn an_upstream_that_drops_idle_connections_fails_no_request() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     // Answers one request per connection, then closes it without saying so.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
     let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = accepted.clone();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 4096];
-                let mut seen = Vec::new();
-                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => seen.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let _ = stream
-                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-                    .await;
-            });
+    let address = common::raw_upstream(move |mut stream| {
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        async move {
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                .await;
         }
-    });
+    })
+    .await;
     let config = format!(
         "listen: 127.0.0.1:0\nupstreams: {{ b: {{ url: \"http://{address}\" }} }}\nroutes:\n  - {{ method: GET, path: /x, upstream: b }}\naccess_log: \"off\"\n"
     );

@@ -240,6 +240,52 @@ pub async fn raw(address: SocketAddr, bytes: &[u8], wait: Duration) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// A hand-written HTTP/1 upstream on a loopback port: for each connection,
+/// the first request head is read, then `answer` gets the connection (a
+/// connection closed before a whole head is dropped).
+pub async fn raw_upstream<F, A>(answer: F) -> SocketAddr
+where
+    F: Fn(TcpStream) -> A + Send + Sync + 'static,
+    A: Future<Output = ()> + Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    let answer = Arc::new(answer);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let mut seen = Vec::new();
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                answer(stream).await;
+            });
+        }
+    });
+    address
+}
+
+/// Reads from `stream` until what came in contains `needle`; panics when
+/// the connection closes first or nothing comes for 5 s.
+pub async fn read_until(stream: &mut TcpStream, needle: &str) -> String {
+    let mut reply = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !String::from_utf8_lossy(&reply).contains(needle) {
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+            .await
+            .expect("an answer within 5 s")
+            .expect("read");
+        assert!(n > 0, "closed: {}", String::from_utf8_lossy(&reply));
+        reply.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&reply).into_owned()
+}
+
 /// A configuration and its files in a temporary directory.
 pub struct Setup {
     pub dir: tempfile::TempDir,
