@@ -46,9 +46,7 @@ impl Entry {
     pub(crate) fn after(limit: Duration) -> Option<Arc<Entry>> {
         SWEEP.with(|cell| {
             let mut sweep = cell.borrow_mut();
-            if !sweep.running {
-                return None;
-            }
+            sweep.started?;
             if sweep.entries.is_empty() {
                 // The sweeper idles while there is nothing to watch.
                 if let Some(waker) = sweep.waker.take() {
@@ -122,17 +120,23 @@ pub(crate) fn within<F: Future>(limit: Duration, future: Pin<&mut F>) -> Within<
     Within {
         future,
         limit,
-        entry: None,
-        fallback: None,
+        timer: Timer::Unarmed,
     }
+}
+
+/// What watches a [`Within`]'s limit, once its future has had to wait.
+enum Timer {
+    Unarmed,
+    Deadline(Arc<Entry>),
+    /// Off a worker thread, where no sweeper runs.
+    Tokio(Pin<Box<tokio::time::Sleep>>),
 }
 
 /// The future [`within`] returns.
 pub(crate) struct Within<'a, F> {
     future: Pin<&'a mut F>,
     limit: Duration,
-    entry: Option<Arc<Entry>>,
-    fallback: Option<Pin<Box<tokio::time::Sleep>>>,
+    timer: Timer,
 }
 
 impl<F: Future> Future for Within<'_, F> {
@@ -143,16 +147,16 @@ impl<F: Future> Future for Within<'_, F> {
         if let Poll::Ready(output) = this.future.as_mut().poll(cx) {
             return Poll::Ready(Ok(output));
         }
-        if this.entry.is_none() && this.fallback.is_none() {
-            this.entry = Entry::after(this.limit);
-            if this.entry.is_none() {
-                this.fallback = Some(Box::pin(tokio::time::sleep(this.limit)));
-            }
+        if let Timer::Unarmed = this.timer {
+            this.timer = match Entry::after(this.limit) {
+                Some(entry) => Timer::Deadline(entry),
+                None => Timer::Tokio(Box::pin(tokio::time::sleep(this.limit))),
+            };
         }
-        let fired = match (&this.entry, &mut this.fallback) {
-            (Some(e), _) => e.poll_fired(cx),
-            (None, Some(sleep)) => sleep.as_mut().poll(cx).is_ready(),
-            (None, None) => false,
+        let fired = match &mut this.timer {
+            Timer::Deadline(entry) => entry.poll_fired(cx),
+            Timer::Tokio(sleep) => sleep.as_mut().poll(cx).is_ready(),
+            Timer::Unarmed => false,
         };
         if fired {
             Poll::Ready(Err(Elapsed))
@@ -164,8 +168,7 @@ impl<F: Future> Future for Within<'_, F> {
 
 /// The deadlines of one worker thread.
 struct Sweep {
-    /// A sweeper task runs on this thread.
-    running: bool,
+    /// When this thread's sweeper started; `None` while it has none.
     started: Option<Instant>,
     /// Dropped by their owners when only this list holds them.
     entries: Vec<Arc<Entry>>,
@@ -201,7 +204,7 @@ impl Sweep {
 
 thread_local! {
     static SWEEP: RefCell<Sweep> = const {
-        RefCell::new(Sweep { running: false, started: None, entries: Vec::new(), waker: None })
+        RefCell::new(Sweep { started: None, entries: Vec::new(), waker: None })
     };
 }
 
@@ -211,9 +214,7 @@ thread_local! {
 /// accepted in the meantime is watched too.
 pub(crate) fn sweeper() -> impl Future<Output = ()> {
     SWEEP.with(|cell| {
-        let mut sweep = cell.borrow_mut();
-        sweep.running = true;
-        sweep.started = Some(Instant::now());
+        cell.borrow_mut().started = Some(Instant::now());
     });
     let stop = Stop;
     async move {
@@ -250,7 +251,7 @@ impl Drop for Stop {
     fn drop(&mut self) {
         let _ = SWEEP.try_with(|cell| {
             let mut sweep = cell.borrow_mut();
-            sweep.running = false;
+            sweep.started = None;
             for entry in sweep.entries.drain(..) {
                 entry.fired.store(true, Ordering::Release);
                 if let Some(waker) = entry.waker.lock().unwrap_or_else(|e| e.into_inner()).take() {

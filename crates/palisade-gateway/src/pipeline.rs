@@ -256,15 +256,11 @@ async fn read_body(mut body: Incoming, limit: usize) -> Result<Bytes, Refusal> {
         let Ok(data) = frame.into_data() else {
             continue;
         };
-        let so_far = if joined.is_empty() {
-            first.len()
-        } else {
-            joined.len()
-        };
-        if so_far.saturating_add(data.len()) > limit {
+        // Once a second frame came, `joined` holds the first one too.
+        if first.len().max(joined.len()).saturating_add(data.len()) > limit {
             return Err(Refusal::plain(ResponseType::RequestTooLarge));
         }
-        if first.is_empty() && joined.is_empty() {
+        if first.is_empty() {
             first = data;
         } else {
             if joined.is_empty() {

@@ -148,8 +148,8 @@ pub async fn forward(
         // Boxed, so the plain path's future (moved on every request) is
         // not as large as the lambda path's.
         UpstreamMode::LambdaProxy => {
-            let call = Box::pin(invoke_lambda(client, upstream, route, inbound));
-            crate::deadline::within(upstream.timeout, std::pin::pin!(call)).await
+            let mut call = Box::pin(invoke_lambda(client, upstream, route, inbound));
+            crate::deadline::within(upstream.timeout, call.as_mut()).await
         }
     };
     answer.unwrap_or(Err(UpstreamError::Timeout))

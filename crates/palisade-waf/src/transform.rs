@@ -111,12 +111,8 @@ impl Transform {
             Transform::EscapeSeqDecode => {
                 decode_if(input, b'\\', |i| escape_decode(i, Dialect::Ansi))
             }
-            Transform::NormalizePath if is_normal_path(input) => Cow::Borrowed(input),
-            Transform::NormalizePath => Cow::Owned(normalize_path(input, false)),
-            Transform::NormalizePathWin if !input.contains(&b'\\') && is_normal_path(input) => {
-                Cow::Borrowed(input)
-            }
-            Transform::NormalizePathWin => Cow::Owned(normalize_path(input, true)),
+            Transform::NormalizePath => normalize_path(input, false),
+            Transform::NormalizePathWin => normalize_path(input, true),
             Transform::RemoveNulls => {
                 if input.contains(&0) {
                     Cow::Owned(input.iter().copied().filter(|&b| b != 0).collect())
@@ -659,9 +655,8 @@ fn replace_comments(input: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Whether [`normalize_path`] would give `path` back as it is (most paths:
-/// no empty, `.` or `..` segment but a leading or trailing slash), so it
-/// need not be rebuilt.
+/// Whether rebuilding `path` would give it back as it is (most paths: no
+/// empty, `.` or `..` segment but a leading or trailing slash).
 fn is_normal_path(path: &[u8]) -> bool {
     let last = path.iter().filter(|&&b| b == b'/').count();
     path.split(|&b| b == b'/')
@@ -674,8 +669,17 @@ fn is_normal_path(path: &[u8]) -> bool {
 }
 
 /// Removes `//`, `/./` and `dir/../` (Windows form: backslashes first turn
-/// into slashes). A `..` above the root is dropped.
-fn normalize_path(input: &[u8], windows: bool) -> Vec<u8> {
+/// into slashes). A `..` above the root is dropped. A path already normal
+/// is given back as it is.
+fn normalize_path(input: &[u8], windows: bool) -> Cow<'_, [u8]> {
+    if !(windows && input.contains(&b'\\')) && is_normal_path(input) {
+        Cow::Borrowed(input)
+    } else {
+        Cow::Owned(rebuild_path(input, windows))
+    }
+}
+
+fn rebuild_path(input: &[u8], windows: bool) -> Vec<u8> {
     let path: Vec<u8> = if windows {
         input
             .iter()
@@ -924,7 +928,7 @@ x"
             assert!(is_normal_path(path.as_bytes()), "{path:?}");
         }
         for path in paths {
-            let rebuilt = normalize_path(path.as_bytes(), false);
+            let rebuilt = rebuild_path(path.as_bytes(), false);
             // Conservative: `..` at the start of a relative path is kept
             // by the rebuild too, but it is rebuilt all the same.
             if is_normal_path(path.as_bytes()) {
@@ -935,7 +939,7 @@ x"
                 let windows = transform == Transform::NormalizePathWin;
                 assert_eq!(
                     transform.apply(path.as_bytes()).as_ref(),
-                    normalize_path(path.as_bytes(), windows).as_slice(),
+                    rebuild_path(path.as_bytes(), windows).as_slice(),
                     "{path:?}"
                 );
             }
