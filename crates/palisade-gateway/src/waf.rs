@@ -302,20 +302,23 @@ pub(crate) fn request<'a>(
     // In the order `values` gave them.
     let lossy: &'a [String] = lossy;
     let mut lossy = lossy.iter();
+    // Sized up front: a filtered collect starts small and grows.
+    let mut pairs = Vec::with_capacity(headers.len());
+    for (k, v) in headers {
+        let text = match std::str::from_utf8(v.as_bytes()) {
+            Ok(text) => text,
+            Err(_) => match lossy.next() {
+                Some(text) => text.as_str(),
+                None => continue,
+            },
+        };
+        pairs.push((k.as_str(), text));
+    }
     WafRequest {
         method,
         uri_path: uri.path(),
         query: uri.query().unwrap_or(""),
-        headers: headers
-            .iter()
-            .filter_map(|(k, v)| {
-                let text = match std::str::from_utf8(v.as_bytes()) {
-                    Ok(text) => text,
-                    Err(_) => lossy.next()?.as_str(),
-                };
-                Some((k.as_str(), text))
-            })
-            .collect(),
+        headers: pairs,
         body,
         client_ip: Some(client),
     }

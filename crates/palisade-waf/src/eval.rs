@@ -345,20 +345,16 @@ impl Check {
         memo: &Memo<'a>,
     ) -> bool {
         let any = |field: &FieldToMatch, transforms: &Transforms, test: &dyn Fn(&[u8]) -> bool| {
-            let inspected = memo[transforms.slot].get_or_init(|| match field.extract(request) {
-                Component::Values(values) => Component::Values(
-                    values
-                        .into_iter()
-                        .map(|v| {
-                            let changed = match transforms.chain.apply(&v) {
-                                Cow::Owned(bytes) => Some(bytes),
-                                Cow::Borrowed(_) => None,
-                            };
-                            changed.map_or(v, Cow::Owned)
-                        })
-                        .collect(),
-                ),
-                decided => decided,
+            let inspected = memo[transforms.slot].get_or_init(|| {
+                let mut component = field.extract(request);
+                if let Component::Values(values) = &mut component {
+                    for value in values.iter_mut() {
+                        if let Cow::Owned(changed) = transforms.chain.apply(value) {
+                            *value = Cow::Owned(changed);
+                        }
+                    }
+                }
+                component
             });
             match inspected {
                 Component::Match => true,

@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 
 use serde_json::Value;
+use smallvec::{SmallVec, smallvec};
 
 use crate::acl::{FieldToMatch, InvalidFallback, MatchScope, OversizeHandling};
 
@@ -25,11 +26,16 @@ pub struct WafRequest<'a> {
     pub client_ip: Option<std::net::IpAddr>,
 }
 
+/// A component's values. Most components have one or two (a path, a
+/// header, a query's arguments), kept inline: a request's rules extract a
+/// dozen components, and each would otherwise be an allocation.
+pub type Values<'a> = SmallVec<[Cow<'a, [u8]>; 2]>;
+
 /// What a component yields: the values to inspect, or a verdict already
 /// decided by oversize or invalid-content handling.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Component<'a> {
-    Values(Vec<Cow<'a, [u8]>>),
+    Values(Values<'a>),
     /// The statement matches without inspecting (OversizeHandling MATCH,
     /// InvalidFallbackBehavior MATCH).
     Match,
@@ -52,7 +58,10 @@ pub(crate) fn cookies<'a>(request: &WafRequest<'a>) -> impl Iterator<Item = (&'a
         .iter()
         .filter(|(k, _)| k.eq_ignore_ascii_case("cookie"))
         .flat_map(|(_, v)| v.split(';'))
-        .map(|c| c.trim().split_once('=').unwrap_or((c.trim(), "")))
+        .map(|c| {
+            let c = c.trim_ascii();
+            c.split_once('=').unwrap_or((c, ""))
+        })
 }
 
 /// Whether keys and values are inspected.
@@ -78,15 +87,18 @@ fn selected(included: Option<&[String]>, excluded: Option<&[String]>, name: &str
 fn keys_and_values<'a>(
     pairs: impl Iterator<Item = (&'a str, &'a str)>,
     match_scope: MatchScope,
-) -> Vec<Cow<'a, [u8]>> {
+) -> Values<'a> {
     let (keys, values) = scope(match_scope);
-    pairs
-        .flat_map(|(k, v)| {
-            let key = keys.then_some(Cow::Borrowed(k.as_bytes()));
-            let value = values.then_some(Cow::Borrowed(v.as_bytes()));
-            key.into_iter().chain(value)
-        })
-        .collect()
+    let mut out = Values::new();
+    for (k, v) in pairs {
+        if keys {
+            out.push(Cow::Borrowed(k.as_bytes()));
+        }
+        if values {
+            out.push(Cow::Borrowed(v.as_bytes()));
+        }
+    }
+    out
 }
 
 /// The body, or the verdict its size decides.
@@ -145,13 +157,13 @@ fn json_entries(
 /// compare the two) and leaves escaped strings and non-integer numbers to
 /// it, so their text is the same too; a hand-written reader costs a
 /// fraction of a serde visitor on the small documents APIs receive.
-fn json_stream(bytes: &[u8], keys: bool, values: bool) -> Option<Vec<Cow<'_, [u8]>>> {
+fn json_stream(bytes: &[u8], keys: bool, values: bool) -> Option<Values<'_>> {
     let mut reader = JsonReader {
         bytes,
         at: 0,
         keys,
         values,
-        out: Vec::with_capacity(8),
+        out: Values::with_capacity(8),
     };
     reader.value(0)?;
     reader.space();
@@ -180,7 +192,7 @@ struct JsonReader<'a> {
     at: usize,
     keys: bool,
     values: bool,
-    out: Vec<Cow<'a, [u8]>>,
+    out: Values<'a>,
 }
 
 impl<'a> JsonReader<'a> {
@@ -361,10 +373,10 @@ impl FieldToMatch {
     /// The values this field takes in `request`.
     pub fn extract<'a>(&self, request: &WafRequest<'a>) -> Component<'a> {
         let borrowed = |s: &'a str| Cow::Borrowed(s.as_bytes());
-        let values: Vec<Cow<'a, [u8]>> = match self {
-            FieldToMatch::UriPath(_) => vec![borrowed(request.uri_path)],
-            FieldToMatch::QueryString(_) => vec![borrowed(request.query)],
-            FieldToMatch::Method(_) => vec![borrowed(request.method)],
+        let values: Values<'a> = match self {
+            FieldToMatch::UriPath(_) => smallvec![borrowed(request.uri_path)],
+            FieldToMatch::QueryString(_) => smallvec![borrowed(request.query)],
+            FieldToMatch::Method(_) => smallvec![borrowed(request.method)],
             FieldToMatch::SingleQueryArgument(arg) => query_args(request.query)
                 .filter(|(k, _)| k.eq_ignore_ascii_case(&arg.name))
                 .map(|(_, v)| borrowed(v))
@@ -401,7 +413,7 @@ impl FieldToMatch {
                 keys_and_values(cookies, m.match_scope)
             }
             FieldToMatch::Body(oversize) => match body(request, oversize.oversize_handling) {
-                Ok(bytes) => vec![Cow::Borrowed(bytes)],
+                Ok(bytes) => smallvec![Cow::Borrowed(bytes)],
                 Err(verdict) => return verdict,
             },
             FieldToMatch::JsonBody(m) => {
@@ -430,7 +442,7 @@ impl FieldToMatch {
                         Some(InvalidFallback::NoMatch) => return Component::NoMatch,
                         // EVALUATE_AS_STRING, and AWS's default: inspect
                         // the text as it is.
-                        _ => vec![Cow::Borrowed(bytes)],
+                        _ => smallvec![Cow::Borrowed(bytes)],
                     },
                 }
             }

@@ -168,35 +168,65 @@ impl Transform {
 #[derive(Clone, Debug)]
 pub struct Chain {
     list: Vec<Transform>,
-    /// Which bytes some transformation of the chain acts on; None when one
-    /// of them may change any value.
-    markers: Option<Box<[bool; 256]>>,
+    markers: Markers,
+}
+
+/// The bytes some transformation of a chain acts on. Up to three (the
+/// usual URL and HTML decoding chain has `%`, `+` and `&`) are looked for
+/// with `memchr`'s vectorised search, which reads a User-Agent in a few
+/// steps rather than byte by byte.
+#[derive(Clone, Debug)]
+enum Markers {
+    /// One of the transformations may change any value.
+    Any,
+    Few(Vec<u8>),
+    Table(Box<[bool; 256]>),
+}
+
+impl Markers {
+    fn occur_in(&self, input: &[u8]) -> bool {
+        match self {
+            Markers::Any => true,
+            Markers::Few(bytes) => match **bytes {
+                [] => false,
+                [a] => memchr::memchr(a, input).is_some(),
+                [a, b] => memchr::memchr2(a, b, input).is_some(),
+                [a, b, c] => memchr::memchr3(a, b, c, input).is_some(),
+                _ => bytes.iter().any(|m| input.contains(m)),
+            },
+            Markers::Table(table) => input.iter().any(|b| table[usize::from(*b)]),
+        }
+    }
 }
 
 impl Chain {
     pub fn new(list: Vec<Transform>) -> Chain {
-        let mut table = Box::new([false; 256]);
+        let mut bytes: Vec<u8> = Vec::new();
         for transform in &list {
             match transform.markers() {
-                Some(bytes) => bytes.iter().for_each(|b| table[usize::from(*b)] = true),
+                Some(more) => bytes.extend_from_slice(more),
                 None => {
                     return Chain {
                         list,
-                        markers: None,
+                        markers: Markers::Any,
                     };
                 }
             }
         }
-        Chain {
-            list,
-            markers: Some(table),
-        }
+        bytes.sort_unstable();
+        bytes.dedup();
+        let markers = if bytes.len() <= 3 {
+            Markers::Few(bytes)
+        } else {
+            let mut table = Box::new([false; 256]);
+            bytes.iter().for_each(|b| table[usize::from(*b)] = true);
+            Markers::Table(table)
+        };
+        Chain { list, markers }
     }
 
     pub fn apply<'a>(&self, input: &'a [u8]) -> Cow<'a, [u8]> {
-        if let Some(table) = &self.markers
-            && !input.iter().any(|b| table[usize::from(*b)])
-        {
+        if !self.markers.occur_in(input) {
             return Cow::Borrowed(input);
         }
         apply_all(input, &self.list)
@@ -757,6 +787,8 @@ mod tests {
             vec![RemoveNulls, ReplaceComments, ReplaceNulls],
             vec![None],
             vec![UrlDecode, Lowercase],
+            // More markers than the vectorised search takes: a table.
+            vec![UrlDecode, HtmlEntityDecode, JsDecode, RemoveNulls],
         ];
         let alphabet = b"a%+&\\\0/20x41;#*uA ";
         let mut inputs: Vec<Vec<u8>> = vec![Vec::new()];
@@ -779,12 +811,17 @@ mod tests {
                 );
             }
         }
+        let markers = |list: Vec<Transform>| Chain::new(list).markers;
         assert!(
-            Chain::new(vec![UrlDecode, HtmlEntityDecode])
-                .markers
-                .is_some()
+            matches!(markers(vec![UrlDecode, UrlDecodeUni, HtmlEntityDecode]),
+            Markers::Few(bytes) if bytes == b"%&+")
         );
-        assert!(Chain::new(vec![UrlDecode, Lowercase]).markers.is_none());
+        assert!(matches!(markers(vec![None]), Markers::Few(bytes) if bytes.is_empty()));
+        assert!(matches!(
+            markers(vec![UrlDecode, HtmlEntityDecode, JsDecode, RemoveNulls]),
+            Markers::Table(_)
+        ));
+        assert!(matches!(markers(vec![UrlDecode, Lowercase]), Markers::Any));
     }
 
     fn t(transform: Transform, input: &str) -> String {
