@@ -280,8 +280,7 @@ pub(crate) fn section(
     }
 }
 
-/// The request as the rules see it.
-/// What the web ACL inspects. Every header is in it: a value the rules
+/// The request as the rules see it. Every header is in it: a value the rules
 /// skipped would be a hiding place for a payload. Values that are not
 /// UTF-8 (raw `obs-text`, rare) are read lossily into `lossy`.
 pub(crate) fn request<'a>(
@@ -292,18 +291,38 @@ pub(crate) fn request<'a>(
     client: IpAddr,
     lossy: &'a mut Vec<String>,
 ) -> WafRequest<'a> {
+    let mut request = WafRequest {
+        method,
+        uri_path: uri.path(),
+        query: uri.query().unwrap_or(""),
+        // Sized up front: a filtered collect starts small and grows.
+        headers: Vec::with_capacity(headers.len()),
+        body,
+        client_ip: Some(client),
+    };
+    for (k, v) in headers {
+        match std::str::from_utf8(v.as_bytes()) {
+            Ok(text) => request.headers.push((k.as_str(), text)),
+            Err(_) => {
+                // Rare: read every value again, the lossy ones into `lossy`.
+                request.headers.clear();
+                break;
+            }
+        }
+    }
+    if request.headers.len() == headers.len() {
+        return request;
+    }
     lossy.extend(
         headers
             .values()
             .map(HeaderValue::as_bytes)
-            .filter(|v| !v.is_ascii() && std::str::from_utf8(v).is_err())
+            .filter(|v| std::str::from_utf8(v).is_err())
             .map(|v| String::from_utf8_lossy(v).into_owned()),
     );
     // In the order `values` gave them.
     let lossy: &'a [String] = lossy;
     let mut lossy = lossy.iter();
-    // Sized up front: a filtered collect starts small and grows.
-    let mut pairs = Vec::with_capacity(headers.len());
     for (k, v) in headers {
         let text = match std::str::from_utf8(v.as_bytes()) {
             Ok(text) => text,
@@ -312,16 +331,9 @@ pub(crate) fn request<'a>(
                 None => continue,
             },
         };
-        pairs.push((k.as_str(), text));
+        request.headers.push((k.as_str(), text));
     }
-    WafRequest {
-        method,
-        uri_path: uri.path(),
-        query: uri.query().unwrap_or(""),
-        headers: pairs,
-        body,
-        client_ip: Some(client),
-    }
+    request
 }
 
 impl Waf {
