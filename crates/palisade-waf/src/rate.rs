@@ -14,8 +14,10 @@ const EXACT_UP_TO: u64 = 10_000;
 #[derive(Debug)]
 enum Window {
     Exact(VecDeque<Instant>),
-    /// (second since the limiter started, requests in it)
-    Buckets(VecDeque<(u64, u64)>),
+    /// (second since the limiter started, requests in it), and their sum:
+    /// kept as the buckets come and go, not added up per request (a
+    /// 600 s window has up to 600 buckets).
+    Buckets(VecDeque<(u64, u64)>, u64),
 }
 
 #[derive(Debug)]
@@ -48,7 +50,7 @@ impl MemoryLimiter {
                 Window::Exact(times) => times
                     .back()
                     .is_some_and(|t| now.saturating_duration_since(*t) < window),
-                Window::Buckets(buckets) => !buckets.is_empty(),
+                Window::Buckets(buckets, _) => !buckets.is_empty(),
             });
             *last_sweep = now;
         }
@@ -60,7 +62,7 @@ impl MemoryLimiter {
                 if exact {
                     Window::Exact(VecDeque::new())
                 } else {
-                    Window::Buckets(VecDeque::new())
+                    Window::Buckets(VecDeque::new(), 0)
                 }
             }),
         };
@@ -78,20 +80,21 @@ impl MemoryLimiter {
                 }
                 times.len() as u64 > self.limit
             }
-            Window::Buckets(buckets) => {
+            Window::Buckets(buckets, total) => {
                 let second = now.saturating_duration_since(self.started).as_secs();
                 let span = self.window.as_secs().max(1);
-                while buckets
-                    .front()
-                    .is_some_and(|(s, _)| second.saturating_sub(*s) >= span)
+                while let Some(&(s, n)) = buckets.front()
+                    && second.saturating_sub(s) >= span
                 {
                     buckets.pop_front();
+                    *total -= n;
                 }
                 match buckets.back_mut() {
                     Some((s, n)) if *s == second => *n += 1,
                     _ => buckets.push_back((second, 1)),
                 }
-                buckets.iter().map(|(_, n)| n).sum::<u64>() > self.limit
+                *total += 1;
+                *total > self.limit
             }
         }
     }
@@ -150,5 +153,28 @@ mod tests {
         }
         assert_eq!(over, 1);
         assert!(!limiter.hit("k", start + Duration::from_secs(61)));
+    }
+
+    #[test]
+    fn buckets_leave_the_count_as_the_window_slides() {
+        let limiter = MemoryLimiter::new(20_000, Duration::from_secs(10));
+        let start = Instant::now();
+        // 4,000 a second for five seconds: 20,000, at the limit.
+        for i in 0..20_000u64 {
+            let at = start + Duration::from_micros(i * 250);
+            assert!(!limiter.hit("k", at), "request {}", i + 1);
+        }
+        assert!(limiter.hit("k", start + Duration::from_millis(5_500)));
+        // At 11.2 s the first two seconds' 8,000 have left the window: room
+        // again, and the count is what the buckets hold.
+        assert!(!limiter.hit("k", start + Duration::from_millis(11_200)));
+        let keys = limiter.keys.lock().unwrap_or_else(|e| e.into_inner());
+        match keys.0.get("k") {
+            Some(Window::Buckets(buckets, total)) => {
+                assert_eq!(*total, buckets.iter().map(|(_, n)| n).sum::<u64>());
+                assert!(*total < 20_000, "{total}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }
