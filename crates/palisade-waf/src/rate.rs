@@ -25,7 +25,12 @@ pub struct MemoryLimiter {
     limit: u64,
     window: Duration,
     started: Instant,
-    keys: Mutex<(HashMap<String, Window>, Instant)>,
+    /// Seeded at random per limiter (foldhash's quality hasher): a key is
+    /// looked up on every request, and SipHash costs several times more.
+    keys: Mutex<(
+        HashMap<String, Window, foldhash::quality::RandomState>,
+        Instant,
+    )>,
 }
 
 impl MemoryLimiter {
@@ -35,7 +40,7 @@ impl MemoryLimiter {
             limit,
             window,
             started: now,
-            keys: Mutex::new((HashMap::new(), now)),
+            keys: Mutex::new((HashMap::default(), now)),
         }
     }
 
