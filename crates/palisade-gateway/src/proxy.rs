@@ -228,10 +228,13 @@ async fn forward_http(
         body,
     };
     // The client leaves the upstream hop's own headers out of the response.
-    let response = client
+    let mut response = client
         .send(authority, &outgoing)
         .await
         .map_err(UpstreamError::from)?;
+    // The time limit bounds the head; a streamed body gets it for every
+    // wait for more.
+    response.body_mut().limit_stalls(upstream.timeout);
     Ok(response.map(Either::Right))
 }
 

@@ -183,6 +183,7 @@ impl Client {
             },
             pending: None,
             then_idle: None,
+            stall: None,
         };
         body.read_ahead().await?;
         Ok(response.map(|()| body))
@@ -717,6 +718,17 @@ pub struct UpstreamBody {
     /// The client connection's wait for its next request, started once
     /// this body is done with.
     then_idle: Option<(Arc<Entry>, Duration)>,
+    /// How long a streamed body may wait for more from the upstream, and
+    /// the deadline of the current wait (armed only while waiting: a body
+    /// read ahead whole never arms one).
+    stall: Option<Stall>,
+}
+
+#[derive(Debug)]
+struct Stall {
+    limit: Duration,
+    entry: Option<Arc<Entry>>,
+    armed: bool,
 }
 
 impl Drop for UpstreamBody {
@@ -731,6 +743,18 @@ impl UpstreamBody {
     /// Arms `idle` for `limit` when the body has been sent (or dropped).
     pub(crate) fn arm_when_done(&mut self, idle: Arc<Entry>, limit: Duration) {
         self.then_idle = Some((idle, limit));
+    }
+
+    /// Ends the body with an error when the upstream sends nothing more
+    /// for `limit`; the client sees its response cut off rather than wait
+    /// forever. Kept by the worker's deadlines: without a sweeper on the
+    /// thread there is no limit.
+    pub(crate) fn limit_stalls(&mut self, limit: Duration) {
+        self.stall = Some(Stall {
+            limit,
+            entry: None,
+            armed: false,
+        });
     }
 
     /// Reads a body of known small length whole, so the connection can be
@@ -784,6 +808,56 @@ impl Body for UpstreamBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         let this = self.get_mut();
+        let polled = this.poll_body(cx);
+        let Some(stall) = this.stall.as_mut() else {
+            return polled;
+        };
+        if polled.is_ready() {
+            if stall.armed {
+                stall.armed = false;
+                if let Some(entry) = &stall.entry {
+                    entry.disarm();
+                }
+            }
+            return polled;
+        }
+        if !stall.armed {
+            stall.armed = true;
+            match &stall.entry {
+                Some(entry) => entry.arm(stall.limit),
+                None => stall.entry = Entry::after(stall.limit),
+            }
+        }
+        if stall.entry.as_ref().is_some_and(|e| e.poll_fired(cx)) {
+            let limit = stall.limit;
+            this.stall = None;
+            return this.fail(format!(
+                "the upstream sent nothing more of the response body for {} s",
+                limit.as_secs_f64()
+            ));
+        }
+        Poll::Pending
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.pending.is_none() && matches!(self.state, State::Done)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match (&self.pending, &self.state) {
+            (Some(data), _) => SizeHint::with_exact(data.len() as u64),
+            (None, State::Done) => SizeHint::with_exact(0),
+            (None, State::Length(n)) => SizeHint::with_exact(*n),
+            _ => SizeHint::default(),
+        }
+    }
+}
+
+impl UpstreamBody {
+    /// The body as the upstream sends it (`poll_frame` adds the stall
+    /// limit around it).
+    fn poll_body(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        let this = self;
         if let Some(data) = this.pending.take() {
             return Poll::Ready(Some(Ok(Frame::data(data))));
         }
@@ -838,19 +912,6 @@ impl Body for UpstreamBody {
                     Err(what) => return this.fail(what),
                 },
             }
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.pending.is_none() && matches!(self.state, State::Done)
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        match (&self.pending, &self.state) {
-            (Some(data), _) => SizeHint::with_exact(data.len() as u64),
-            (None, State::Done) => SizeHint::with_exact(0),
-            (None, State::Length(n)) => SizeHint::with_exact(*n),
-            _ => SizeHint::default(),
         }
     }
 }

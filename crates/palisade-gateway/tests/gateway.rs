@@ -494,7 +494,9 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_header_timeout() {
 #[tokio::test]
 async fn a_response_streamed_for_longer_than_the_header_timeout_is_not_cut() {
     use tokio::io::AsyncWriteExt;
-    // An upstream that sends its body in six chunks 200 ms apart.
+    // An upstream that sends its body in six chunks 200 ms apart: longer
+    // in all than the header timeout (300 ms) and than the upstream's own
+    // (500 ms), which bounds each wait for more, not the whole body.
     let address = common::raw_upstream(|mut stream| async move {
         let _ = stream
             .write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
@@ -507,7 +509,7 @@ async fn a_response_streamed_for_longer_than_the_header_timeout_is_not_cut() {
     })
     .await;
     let config = format!(
-        "listen: 127.0.0.1:0\nupstreams: {{ b: {{ url: \"http://{address}\" }} }}\nroutes:\n  - {{ method: GET, path: /x, upstream: b }}\nlimits: {{ header_read_timeout_ms: 300 }}\naccess_log: \"off\"\n"
+        "listen: 127.0.0.1:0\nupstreams: {{ b: {{ url: \"http://{address}\", timeout_ms: 500 }} }}\nroutes:\n  - {{ method: GET, path: /x, upstream: b }}\nlimits: {{ header_read_timeout_ms: 300 }}\naccess_log: \"off\"\n"
     );
     let setup = Setup::new(&config, &[]);
     let running = setup.start().await;
@@ -517,6 +519,49 @@ async fn a_response_streamed_for_longer_than_the_header_timeout_is_not_cut() {
         assert_eq!(response.status, 200);
         assert_eq!(body.as_ref(), b"012345");
     }
+}
+
+#[tokio::test]
+async fn a_streamed_response_the_upstream_stops_sending_is_cut_off_after_its_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // 100,000 bytes announced (more than is read ahead), 70,000 sent, then
+    // nothing, the connection held open.
+    let address = common::raw_upstream(|mut stream| async move {
+        let _ = stream
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+            .await;
+        let _ = stream.write_all(&[b'x'; 70_000]).await;
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    })
+    .await;
+    let config = format!(
+        "listen: 127.0.0.1:0\nupstreams: {{ b: {{ url: \"http://{address}\", timeout_ms: 600 }} }}\nroutes:\n  - {{ method: GET, path: /x, upstream: b }}\naccess_log: \"off\"\n"
+    );
+    let setup = Setup::new(&config, &[]);
+    let running = setup.start().await;
+    let mut stream = tokio::net::TcpStream::connect(running.address)
+        .await
+        .expect("connect");
+    stream
+        .write_all(b"GET /x HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await
+        .expect("write");
+    let head = common::read_until(&mut stream, "\r\n\r\n").await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let started = Instant::now();
+    let mut received = head.len() - head.find("\r\n\r\n").map_or(0, |at| at + 4);
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await {
+            Ok(Ok(0) | Err(_)) => break,
+            Ok(Ok(n)) => received += n,
+            Err(_) => panic!("still open 5 s into the stall, {received} bytes in"),
+        }
+    }
+    let waited = started.elapsed();
+    assert_eq!(received, 70_000, "what the upstream sent, and no more");
+    assert!(waited >= Duration::from_millis(500), "{waited:?}");
+    assert!(waited < Duration::from_secs(3), "{waited:?}");
 }
 
 #[tokio::test]
