@@ -183,7 +183,10 @@ impl Client {
             },
             pending: None,
             then_idle: None,
+            idle_ms: 0,
             stall: None,
+            stall_ms: 0,
+            stall_armed: false,
         };
         body.read_ahead().await?;
         Ok(response.map(|()| body))
@@ -717,24 +720,27 @@ pub struct UpstreamBody {
     pending: Option<Bytes>,
     /// The client connection's wait for its next request, started once
     /// this body is done with.
-    then_idle: Option<(Arc<Entry>, Duration)>,
-    /// How long a streamed body may wait for more from the upstream, and
-    /// the deadline of the current wait (armed only while waiting: a body
-    /// read ahead whole never arms one).
-    stall: Option<Stall>,
+    then_idle: Option<Arc<Entry>>,
+    idle_ms: u32,
+    /// The deadline of a streamed body's current wait for more from the
+    /// upstream, and how long that may be (0: no limit); armed only while
+    /// waiting, so a body read ahead whole never arms one. (Limits in
+    /// milliseconds, fields apart: the body is moved with every response,
+    /// and its size decides what a move costs.)
+    stall: Option<Arc<Entry>>,
+    stall_ms: u32,
+    stall_armed: bool,
 }
 
-#[derive(Debug)]
-struct Stall {
-    limit: Duration,
-    entry: Option<Arc<Entry>>,
-    armed: bool,
+/// A limit in whole milliseconds, as the body keeps it.
+fn millis(limit: Duration) -> u32 {
+    u32::try_from(limit.as_millis()).unwrap_or(u32::MAX)
 }
 
 impl Drop for UpstreamBody {
     fn drop(&mut self) {
-        if let Some((idle, limit)) = self.then_idle.take() {
-            idle.arm(limit);
+        if let Some(idle) = self.then_idle.take() {
+            idle.arm(Duration::from_millis(self.idle_ms.into()));
         }
     }
 }
@@ -742,7 +748,8 @@ impl Drop for UpstreamBody {
 impl UpstreamBody {
     /// Arms `idle` for `limit` when the body has been sent (or dropped).
     pub(crate) fn arm_when_done(&mut self, idle: Arc<Entry>, limit: Duration) {
-        self.then_idle = Some((idle, limit));
+        self.then_idle = Some(idle);
+        self.idle_ms = millis(limit);
     }
 
     /// Ends the body with an error when the upstream sends nothing more
@@ -750,11 +757,7 @@ impl UpstreamBody {
     /// forever. Kept by the worker's deadlines: without a sweeper on the
     /// thread there is no limit.
     pub(crate) fn limit_stalls(&mut self, limit: Duration) {
-        self.stall = Some(Stall {
-            limit,
-            entry: None,
-            armed: false,
-        });
+        self.stall_ms = millis(limit);
     }
 
     /// Reads a body of known small length whole, so the connection can be
@@ -809,28 +812,28 @@ impl Body for UpstreamBody {
     ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         let this = self.get_mut();
         let polled = this.poll_body(cx);
-        let Some(stall) = this.stall.as_mut() else {
+        if this.stall_ms == 0 {
             return polled;
-        };
+        }
+        let limit = Duration::from_millis(this.stall_ms.into());
         if polled.is_ready() {
-            if stall.armed {
-                stall.armed = false;
-                if let Some(entry) = &stall.entry {
+            if this.stall_armed {
+                this.stall_armed = false;
+                if let Some(entry) = &this.stall {
                     entry.disarm();
                 }
             }
             return polled;
         }
-        if !stall.armed {
-            stall.armed = true;
-            match &stall.entry {
-                Some(entry) => entry.arm(stall.limit),
-                None => stall.entry = Entry::after(stall.limit),
+        if !this.stall_armed {
+            this.stall_armed = true;
+            match &this.stall {
+                Some(entry) => entry.arm(limit),
+                None => this.stall = Entry::after(limit),
             }
         }
-        if stall.entry.as_ref().is_some_and(|e| e.poll_fired(cx)) {
-            let limit = stall.limit;
-            this.stall = None;
+        if this.stall.as_ref().is_some_and(|e| e.poll_fired(cx)) {
+            this.stall_ms = 0;
             return this.fail(format!(
                 "the upstream sent nothing more of the response body for {} s",
                 limit.as_secs_f64()
