@@ -230,7 +230,13 @@ fn classify(word: &[u8], called: bool) -> Word {
                 b"msysobjects",
                 b"msysaccessobjects",
             ];
-            if catalog.iter().any(|c| lower.starts_with(c)) {
+            // Every prefix starts with one of these letters: most dotted
+            // words (`example.com`, `photo.png`) are done with one test.
+            let may_be_catalog = matches!(
+                lower.first(),
+                Some(b'i' | b'm' | b's' | b'p' | b'a' | b'u' | b'd')
+            );
+            if may_be_catalog && catalog.iter().any(|c| lower.starts_with(c)) {
                 Word::Catalog
             } else if matches!(
                 &*lower,
