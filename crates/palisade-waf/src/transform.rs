@@ -157,6 +157,7 @@ impl Transform {
             Transform::JsDecode | Transform::CssDecode | Transform::EscapeSeqDecode => Some(b"\\"),
             Transform::RemoveNulls | Transform::ReplaceNulls => Some(b"\0"),
             Transform::ReplaceComments => Some(b"/"),
+            Transform::Lowercase => Some(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
             _ => None,
         }
     }
@@ -187,6 +188,9 @@ impl Markers {
     fn occur_in(&self, input: &[u8]) -> bool {
         match self {
             Markers::Any => true,
+            // Short values (most) in one plain pass: the vectorised search
+            // costs more to set up than it saves on them.
+            Markers::Few(bytes) if input.len() < 16 => input.iter().any(|b| bytes.contains(b)),
             Markers::Few(bytes) => match **bytes {
                 [] => false,
                 [a] => memchr::memchr(a, input).is_some(),
@@ -787,6 +791,7 @@ mod tests {
             vec![RemoveNulls, ReplaceComments, ReplaceNulls],
             vec![None],
             vec![UrlDecode, Lowercase],
+            vec![UrlDecode, CompressWhiteSpace],
             // More markers than the vectorised search takes: a table.
             vec![UrlDecode, HtmlEntityDecode, JsDecode, RemoveNulls],
         ];
@@ -800,6 +805,12 @@ mod tests {
                 .collect();
             inputs.extend(longer);
         }
+        // The same behind a plain run, past the short-value scan.
+        let padded: Vec<Vec<u8>> = inputs
+            .iter()
+            .map(|i| [&b"plain-text-run-of-twenty"[..], i].concat())
+            .collect();
+        inputs.extend(padded);
         for list in chains {
             let chain = Chain::new(list.clone());
             for input in &inputs {
@@ -821,7 +832,14 @@ mod tests {
             markers(vec![UrlDecode, HtmlEntityDecode, JsDecode, RemoveNulls]),
             Markers::Table(_)
         ));
-        assert!(matches!(markers(vec![UrlDecode, Lowercase]), Markers::Any));
+        assert!(matches!(
+            markers(vec![UrlDecode, Lowercase]),
+            Markers::Table(_)
+        ));
+        assert!(matches!(
+            markers(vec![UrlDecode, CompressWhiteSpace]),
+            Markers::Any
+        ));
     }
 
     fn t(transform: Transform, input: &str) -> String {
