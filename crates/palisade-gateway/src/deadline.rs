@@ -100,6 +100,99 @@ impl Entry {
     }
 }
 
+/// How a connection's writes are going, as [`Watched`] sees them: whether
+/// the last write was refused for a full socket buffer, and a count of
+/// writes that went through. The idle deadline is armed when a response
+/// has been handed to hyper, which may still hold part of it; when the
+/// deadline passes while the client is still taking that part, the
+/// connection is given more time rather than cut mid-response.
+#[derive(Debug, Default)]
+pub(crate) struct Writes {
+    blocked: AtomicBool,
+    done: AtomicU64,
+}
+
+impl Writes {
+    /// Whether the connection is still sending and got some of it out
+    /// since `before` (what [`Writes::done`] said then).
+    pub(crate) fn sending_since(&self, before: u64) -> bool {
+        self.blocked.load(Ordering::Relaxed) && self.done() != before
+    }
+
+    pub(crate) fn done(&self) -> u64 {
+        self.done.load(Ordering::Relaxed)
+    }
+
+    fn record<T>(&self, polled: &Poll<T>) {
+        match polled {
+            Poll::Pending => self.blocked.store(true, Ordering::Relaxed),
+            Poll::Ready(_) => {
+                self.blocked.store(false, Ordering::Relaxed);
+                self.done.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// A connection's stream, reporting its writes to [`Writes`].
+#[derive(Debug)]
+pub(crate) struct Watched<S> {
+    stream: S,
+    writes: Arc<Writes>,
+}
+
+impl<S> Watched<S> {
+    pub(crate) fn new(stream: S, writes: Arc<Writes>) -> Watched<S> {
+        Watched { stream, writes }
+    }
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Watched<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Watched<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.stream).poll_write(cx, buf);
+        this.writes.record(&polled);
+        polled
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
+        this.writes.record(&polled);
+        polled
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
+}
+
 /// Whole ticks in `limit`, plus one: ticks are counted whole, so the
 /// current one may be nearly over, and a deadline must not fire early.
 fn ticks(limit: Duration) -> u64 {

@@ -17,7 +17,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::Config;
-use crate::deadline::Entry;
+use crate::deadline::{Entry, Watched, Writes};
 use crate::error::Error;
 use crate::log::AccessLogger;
 use crate::metrics::{Metrics, RouteMetrics};
@@ -447,22 +447,33 @@ async fn accept(
                 let service = service_fn(move |request| {
                     handle(request, for_service.clone(), client.clone(), peer.clone(), for_requests.clone())
                 });
+                let writes = Arc::new(Writes::default());
                 let connection = runtime
                     .builder
-                    .serve_connection(TokioIo::new(stream), service)
+                    .serve_connection(TokioIo::new(Watched::new(stream, writes.clone())), service)
                     .into_owned();
                 let connection = graceful.watch(connection);
+                let limit = runtime.config.limits.header_read_timeout;
                 tokio::spawn(async move {
-                    match idle {
-                        Some(idle) => {
-                            tokio::select! {
-                                biased;
-                                _ = connection => {}
-                                () = idle.fired() => {}
+                    let Some(idle) = idle else {
+                        let _ = connection.await;
+                        return;
+                    };
+                    tokio::pin!(connection);
+                    let mut seen = writes.done();
+                    loop {
+                        tokio::select! {
+                            biased;
+                            _ = &mut connection => return,
+                            () = idle.fired() => {
+                                // A client still taking the last response
+                                // gets more time, as long as it takes some.
+                                if !writes.sending_since(seen) {
+                                    return;
+                                }
+                                seen = writes.done();
+                                idle.arm(limit);
                             }
-                        }
-                        None => {
-                            let _ = connection.await;
                         }
                     }
                 });

@@ -565,6 +565,57 @@ async fn a_streamed_response_the_upstream_stops_sending_is_cut_off_after_its_tim
 }
 
 #[tokio::test]
+async fn a_client_reading_a_large_response_slowly_gets_all_of_it() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const SIZE: usize = 6_000_000;
+    // A Lambda function's answer: the gateway holds the body whole and
+    // hands it to hyper in one piece.
+    let address = common::raw_upstream(|mut stream| async move {
+        let answer = format!(
+            "{{\"statusCode\": 200, \"body\": \"{}\"}}",
+            "x".repeat(SIZE)
+        );
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            answer.len()
+        );
+        let _ = stream.write_all(head.as_bytes()).await;
+        let _ = stream.write_all(answer.as_bytes()).await;
+    })
+    .await;
+    // The idle limit (300 ms) is far shorter than the client takes to read
+    // the response: it must not cut the response while the client is
+    // still taking it.
+    let config = format!(
+        "listen: 127.0.0.1:0\nupstreams: {{ f: {{ url: \"http://{address}/invocations\", mode: lambda-proxy }} }}\nroutes:\n  - {{ method: GET, path: /x, upstream: f }}\nlimits: {{ header_read_timeout_ms: 300 }}\naccess_log: \"off\"\n"
+    );
+    let setup = Setup::new(&config, &[]);
+    let running = setup.start().await;
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(32 * 1024).expect("buffer size");
+    let mut stream = socket.connect(running.address).await.expect("connect");
+    stream
+        .write_all(b"GET /x HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await
+        .expect("write");
+    let head = common::read_until(&mut stream, "\r\n\r\n").await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let mut received = head.len() - head.find("\r\n\r\n").map_or(0, |at| at + 4);
+    let mut buf = vec![0u8; 32 * 1024];
+    let started = Instant::now();
+    while received < SIZE {
+        match tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await {
+            Ok(Ok(0) | Err(_)) => break,
+            Ok(Ok(n)) => received += n,
+            Err(_) => panic!("nothing for 5 s, {received} bytes in"),
+        }
+        // About 3 MB/s: two seconds for the whole response.
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(received, SIZE, "cut off after {:?}", started.elapsed());
+}
+
+#[tokio::test]
 async fn malformed_http_is_refused_and_the_gateway_keeps_serving() {
     let (_setup, upstream, running) = gateway().await;
     let wait = Duration::from_secs(5);
