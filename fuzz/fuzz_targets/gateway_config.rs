@@ -13,5 +13,9 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let env = |name: &str| (name == "PORT").then(|| "8080".to_string());
-    let _ = Config::parse(text, Path::new("/nonexistent-palisade-fuzz/gateway.yaml"), &env);
+    let _ = Config::parse(
+        text,
+        Path::new("/nonexistent-palisade-fuzz/gateway.yaml"),
+        &env,
+    );
 });

@@ -3,7 +3,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use palisade_inventory::installed::{binary_packages_in, npm_package_json, pom_properties, python_metadata};
+use palisade_inventory::installed::{
+    binary_packages_in, npm_package_json, pom_properties, python_metadata,
+};
 
 fuzz_target!(|data: &[u8]| {
     let _ = binary_packages_in(data);

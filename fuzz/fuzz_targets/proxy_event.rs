@@ -21,10 +21,14 @@ fuzz_target!(|data: &[u8]| {
     let mut models = Models::default();
     models.insert("application/json", model.clone());
     let rules = MethodRules {
-        validator: Validator { body: true, parameters: true },
+        validator: Validator {
+            body: true,
+            parameters: true,
+        },
         models,
         ..MethodRules::default()
     };
-    let _ = palisade_validate::event::check_proxy_event(&event, &rules, &GatewayResponses::default());
+    let _ =
+        palisade_validate::event::check_proxy_event(&event, &rules, &GatewayResponses::default());
     let _ = check_records(&event, &model);
 });

@@ -22,7 +22,10 @@ fuzz_target!(|data: &[u8]| {
     match serde_json::from_slice(instance) {
         Ok(instance) => {
             let violations = model.violations(&instance);
-            assert!(!accepted || violations.is_empty(), "accepted an invalid instance");
+            assert!(
+                !accepted || violations.is_empty(),
+                "accepted an invalid instance"
+            );
         }
         Err(_) => assert!(!accepted, "accepted malformed JSON"),
     }

@@ -11,6 +11,9 @@ fuzz_target!(|data: &[u8]| {
     let xss_low = is_xss(data, Sensitivity::Low);
     let sqli_high = is_sqli(data, Sensitivity::High);
     let xss_high = is_xss(data, Sensitivity::High);
-    assert!(!sqli_low || sqli_high, "sqli: LOW flagged what HIGH did not");
+    assert!(
+        !sqli_low || sqli_high,
+        "sqli: LOW flagged what HIGH did not"
+    );
     assert!(!xss_low || xss_high, "xss: LOW flagged what HIGH did not");
 });

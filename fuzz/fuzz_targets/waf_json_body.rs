@@ -42,7 +42,10 @@ fuzz_target!(|data: &[u8]| {
         body: data,
         ..WafRequest::default()
     };
-    match (sorted(streamed.extract(&request)), sorted(parsed.extract(&request))) {
+    match (
+        sorted(streamed.extract(&request)),
+        sorted(parsed.extract(&request)),
+    ) {
         (Some(streamed), Some(parsed)) => {
             for entry in &parsed {
                 assert!(streamed.contains(entry), "the stream missed {entry:?}");

@@ -41,7 +41,10 @@ fuzz_target!(|data: &[u8]| {
         ..WafRequest::default()
     };
     let arguments = pairs(query, '&', false);
-    let values: Vec<Vec<u8>> = arguments.iter().map(|(_, v)| v.as_bytes().to_vec()).collect();
+    let values: Vec<Vec<u8>> = arguments
+        .iter()
+        .map(|(_, v)| v.as_bytes().to_vec())
+        .collect();
     let Some(all) = field(serde_json::json!({"AllQueryArguments": {}})) else {
         return;
     };

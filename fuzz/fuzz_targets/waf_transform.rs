@@ -9,10 +9,29 @@ use palisade_waf::transform::Chain;
 use palisade_waf::{Transform, apply_all};
 
 const ALL: [&str; 23] = [
-    "NONE", "COMPRESS_WHITE_SPACE", "HTML_ENTITY_DECODE", "LOWERCASE", "CMD_LINE", "URL_DECODE",
-    "URL_DECODE_UNI", "BASE64_DECODE", "BASE64_DECODE_EXT", "HEX_DECODE", "JS_DECODE", "CSS_DECODE",
-    "ESCAPE_SEQ_DECODE", "NORMALIZE_PATH", "NORMALIZE_PATH_WIN", "REMOVE_NULLS", "REPLACE_NULLS",
-    "REPLACE_COMMENTS", "SQL_HEX_DECODE", "UTF8_TO_UNICODE", "TRIM", "TRIM_LEFT", "TRIM_RIGHT",
+    "NONE",
+    "COMPRESS_WHITE_SPACE",
+    "HTML_ENTITY_DECODE",
+    "LOWERCASE",
+    "CMD_LINE",
+    "URL_DECODE",
+    "URL_DECODE_UNI",
+    "BASE64_DECODE",
+    "BASE64_DECODE_EXT",
+    "HEX_DECODE",
+    "JS_DECODE",
+    "CSS_DECODE",
+    "ESCAPE_SEQ_DECODE",
+    "NORMALIZE_PATH",
+    "NORMALIZE_PATH_WIN",
+    "REMOVE_NULLS",
+    "REPLACE_NULLS",
+    "REPLACE_COMMENTS",
+    "SQL_HEX_DECODE",
+    "UTF8_TO_UNICODE",
+    "TRIM",
+    "TRIM_LEFT",
+    "TRIM_RIGHT",
 ];
 
 fuzz_target!(|data: &[u8]| {
@@ -24,7 +43,12 @@ fuzz_target!(|data: &[u8]| {
         let out = transform.apply(input);
         // UTF8_TO_UNICODE writes 4 bytes as 12; the decoders only shrink,
         // except a %uHHHH or &#...; that becomes up to 4 bytes of UTF-8.
-        assert!(out.len() <= input.len() * 3 + 3, "{name} grew {} to {}", input.len(), out.len());
+        assert!(
+            out.len() <= input.len() * 3 + 3,
+            "{name} grew {} to {}",
+            input.len(),
+            out.len()
+        );
     }
     let chain: Vec<Transform> = (0..4)
         .filter_map(|i| Transform::parse(ALL[usize::from(selector.rotate_left(i * 2)) % ALL.len()]))
