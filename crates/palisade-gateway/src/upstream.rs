@@ -860,18 +860,17 @@ impl UpstreamBody {
     /// The body as the upstream sends it (`poll_frame` adds the stall
     /// limit around it).
     fn poll_body(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
-        let this = self;
-        if let Some(data) = this.pending.take() {
+        if let Some(data) = self.pending.take() {
             return Poll::Ready(Some(Ok(Frame::data(data))));
         }
         loop {
-            let Some(conn) = this.conn.as_mut() else {
+            let Some(conn) = self.conn.as_mut() else {
                 return Poll::Ready(None);
             };
-            match &mut this.state {
+            match &mut self.state {
                 State::Done => return Poll::Ready(None),
                 State::Length(0) => {
-                    this.finish();
+                    self.finish();
                     return Poll::Ready(None);
                 }
                 State::Length(left) => {
@@ -882,12 +881,12 @@ impl UpstreamBody {
                         let data = conn.buf.split_to(take).freeze();
                         *left -= take as u64;
                         if *left == 0 {
-                            this.finish();
+                            self.finish();
                         }
                         return Poll::Ready(Some(Ok(Frame::data(data))));
                     }
                     if ready!(conn.poll_fill(cx))? == 0 {
-                        return this.fail("the connection closed inside the response body".into());
+                        return self.fail("the connection closed inside the response body".into());
                     }
                 }
                 State::UntilClose => {
@@ -897,22 +896,22 @@ impl UpstreamBody {
                         return Poll::Ready(Some(Ok(Frame::data(data))));
                     }
                     if ready!(conn.poll_fill(cx))? == 0 {
-                        this.finish();
+                        self.finish();
                         return Poll::Ready(None);
                     }
                 }
                 State::Chunked(decoder) => match decoder.step(&mut conn.buf) {
                     Ok(Step::Data(data)) => return Poll::Ready(Some(Ok(Frame::data(data)))),
                     Ok(Step::End) => {
-                        this.finish();
+                        self.finish();
                         return Poll::Ready(None);
                     }
                     Ok(Step::NeedMore) => {
                         if ready!(conn.poll_fill(cx))? == 0 {
-                            return this.fail("the connection closed inside a chunked body".into());
+                            return self.fail("the connection closed inside a chunked body".into());
                         }
                     }
-                    Err(what) => return this.fail(what),
+                    Err(what) => return self.fail(what),
                 },
             }
         }

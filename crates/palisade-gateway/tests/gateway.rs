@@ -72,6 +72,18 @@ async fn gateway() -> (Setup, Upstream, Running) {
     (setup, upstream, running)
 }
 
+/// What the tests of `one_route` gateways send.
+const GET_X: &[u8] = b"GET /x HTTP/1.1\r\nHost: t\r\n\r\n";
+
+/// A gateway with one route, `GET /x`, to an upstream with the given
+/// fields (a YAML flow mapping's inside), and `extra` configuration lines.
+fn one_route(upstream: &str, extra: &str) -> Setup {
+    let config = format!(
+        "listen: 127.0.0.1:0\nupstreams: {{ u: {{ {upstream} }} }}\nroutes:\n  - {{ method: GET, path: /x, upstream: u }}\n{extra}access_log: \"off\"\n"
+    );
+    Setup::new(&config, &[])
+}
+
 #[tokio::test]
 async fn a_body_validator_forwards_valid_bodies_and_refuses_invalid_ones_before_the_upstream() {
     let (_setup, upstream, running) = gateway().await;
@@ -378,14 +390,9 @@ async fn upstream_failures_are_502_and_timeouts_504() {
 #[tokio::test]
 async fn a_slow_header_sender_is_cut_off() {
     let (_setup, _upstream, running) = gateway().await;
-    let mut stream = tokio::net::TcpStream::connect(running.address)
-        .await
-        .expect("connect");
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    stream
-        .write_all(b"GET /items HTTP/1.1\r\nHost: t\r\n")
-        .await
-        .expect("write");
+    let mut stream =
+        common::connect_with(running.address, b"GET /items HTTP/1.1\r\nHost: t\r\n").await;
     let started = Instant::now();
     let mut closed = false;
     // Trickle a header byte every 100 ms, as slowloris does, for up to 5 s.
@@ -422,13 +429,11 @@ async fn a_slow_header_sender_is_cut_off() {
 async fn a_body_sent_in_chunks_is_validated_and_forwarded_whole() {
     use tokio::io::AsyncWriteExt;
     let (_setup, upstream, running) = gateway().await;
-    let mut stream = tokio::net::TcpStream::connect(running.address)
-        .await
-        .expect("connect");
-    stream
-        .write_all(b"POST /items HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
-        .await
-        .expect("write");
+    let mut stream = common::connect_with(
+        running.address,
+        b"POST /items HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+    )
+    .await;
     // Three chunks, each written (and so read) on its own.
     for chunk in [&b"{\"na"[..], b"me\": \"Uni", b"corn\"}"] {
         tokio::time::sleep(Duration::from_millis(30)).await;
@@ -508,10 +513,10 @@ async fn a_response_streamed_for_longer_than_the_header_timeout_is_not_cut() {
         let _ = stream.write_all(b"0\r\n\r\n").await;
     })
     .await;
-    let config = format!(
-        "listen: 127.0.0.1:0\nupstreams: {{ b: {{ url: \"http://{address}\", timeout_ms: 500 }} }}\nroutes:\n  - {{ method: GET, path: /x, upstream: b }}\nlimits: {{ header_read_timeout_ms: 300 }}\naccess_log: \"off\"\n"
+    let setup = one_route(
+        &format!("url: \"http://{address}\", timeout_ms: 500"),
+        "limits: { header_read_timeout_ms: 300 }\n",
     );
-    let setup = Setup::new(&config, &[]);
     let running = setup.start().await;
     let mut client = common::KeepAlive::open(running.address).await;
     for _ in 0..2 {
@@ -523,7 +528,7 @@ async fn a_response_streamed_for_longer_than_the_header_timeout_is_not_cut() {
 
 #[tokio::test]
 async fn a_streamed_response_the_upstream_stops_sending_is_cut_off_after_its_timeout() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     // 100,000 bytes announced (more than is read ahead), 70,000 sent, then
     // nothing, the connection held open.
     let address = common::raw_upstream(|mut stream| async move {
@@ -534,30 +539,11 @@ async fn a_streamed_response_the_upstream_stops_sending_is_cut_off_after_its_tim
         tokio::time::sleep(Duration::from_secs(30)).await;
     })
     .await;
-    let config = format!(
-        "listen: 127.0.0.1:0\nupstreams: {{ b: {{ url: \"http://{address}\", timeout_ms: 600 }} }}\nroutes:\n  - {{ method: GET, path: /x, upstream: b }}\naccess_log: \"off\"\n"
-    );
-    let setup = Setup::new(&config, &[]);
+    let setup = one_route(&format!("url: \"http://{address}\", timeout_ms: 600"), "");
     let running = setup.start().await;
-    let mut stream = tokio::net::TcpStream::connect(running.address)
-        .await
-        .expect("connect");
-    stream
-        .write_all(b"GET /x HTTP/1.1\r\nHost: t\r\n\r\n")
-        .await
-        .expect("write");
-    let head = common::read_until(&mut stream, "\r\n\r\n").await;
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let mut stream = common::connect_with(running.address, GET_X).await;
     let started = Instant::now();
-    let mut received = head.len() - head.find("\r\n\r\n").map_or(0, |at| at + 4);
-    let mut buf = vec![0u8; 16 * 1024];
-    loop {
-        match tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await {
-            Ok(Ok(0) | Err(_)) => break,
-            Ok(Ok(n)) => received += n,
-            Err(_) => panic!("still open 5 s into the stall, {received} bytes in"),
-        }
-    }
+    let received = common::body_length(&mut stream, 100_000, Duration::ZERO).await;
     let waited = started.elapsed();
     assert_eq!(received, 70_000, "what the upstream sent, and no more");
     assert!(waited >= Duration::from_millis(500), "{waited:?}");
@@ -566,7 +552,7 @@ async fn a_streamed_response_the_upstream_stops_sending_is_cut_off_after_its_tim
 
 #[tokio::test]
 async fn a_client_reading_a_large_response_slowly_gets_all_of_it() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     const SIZE: usize = 6_000_000;
     // A Lambda function's answer: the gateway holds the body whole and
     // hands it to hyper in one piece.
@@ -586,32 +572,18 @@ async fn a_client_reading_a_large_response_slowly_gets_all_of_it() {
     // The idle limit (300 ms) is far shorter than the client takes to read
     // the response: it must not cut the response while the client is
     // still taking it.
-    let config = format!(
-        "listen: 127.0.0.1:0\nupstreams: {{ f: {{ url: \"http://{address}/invocations\", mode: lambda-proxy }} }}\nroutes:\n  - {{ method: GET, path: /x, upstream: f }}\nlimits: {{ header_read_timeout_ms: 300 }}\naccess_log: \"off\"\n"
+    let setup = one_route(
+        &format!("url: \"http://{address}/invocations\", mode: lambda-proxy"),
+        "limits: { header_read_timeout_ms: 300 }\n",
     );
-    let setup = Setup::new(&config, &[]);
     let running = setup.start().await;
     let socket = tokio::net::TcpSocket::new_v4().expect("socket");
     socket.set_recv_buffer_size(32 * 1024).expect("buffer size");
     let mut stream = socket.connect(running.address).await.expect("connect");
-    stream
-        .write_all(b"GET /x HTTP/1.1\r\nHost: t\r\n\r\n")
-        .await
-        .expect("write");
-    let head = common::read_until(&mut stream, "\r\n\r\n").await;
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    let mut received = head.len() - head.find("\r\n\r\n").map_or(0, |at| at + 4);
-    let mut buf = vec![0u8; 32 * 1024];
+    stream.write_all(GET_X).await.expect("write");
     let started = Instant::now();
-    while received < SIZE {
-        match tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await {
-            Ok(Ok(0) | Err(_)) => break,
-            Ok(Ok(n)) => received += n,
-            Err(_) => panic!("nothing for 5 s, {received} bytes in"),
-        }
-        // About 3 MB/s: two seconds for the whole response.
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    // 32 KiB reads 10 ms apart, about 3 MB/s: two seconds for the whole.
+    let received = common::body_length(&mut stream, SIZE, Duration::from_millis(10)).await;
     assert_eq!(received, SIZE, "cut off after {:?}", started.elapsed());
 }
 
@@ -819,10 +791,7 @@ async fn an_upstream_that_drops_idle_connections_fails_no_request() {
         }
     })
     .await;
-    let config = format!(
-        "listen: 127.0.0.1:0\nupstreams: {{ b: {{ url: \"http://{address}\" }} }}\nroutes:\n  - {{ method: GET, path: /x, upstream: b }}\naccess_log: \"off\"\n"
-    );
-    let setup = Setup::new(&config, &[]);
+    let setup = one_route(&format!("url: \"http://{address}\""), "");
     let running = setup.start().await;
     // One client connection, several requests in turn.
     let mut client = common::KeepAlive::open(running.address).await;

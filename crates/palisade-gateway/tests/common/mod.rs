@@ -240,6 +240,33 @@ pub async fn raw(address: SocketAddr, bytes: &[u8], wait: Duration) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// A connection to `address` that has sent `bytes` (a request, or the
+/// start of one).
+pub async fn connect_with(address: SocketAddr, bytes: &[u8]) -> TcpStream {
+    let mut stream = TcpStream::connect(address).await.expect("connect");
+    stream.write_all(bytes).await.expect("write");
+    stream
+}
+
+/// Reads a 200 response's head, then its body until the connection
+/// closes or `size` bytes are in, pausing `pause` after each read of at
+/// most 32 KiB; the body's length. Panics when nothing comes for 5 s.
+pub async fn body_length(stream: &mut TcpStream, size: usize, pause: Duration) -> usize {
+    let head = read_until(stream, "\r\n\r\n").await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let mut received = head.len() - head.find("\r\n\r\n").map_or(0, |at| at + 4);
+    let mut buf = vec![0u8; 32 * 1024];
+    while received < size {
+        match tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await {
+            Ok(Ok(0) | Err(_)) => break,
+            Ok(Ok(n)) => received += n,
+            Err(_) => panic!("nothing for 5 s, {received} bytes in"),
+        }
+        tokio::time::sleep(pause).await;
+    }
+    received
+}
+
 /// A hand-written HTTP/1 upstream on a loopback port: for each connection,
 /// the first request head is read, then `answer` gets the connection (a
 /// connection closed before a whole head is dropped).
