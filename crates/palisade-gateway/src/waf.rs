@@ -295,24 +295,16 @@ pub(crate) fn request<'a>(
         method,
         uri_path: uri.path(),
         query: uri.query().unwrap_or(""),
-        // Sized up front: a filtered collect starts small and grows.
+        // One entry per header value, sized up front.
         headers: Vec::with_capacity(headers.len()),
         body,
         client_ip: Some(client),
     };
-    for (k, v) in headers {
-        match std::str::from_utf8(v.as_bytes()) {
-            Ok(text) => request.headers.push((k.as_str(), text)),
-            Err(_) => {
-                // Rare: read every value again, the lossy ones into `lossy`.
-                request.headers.clear();
-                break;
-            }
-        }
-    }
-    if request.headers.len() == headers.len() {
+    if text_pairs(&mut request.headers, headers, [].iter()) {
         return request;
     }
+    // Rare: some value is not UTF-8. Read those lossily into `lossy`, in
+    // the order `values` gives them, and read every header again.
     lossy.extend(
         headers
             .values()
@@ -320,20 +312,30 @@ pub(crate) fn request<'a>(
             .filter(|v| std::str::from_utf8(v).is_err())
             .map(|v| String::from_utf8_lossy(v).into_owned()),
     );
-    // In the order `values` gave them.
     let lossy: &'a [String] = lossy;
-    let mut lossy = lossy.iter();
+    text_pairs(&mut request.headers, headers, lossy.iter());
+    request
+}
+
+/// Each header as name and text into `out`, a value that is not UTF-8
+/// taken from `lossy` in turn; false when `lossy` runs out.
+fn text_pairs<'a>(
+    out: &mut Vec<(&'a str, &'a str)>,
+    headers: &'a HeaderMap,
+    mut lossy: std::slice::Iter<'a, String>,
+) -> bool {
+    out.clear();
     for (k, v) in headers {
         let text = match std::str::from_utf8(v.as_bytes()) {
             Ok(text) => text,
             Err(_) => match lossy.next() {
                 Some(text) => text.as_str(),
-                None => continue,
+                None => return false,
             },
         };
-        request.headers.push((k.as_str(), text));
+        out.push((k.as_str(), text));
     }
-    request
+    true
 }
 
 impl Waf {
