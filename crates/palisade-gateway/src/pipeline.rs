@@ -342,7 +342,13 @@ async fn pipeline(
                 outcome.refused = Some(ResponseType::WafFiltered);
                 return Ok(custom_response(custom));
             }
-            Decision::Allow => set_headers(&mut parts.headers, verdict.inserted_headers),
+            Decision::Allow if !verdict.inserted_headers.is_empty() => {
+                // The client's hop-by-hop headers go first: a `Connection`
+                // header naming an inserted header must not strip it.
+                proxy::strip_hop_by_hop(&mut parts.headers);
+                set_headers(&mut parts.headers, verdict.inserted_headers);
+            }
+            Decision::Allow => {}
         }
     }
     let Some((index, params)) = found else {

@@ -116,7 +116,7 @@ fn connection_named(headers: &HeaderMap) -> Vec<HeaderName> {
         .collect()
 }
 
-fn strip_hop_by_hop(headers: &mut HeaderMap) {
+pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap) {
     // Most messages have none: find that out without allocating.
     if !headers.keys().any(is_hop_by_hop) {
         return;

@@ -209,6 +209,21 @@ async fn counted_rules_insert_headers_and_the_admin_listener_shows_counters_and_
     assert_eq!(samples[1]["terminating_rule"], "xss");
     assert_eq!(samples[1]["labels"], serde_json::json!(["starter:xss"]));
     assert_eq!(samples[2]["counted"], serde_json::json!(["admin-paths"]));
+
+    // A client naming the inserted header (or its own copy of it) as
+    // hop-by-hop must not keep it from the backend, nor choose its value.
+    let reply = common::raw(
+        at,
+        b"GET /admin/users HTTP/1.1\r\nHost: t\r\nConnection: close, x-amzn-waf-suspicious\r\n\
+          x-amzn-waf-suspicious: nothing\r\n\r\n",
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    let seen = upstream.seen();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[1].headers["x-amzn-waf-suspicious"], "admin-path");
+    assert!(!seen[1].headers.contains_key("connection"));
     running.shutdown().await;
 }
 
