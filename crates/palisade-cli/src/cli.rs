@@ -312,9 +312,19 @@ pub struct ValidateArgs {
     /// The draft of a model whose `$schema` names none: 4 (API Gateway's), 6, 7, 2019-09, 2020-12
     #[arg(long, value_name = "DRAFT", value_parser = parse_draft)]
     pub draft: Option<palisade_validate::Draft>,
+    /// A member name repeated in one object: reject (a violation), or last (check the last value,
+    /// as API Gateway does; a reader that keeps the first then sees a value nobody checked)
+    #[arg(long, value_enum, default_value = "reject", value_name = "POLICY")]
+    pub duplicate_keys: DuplicateKeysArg,
     /// JSON files to validate ("-" reads standard input)
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DuplicateKeysArg {
+    Reject,
+    Last,
 }
 
 fn parse_draft(text: &str) -> Result<palisade_validate::Draft, String> {

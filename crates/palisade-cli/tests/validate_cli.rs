@@ -186,3 +186,31 @@ fn a_missing_field_points_at_the_document_and_bad_files_are_errors() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_repeated_member_name_is_a_violation_unless_the_last_value_is_asked_for() {
+    let (dir, model) = setup();
+    let db = dir.path().join("unused.db");
+    // Valid by its last `cape`; a reader keeping the first sees the injection.
+    let twice = dir.path().join("twice.json");
+    std::fs::write(
+        &twice,
+        VALID.replace(r#""cape": "4""#, r#""cape": "2); DROP TABLE Cape;--", "cape": "4""#),
+    )
+    .expect("input");
+    let twice = twice.to_str().expect("utf-8");
+    let out = run(&db, &["--json", "validate", "--schema", &model, twice]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let records: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(records[0]["valid"], false);
+    assert_eq!(records[0]["violations"][0]["pointer"], "/cape");
+    assert_eq!(
+        records[0]["violations"][0]["message"],
+        "member name \"cape\" appears more than once"
+    );
+    let out = run(
+        &db,
+        &["validate", "--duplicate-keys", "last", "--schema", &model, twice],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use palisade_validate::{
-    ContentTypeMismatch, GatewayResponse, GatewayResponses, Location, MethodRules, Model, Models,
+    ContentTypeMismatch, DuplicateKeys, GatewayResponse, GatewayResponses, Location, MethodRules, Model, Models,
     Options, ParamType, Parameter, ResponseType, Validator,
 };
 use serde_json::Value;
@@ -319,6 +319,7 @@ pub(crate) struct Api {
     pub(crate) validators: HashMap<String, Validator>,
     pub(crate) routes: Vec<Route>,
     pub(crate) mismatch: ContentTypeMismatch,
+    pub(crate) duplicate_keys: DuplicateKeys,
     pub(crate) detailed: bool,
     /// Where each route came from, for duplicate reports.
     pub(crate) route_pointers: Vec<String>,
@@ -330,7 +331,7 @@ impl Api {
             reader.object(
                 v,
                 "/validation",
-                Some(&["content_type_mismatch", "detailed_errors"]),
+                Some(&["content_type_mismatch", "duplicate_keys", "detailed_errors"]),
             )
         }) else {
             return;
@@ -344,6 +345,15 @@ impl Api {
                     format!("{other:?}: expected reject or pass"),
                 ),
                 None => {}
+            }
+        }
+        if let Some(v) = map.get("duplicate_keys") {
+            let at = "/validation/duplicate_keys";
+            if let Some(word) = reader.string(v, at) {
+                match DuplicateKeys::parse(word) {
+                    Some(policy) => self.duplicate_keys = policy,
+                    None => reader.problem(at, format!("{word:?}: expected reject or last")),
+                }
             }
         }
         if let Some(v) = map.get("detailed_errors") {
@@ -563,6 +573,7 @@ impl Api {
         });
         let mut rules = MethodRules {
             content_type_mismatch: self.mismatch,
+            duplicate_keys: self.duplicate_keys,
             ..MethodRules::default()
         };
         if let Some(v) = fields.get("validator") {

@@ -222,6 +222,7 @@ impl Document<'_> {
         let method = Method::parse(method)?;
         let mut rules = palisade_validate::MethodRules {
             content_type_mismatch: api.mismatch,
+            duplicate_keys: api.duplicate_keys,
             ..Default::default()
         };
         let validator = operation

@@ -751,6 +751,48 @@ access_log: "off"
 }
 
 #[tokio::test]
+async fn a_repeated_member_name_is_refused_unless_configured_to_read_the_last() {
+    let upstream = Upstream::start().await;
+    let config = r#"
+listen: 127.0.0.1:0
+upstreams: { backend: { url: "${UPSTREAM}" } }
+models: { Item: item.json }
+validators: { body: { validateRequestBody: true } }
+routes:
+  - { method: POST, path: /items, upstream: backend, validator: body, model: Item }
+validation: { detailed_errors: true, duplicate_keys: "${DUPLICATES}" }
+access_log: "off"
+"#;
+    let twice = r#"{"name": "x'); DROP TABLE items;--", "name": "ok"}"#;
+    let setup = Setup::new(config, &[("item.json", ITEM)])
+        .var("UPSTREAM", &upstream.url())
+        .var("DUPLICATES", "reject");
+    let running = setup.start().await;
+    let refused = post_json(running.address, "/items", twice).await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.json()["errors"][0]["pointer"], "/name");
+    assert!(upstream.seen().is_empty());
+    running.shutdown().await;
+
+    let setup = Setup::new(config, &[("item.json", ITEM)])
+        .var("UPSTREAM", &upstream.url())
+        .var("DUPLICATES", "last");
+    let running = setup.start().await;
+    let passed = post_json(running.address, "/items", twice).await;
+    assert_eq!(passed.status, 200, "{}", passed.body);
+    assert_eq!(upstream.seen()[0].body.as_ref(), twice.as_bytes());
+    running.shutdown().await;
+
+    let setup = Setup::new(config, &[("item.json", ITEM)])
+        .var("UPSTREAM", &upstream.url())
+        .var("DUPLICATES", "first");
+    match palisade_gateway::start(&setup.config, setup.options(None)).await {
+        Err(e) => assert!(e.to_string().contains("duplicate_keys"), "{e}"),
+        Ok(_) => panic!("an unknown policy was taken"),
+    }
+}
+
+#[tokio::test]
 async fn a_port_another_gateway_holds_is_an_error_not_a_shared_listener() {
     let (_setup, upstream, running) = gateway().await;
     let taken = CONFIG.replace(

@@ -46,6 +46,16 @@ async fn only_the_valid_customization_reaches_the_upstream(config: &str) {
         );
         assert_eq!(refused.headers["x-amzn-errortype"], "BadRequestException");
     }
+    // Valid by its last `cape`, forwarded as sent: a backend keeping the
+    // first value would read the injection. Refused by default.
+    let twice = valid.replacen(
+        r#""cape""#,
+        r#""cape": "2); DROP TABLE Cape;--", "cape""#,
+        1,
+    );
+    assert_ne!(twice, valid);
+    let refused = post_json(running.address, "/customizations", &twice).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
     let fetched = send(running.address, "GET", "/customizations/7", &[], "")
         .await
         .expect("get");

@@ -12,6 +12,7 @@
 use base64::Engine;
 use serde_json::{Map, Value, json};
 
+use crate::document::{DuplicateKeys, parse_document};
 use crate::model::{Model, Violation};
 use crate::request::{MethodRules, Rejection, Request, lookup};
 use crate::response::{ErrorContext, GatewayResponses};
@@ -259,10 +260,15 @@ impl RecordReport {
 }
 
 /// A record's id and its document (or why it has none).
-type Document = (String, Result<Value, String>);
+type Document = (String, Result<Value, Violation>);
 
-/// What each record carries, and its id.
-fn documents(event: &Value) -> Result<(RecordKind, Vec<Document>), EventError> {
+/// What each record carries, and its id. A record's text is read with
+/// `duplicates`; an EventBridge `detail` arrives already read (a name
+/// it repeated was lost before the handler got the event).
+fn documents(
+    event: &Value,
+    duplicates: DuplicateKeys,
+) -> Result<(RecordKind, Vec<Document>), EventError> {
     if event.get("detail-type").is_some() && event.get("source").is_some() {
         let id = event.get("id").and_then(Value::as_str).unwrap_or_default();
         let detail = event.get("detail").cloned().unwrap_or(Value::Null);
@@ -284,9 +290,12 @@ fn documents(event: &Value) -> Result<(RecordKind, Vec<Document>), EventError> {
         Some("aws:sns") => RecordKind::Sns,
         _ => return Err(EventError::UnknownKind),
     };
-    let parse = |text: Option<&Value>| -> Result<Value, String> {
-        let text = text.and_then(Value::as_str).ok_or("no message text")?;
-        serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))
+    let parse = |text: Option<&Value>| -> Result<Value, Violation> {
+        let text = text.and_then(Value::as_str).ok_or_else(|| Violation {
+            pointer: String::new(),
+            message: "no message text".to_string(),
+        })?;
+        parse_document(text.as_bytes(), duplicates)
     };
     let documents = records
         .iter()
@@ -310,9 +319,20 @@ fn documents(event: &Value) -> Result<(RecordKind, Vec<Document>), EventError> {
     Ok((kind, documents))
 }
 
-/// Checks every record of an SQS, SNS or EventBridge event against `model`.
+/// Checks every record of an SQS, SNS or EventBridge event against `model`;
+/// a record whose text repeats a member name is refused.
 pub fn check_records(event: &Value, model: &Model) -> Result<RecordReport, EventError> {
-    let (kind, documents) = documents(event)?;
+    check_records_with(event, model, DuplicateKeys::Reject)
+}
+
+/// [`check_records`], with repeated member names handled as `duplicates`
+/// says.
+pub fn check_records_with(
+    event: &Value,
+    model: &Model,
+    duplicates: DuplicateKeys,
+) -> Result<RecordReport, EventError> {
+    let (kind, documents) = documents(event, duplicates)?;
     let records = documents.len();
     let failures = documents
         .into_iter()
@@ -320,10 +340,7 @@ pub fn check_records(event: &Value, model: &Model) -> Result<RecordReport, Event
         .filter_map(|(index, (id, document))| {
             let violations = match document {
                 Ok(document) => model.violations(&document),
-                Err(message) => vec![Violation {
-                    pointer: String::new(),
-                    message,
-                }],
+                Err(violation) => vec![violation],
             };
             (!violations.is_empty()).then_some(RecordFailure {
                 id,
@@ -414,15 +431,26 @@ mod tests {
         let event = json!({"Records": [
             {"messageId": "m-1", "eventSource": "aws:sqs", "body": "{\"name\": \"ok\"}"},
             {"messageId": "m-2", "eventSource": "aws:sqs", "body": "{\"name\": 2}"},
-            {"messageId": "m-3", "eventSource": "aws:sqs", "body": "not json"}
+            {"messageId": "m-3", "eventSource": "aws:sqs", "body": "not json"},
+            {"messageId": "m-4", "eventSource": "aws:sqs", "body": "{\"name\": 1, \"name\": \"ok\"}"}
         ]});
         let report = check_records(&event, &model()).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!((report.kind, report.records), (RecordKind::Sqs, 3));
+        assert_eq!((report.kind, report.records), (RecordKind::Sqs, 4));
         assert_eq!(
             report.batch_item_failures(),
-            json!({"batchItemFailures": [{"itemIdentifier": "m-2"}, {"itemIdentifier": "m-3"}]})
+            json!({"batchItemFailures": [
+                {"itemIdentifier": "m-2"}, {"itemIdentifier": "m-3"}, {"itemIdentifier": "m-4"}
+            ]})
         );
         assert_eq!(report.failures[0].violations[0].pointer, "/name");
+        assert_eq!(
+            report.failures[2].violations[0].message,
+            "member name \"name\" appears more than once"
+        );
+        // Read by its last value when asked: the record is valid.
+        let report = check_records_with(&event, &model(), DuplicateKeys::Last)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(report.failures.len(), 2);
     }
 
     #[test]

@@ -17,6 +17,7 @@
 //! # Ok::<(), palisade_validate::Error>(())
 //! ```
 
+mod document;
 mod error;
 pub mod event;
 #[cfg(feature = "tower")]
@@ -26,6 +27,7 @@ mod request;
 mod response;
 mod shortcut;
 
+pub use document::{Duplicate, DuplicateKeys, find_duplicate, parse_document};
 pub use error::{Error, Result};
 pub use model::{Draft, MAX_MODEL_BYTES, Model, Options, Violation, read_json};
 pub use request::{

@@ -182,10 +182,10 @@ impl Model {
         self.validator.is_valid(instance)
     }
 
-    /// True when the JSON text `body` is certainly a valid instance, found
-    /// without building the document (for the commonest model shape; see
-    /// `shortcut.rs`). False means "not certain": parse the body and ask
-    /// [`Model::is_valid`].
+    /// True when the JSON text `body` is certainly a valid instance that
+    /// repeats no member name, found without building the document (for the
+    /// commonest model shape; see `shortcut.rs`). False means "not certain":
+    /// parse the body and ask [`Model::is_valid`].
     pub fn accepts_json(&self, body: &[u8]) -> bool {
         self.shortcut.as_ref().is_some_and(|s| s.accepts(body))
     }

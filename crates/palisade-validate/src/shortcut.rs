@@ -8,7 +8,7 @@
 //! subschema, compiled by the same engine, and `required` and
 //! `additionalProperties` are checked from the keys seen. The shortcut only
 //! ever answers "valid"; anything else — an invalid value, a missing key, a
-//! repeated property, a body that is not an object, malformed JSON — is left
+//! member name repeated anywhere in the body, a body that is not an object, malformed JSON — is left
 //! to the whole-document validator, which gives the verdict and the
 //! violations. So the shortcut can make validation faster but never more
 //! lenient: a model it cannot prove equivalent for is not given one.
@@ -162,7 +162,12 @@ impl Shortcut {
             shortcut: self,
             scratch,
         });
-        matches!(verdict, Ok(true)) && reader.end().is_ok()
+        // Nested values are read whole, which keeps a repeated name's
+        // last value only: a body repeating one anywhere is left to the
+        // document's reading, which knows the configured policy.
+        matches!(verdict, Ok(true))
+            && reader.end().is_ok()
+            && crate::document::find_duplicate(body).is_none()
     }
 }
 
@@ -190,6 +195,9 @@ impl Shortcut {
         expect(&mut at, b'{')?;
         let properties = &self.properties;
         let mut seen = 0u64;
+        // Names the model does not declare, to tell a repeat of one.
+        let mut others = [""; MAX_OTHER_NAMES];
+        let mut other_count = 0;
         let mut verdict = true;
         space(&mut at);
         if body.get(at) == Some(&b'}') {
@@ -202,8 +210,8 @@ impl Shortcut {
                 space(&mut at);
                 let index = properties.iter().position(|p| p.name == key);
                 let check = match index {
-                    // A repeated key: the document's reading keeps the last
-                    // value only; leave that to it.
+                    // A repeated key: leave it to the document's reading,
+                    // which refuses it or keeps the last value as configured.
                     Some(i) if seen & (1 << i) != 0 => {
                         verdict = false;
                         None
@@ -214,6 +222,14 @@ impl Shortcut {
                     }
                     None => {
                         verdict &= !self.closed;
+                        if others[..other_count].contains(&key) {
+                            verdict = false;
+                        } else {
+                            // Past the array's room, the serde reading
+                            // (and its duplicate check) decides.
+                            *others.get_mut(other_count)? = key;
+                            other_count += 1;
+                        }
                         None
                     }
                 };
@@ -259,6 +275,9 @@ impl Shortcut {
         Some(verdict && seen & self.required == self.required)
     }
 }
+
+/// The most undeclared names a flat body is read with by hand.
+const MAX_OTHER_NAMES: usize = 16;
 
 /// A string at `at` with no escape and no control character.
 fn plain_string<'b>(body: &'b str, at: &mut usize) -> Option<&'b str> {
@@ -362,8 +381,8 @@ impl<'de> Visitor<'de> for Root<'_> {
                 map.next_value::<Skip>()?;
                 continue;
             };
-            // A repeated key: the document's reading keeps the last value
-            // only; leave that to it.
+            // A repeated key: leave it to the document's reading, which
+            // refuses it or keeps the last value as configured.
             if seen & (1 << index) != 0 {
                 return Ok(false);
             }
@@ -548,6 +567,27 @@ mod tests {
             }
         }))
         .expect("a shortcut")
+    }
+
+    #[test]
+    fn never_proves_a_body_that_repeats_a_name_anywhere() {
+        let s = wild_rydes();
+        for body in [
+            r#"{"name": "n", "cape": "1", "cape": "2"}"#,
+            r#"{"name": "n", "cape": "1", "x": 1, "x": 2}"#,
+            r#"{"name": "n", "cape": "1", "size": {"w": 1, "w": 2}}"#,
+            r#"{"name": "n", "cape": "1", "extra": {"a": 1, "\u0061": 2}}"#,
+        ] {
+            assert!(!s.accepts(body.as_bytes()), "{body}");
+        }
+        // More undeclared names than the flat reading keeps: the serde
+        // reading checks them.
+        let mut body = String::from(r#"{"name": "n", "cape": "1""#);
+        for i in 0..40 {
+            body.push_str(&format!(r#", "k{i}": {i}"#));
+        }
+        assert!(s.accepts(format!("{body}}}").as_bytes()));
+        assert!(!s.accepts(format!(r#"{body}, "k3": 0}}"#).as_bytes()));
     }
 
     #[test]

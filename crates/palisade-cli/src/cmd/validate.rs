@@ -4,10 +4,10 @@ use std::io::Read;
 use std::path::Path;
 use std::process::ExitCode;
 
-use palisade_validate::{MAX_MODEL_BYTES, Model, Options, read_json};
+use palisade_validate::{MAX_MODEL_BYTES, Model, Options, find_duplicate};
 use serde_json::{Value, json};
 
-use crate::cli::ValidateArgs;
+use crate::cli::{DuplicateKeysArg, ValidateArgs};
 use crate::output::Out;
 use crate::{CmdResult, Failure};
 
@@ -27,27 +27,36 @@ impl From<palisade_validate::Error> for Failure {
     }
 }
 
-fn read_input(path: &Path) -> Result<Value, Failure> {
-    if path.as_os_str() != "-" {
-        return Ok(read_json(path)?);
-    }
+/// An input's bytes (at most [`MAX_MODEL_BYTES`]) and its JSON reading;
+/// errors name the input and the line and column.
+fn read_input(path: &Path) -> Result<(Vec<u8>, Value), Failure> {
+    let name = if path.as_os_str() == "-" {
+        "standard input".to_string()
+    } else {
+        path.display().to_string()
+    };
     let mut bytes = Vec::new();
-    std::io::stdin()
-        .take(MAX_MODEL_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Failure::new(format!("standard input: {e}")))?;
+    let read = if path.as_os_str() == "-" {
+        std::io::stdin()
+            .take(MAX_MODEL_BYTES + 1)
+            .read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(path).and_then(|f| f.take(MAX_MODEL_BYTES + 1).read_to_end(&mut bytes))
+    };
+    read.map_err(|e| Failure::new(format!("{name}: {e}")))?;
     if bytes.len() as u64 > MAX_MODEL_BYTES {
         return Err(Failure::new(format!(
-            "standard input: larger than {MAX_MODEL_BYTES} bytes"
+            "{name}: larger than {MAX_MODEL_BYTES} bytes"
         )));
     }
-    serde_json::from_slice(&bytes).map_err(|e| {
+    let value = serde_json::from_slice(&bytes).map_err(|e| {
         Failure::new(format!(
-            "standard input:{}:{}: invalid JSON: {e}",
+            "{name}:{}:{}: invalid JSON: {e}",
             e.line(),
             e.column()
         ))
-    })
+    })?;
+    Ok((bytes, value))
 }
 
 pub fn run(out: &Out, args: &ValidateArgs) -> CmdResult {
@@ -74,8 +83,17 @@ pub fn run(out: &Out, args: &ValidateArgs) -> CmdResult {
     let mut records = Vec::new();
     for input in &args.inputs {
         let name = input.display().to_string();
-        let value = read_input(input)?;
-        let violations = model.violations(&value);
+        let (bytes, value) = read_input(input)?;
+        // A repeated member name is a violation of its own: a reader that
+        // keeps the first value would see one the model never checked.
+        let duplicate = match args.duplicate_keys {
+            DuplicateKeysArg::Reject => find_duplicate(&bytes),
+            DuplicateKeysArg::Last => None,
+        };
+        let violations = match duplicate {
+            Some(duplicate) => vec![duplicate.violation()],
+            None => model.violations(&value),
+        };
         if !violations.is_empty() {
             invalid += 1;
         }
