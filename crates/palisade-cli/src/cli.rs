@@ -129,6 +129,10 @@ pub struct WatchRunArgs {
     /// Poll every source once, notify, and exit
     #[arg(long)]
     pub once: bool,
+    /// Let webhook and Slack targets reach link-local and cloud-metadata addresses (169.254.0.0/16,
+    /// fe80::/10, fd00:ec2::/32, 100.100.100.200), refused by default
+    #[arg(long, env = "PALISADE_ALLOW_LINK_LOCAL_WEBHOOKS")]
+    pub allow_link_local_webhooks: bool,
     /// SMTP relay for email targets: smtp://host:25, smtp://host:587?tls=required, smtps://user:pass@host:465
     #[arg(
         long,

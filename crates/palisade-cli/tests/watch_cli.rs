@@ -31,6 +31,11 @@ struct Receiver {
 
 impl Receiver {
     fn start(status: u16) -> Receiver {
+        Receiver::answering(status, None)
+    }
+
+    /// A receiver whose answers carry `location` (a redirect, with a 3xx).
+    fn answering(status: u16, location: Option<String>) -> Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let status = Arc::new(AtomicU16::new(status));
@@ -38,8 +43,8 @@ impl Receiver {
         let (s, v) = (Arc::clone(&status), Arc::clone(&seen));
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (s, v) = (Arc::clone(&s), Arc::clone(&v));
-                std::thread::spawn(move || receive(stream, &s, &v));
+                let (s, v, l) = (Arc::clone(&s), Arc::clone(&v), location.clone());
+                std::thread::spawn(move || receive(stream, &s, &v, l.as_deref()));
             }
         });
         Receiver { port, status, seen }
@@ -70,7 +75,7 @@ impl Receiver {
     }
 }
 
-fn receive(stream: TcpStream, status: &AtomicU16, seen: &Mutex<Vec<Seen>>) {
+fn receive(stream: TcpStream, status: &AtomicU16, seen: &Mutex<Vec<Seen>>, location: Option<&str>) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut writer = stream;
     loop {
@@ -104,7 +109,8 @@ fn receive(stream: TcpStream, status: &AtomicU16, seen: &Mutex<Vec<Seen>>) {
         }
         let code = status.load(Ordering::SeqCst);
         seen.lock().unwrap().push((path, headers, body, code));
-        let reply = format!("HTTP/1.1 {code} X\r\ncontent-length: 0\r\n\r\n");
+        let location = location.map_or(String::new(), |l| format!("location: {l}\r\n"));
+        let reply = format!("HTTP/1.1 {code} X\r\n{location}content-length: 0\r\n\r\n");
         if writer.write_all(reply.as_bytes()).is_err() {
             return;
         }
@@ -366,6 +372,61 @@ fn a_new_item_is_delivered_once_by_signed_webhook_and_email() {
     assert_eq!(note["bulletin"]["kev"]["due_date"], "2026-12-16");
     // Its secret was generated at `watch add`: the signature is there.
     assert!(header(headers, "x-palisade-signature").is_some_and(|s| s.starts_with("sha256=")));
+}
+
+#[test]
+fn a_redirect_is_a_failed_attempt_and_is_not_followed() {
+    let feeds = Server::start();
+    feeds.put("/rss.xml", rss(&[("b-1", "Old news about EC2")]), 1);
+    // Where the redirects point: it must never hear of the notification.
+    let elsewhere = Receiver::start(200);
+    let moved = Receiver::answering(307, Some(elsewhere.url("/stolen")));
+    let found = Receiver::answering(302, Some(elsewhere.url("/lost")));
+    let (_dir, db) = temp_db();
+    add_source(&db, "bulletins", "rss", &format!("{}/rss.xml", feeds.url()));
+    for (name, receiver) in [("moved", &moved), ("found", &found)] {
+        ok(
+            &db,
+            &[
+                "watch",
+                "add",
+                "--name",
+                name,
+                "--keyword",
+                "lambda",
+                "--notify",
+                &format!("webhook:{}", receiver.url("/hook")),
+            ],
+        );
+    }
+    ok(&db, &["watch", "run", "--once"]);
+    feeds.put(
+        "/rss.xml",
+        rss(&[
+            ("b-1", "Old news about EC2"),
+            ("b-2", "AWS Lambda runtime issue"),
+        ]),
+        2,
+    );
+    let out = common::run(&db, &["watch", "run", "--once"]);
+    let text = common::stderr(&out);
+    assert_eq!(moved.attempts("/hook"), 1);
+    assert_eq!(found.attempts("/hook"), 1);
+    assert_eq!(elsewhere.attempts("/stolen") + elsewhere.attempts("/lost"), 0);
+    for (code, path) in [("307", "/stolen"), ("302", "/lost")] {
+        let line = format!(
+            "HTTP {code} {}: redirected to \"{}\", not followed",
+            if code == "307" { "Temporary Redirect" } else { "Found" },
+            elsewhere.url(path)
+        );
+        assert!(text.contains(&line), "{line} in\n{text}");
+    }
+    // Both remain owed, not counted delivered.
+    let watches = json(&db, &["watch", "list"]);
+    for w in watches.as_array().unwrap() {
+        assert_eq!(w["delivered"], 0, "{w}");
+        assert_eq!(w["pending"], 1, "{w}");
+    }
 }
 
 #[test]

@@ -20,7 +20,7 @@ mod notify;
 mod runner;
 mod store;
 
-pub use notify::{Notification, Smtp, Target, sign};
+pub use notify::{Notification, Reach, Smtp, Target, is_link_local_or_metadata, sign};
 pub use runner::{CycleReport, Event, Runner};
 pub use store::{NewWatch, OutboxEntry, Watch, WatchStore};
 

@@ -2,6 +2,7 @@
 //! HMAC-SHA256, Slack-compatible webhooks, email over SMTP, stdout.
 
 use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -237,19 +238,124 @@ pub struct Smtp {
     pub from: String,
 }
 
+/// Which addresses webhook and Slack targets may reach.
+///
+/// A watch's URL is data anybody with write access to the database chose;
+/// the signed body and its headers must not be handed to the cloud's
+/// instance-metadata service (or another link-local service) through it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reach {
+    /// Let targets resolve to link-local and metadata addresses
+    /// (169.254.0.0/16, fe80::/10, fd00:ec2::/32, 100.100.100.200).
+    pub link_local: bool,
+}
+
+/// Whether `ip` is a link-local or cloud-metadata address, in any of its
+/// IPv6 spellings of an IPv4 address.
+pub fn is_link_local_or_metadata(ip: IpAddr) -> bool {
+    let v4 = |a: Ipv4Addr| a.is_link_local() || a == Ipv4Addr::new(100, 100, 100, 200);
+    match ip {
+        IpAddr::V4(a) => v4(a),
+        IpAddr::V6(a) => {
+            let s = a.segments();
+            // fe80::/10, and AWS's IPv6 metadata range fd00:ec2::/32.
+            if s[0] & 0xffc0 == 0xfe80 || (s[0], s[1]) == (0xfd00, 0x0ec2) {
+                return true;
+            }
+            // IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d)
+            // and the NAT64 prefix (64:ff9b::a.b.c.d) reach IPv4 too.
+            let embedded = Ipv4Addr::new(
+                (s[6] >> 8) as u8,
+                s[6] as u8,
+                (s[7] >> 8) as u8,
+                s[7] as u8,
+            );
+            let prefix = &s[..6];
+            (prefix == [0, 0, 0, 0, 0, 0xffff]
+                || prefix == [0, 0, 0, 0, 0, 0]
+                || prefix == [0x64, 0xff9b, 0, 0, 0, 0])
+                && v4(embedded)
+        }
+    }
+}
+
+/// Refuses a URL whose host is a literal forbidden address (a name is
+/// checked when it is resolved, by [`Screened`]).
+fn check_literal(url: &str, reach: Reach) -> std::result::Result<(), String> {
+    if reach.link_local {
+        return Ok(());
+    }
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
+    // The URL parser has already read every IPv4 spelling (decimal,
+    // hex, octal) into dotted form.
+    let host = parsed.host_str().unwrap_or_default();
+    let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() else {
+        return Ok(());
+    };
+    if is_link_local_or_metadata(ip) {
+        return Err(refusal(&ip.to_string(), ip));
+    }
+    Ok(())
+}
+
+fn refusal(host: &str, ip: IpAddr) -> String {
+    format!(
+        "{host} is {ip}, a link-local or cloud-metadata address: not sent \
+         (--allow-link-local-webhooks allows it)"
+    )
+}
+
+/// Resolves names as the system does, refusing any that leads to a
+/// forbidden address: the address connected to is the one checked, so a
+/// name cannot pass the check and then resolve elsewhere.
+#[derive(Debug)]
+struct Screened;
+
+impl reqwest::dns::Resolve for Screened {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .collect();
+            let addresses = screen(&host, found)?;
+            Ok(Box::new(addresses.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// The addresses `host` resolved to, or why none may be used: one
+/// forbidden address refuses the name (a name pointing partly at the
+/// metadata service is not to be trusted with the rest).
+fn screen(host: &str, found: Vec<SocketAddr>) -> std::result::Result<Vec<SocketAddr>, String> {
+    if let Some(bad) = found.iter().find(|a| is_link_local_or_metadata(a.ip())) {
+        return Err(refusal(host, bad.ip()));
+    }
+    Ok(found)
+}
+
 /// Sends notifications.
 pub(crate) struct Sender {
     client: Client,
+    reach: Reach,
     smtp: Option<(SmtpTransport, lettre::message::Mailbox)>,
 }
 
 impl Sender {
-    pub(crate) fn new(smtp: Option<&Smtp>) -> Result<Sender> {
+    pub(crate) fn new(smtp: Option<&Smtp>, reach: Reach) -> Result<Sender> {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = Client::builder()
+        let mut builder = Client::builder()
             .user_agent(concat!("palisade/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(30))
+            // A redirect would re-send the signed body and its headers to a
+            // host nobody configured, or turn the POST into a body-less GET
+            // that still answers 200: each is a failed attempt instead.
+            .redirect(reqwest::redirect::Policy::none());
+        if !reach.link_local {
+            builder = builder.dns_resolver(std::sync::Arc::new(Screened));
+        }
+        let client = builder
             .build()
             .map_err(|e| Error::Invalid(format!("HTTP client: {e}")))?;
         let smtp = match smtp {
@@ -266,7 +372,11 @@ impl Sender {
                 Some((transport, from))
             }
         };
-        Ok(Sender { client, smtp })
+        Ok(Sender {
+            client,
+            reach,
+            smtp,
+        })
     }
 
     /// Delivers one notification to one target; the error says why not.
@@ -284,6 +394,7 @@ impl Sender {
                 Ok(())
             }
             Target::Webhook(url) => {
+                check_literal(url, self.reach)?;
                 let mut request = self
                     .client
                     .post(url)
@@ -296,6 +407,7 @@ impl Sender {
                 post(request.body(body))
             }
             Target::Slack(url) => {
+                check_literal(url, self.reach)?;
                 let text = format!("*{}*\n{}", note.headline(), note.text());
                 let body = serde_json::to_vec(&serde_json::json!({ "text": text }))
                     .map_err(|e| e.to_string())?;
@@ -335,9 +447,36 @@ impl Sender {
 fn post(request: reqwest::blocking::RequestBuilder) -> std::result::Result<(), String> {
     match request.send() {
         Ok(r) if r.status().is_success() => Ok(()),
+        Ok(r) if r.status().is_redirection() => {
+            let location = r
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).chars().take(200).collect())
+                .unwrap_or_else(|| "nowhere".to_string());
+            Err(format!(
+                "HTTP {}: redirected to {location:?}, not followed (configure the final URL)",
+                r.status()
+            ))
+        }
         Ok(r) => Err(format!("HTTP {}", r.status())),
-        Err(e) => Err(e.to_string()),
+        // The error's own chain says which address was refused and why.
+        Err(e) => Err(error_chain(&e)),
     }
+}
+
+/// An error and its causes, one after another.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        let part = c.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        cause = c.source();
+    }
+    text
 }
 
 #[cfg(test)]
@@ -350,6 +489,56 @@ mod tests {
         assert_eq!(
             sign("Jefe", b"what do ya want for nothing?"),
             "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn link_local_and_metadata_addresses_are_known_in_every_spelling() {
+        for text in [
+            "169.254.169.254",
+            "169.254.170.2",
+            "100.100.100.200",
+            "fe80::1",
+            "fd00:ec2::254",
+            "::ffff:169.254.169.254",
+            "::169.254.169.254",
+            "64:ff9b::a9fe:a9fe",
+        ] {
+            let ip: IpAddr = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert!(is_link_local_or_metadata(ip), "{text}");
+        }
+        for text in ["127.0.0.1", "10.0.0.1", "192.168.1.1", "::1", "2001:db8::1"] {
+            let ip: IpAddr = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert!(!is_link_local_or_metadata(ip), "{text}");
+        }
+    }
+
+    #[test]
+    fn forbidden_literals_and_names_are_refused_before_any_connection() {
+        // Checked without a socket: these functions decide before one opens.
+        let refuse = Reach::default();
+        for url in [
+            "http://169.254.169.254/latest/meta-data/",
+            "http://2852039166/",
+            "http://0xa9.0xfe.0xa9.0xfe/",
+            "http://[::ffff:169.254.169.254]/",
+            "https://[fd00:ec2::254]/",
+        ] {
+            let error = check_literal(url, refuse).expect_err(url);
+            assert!(error.contains("169.254.169.254") || error.contains("fd00:ec2::254"), "{error}");
+        }
+        assert!(check_literal("http://127.0.0.1:9/hook", refuse).is_ok());
+        assert!(check_literal("http://hooks.example.com/x", refuse).is_ok());
+        let allow = Reach { link_local: true };
+        assert!(check_literal("http://169.254.169.254/", allow).is_ok());
+
+        let at = |text: &str| SocketAddr::new(text.parse().unwrap_or_else(|e| panic!("{e}")), 0);
+        let error = screen("rebind.example", vec![at("127.0.0.1"), at("169.254.169.254")])
+            .expect_err("refused");
+        assert!(error.starts_with("rebind.example is 169.254.169.254"), "{error}");
+        assert_eq!(
+            screen("localhost", vec![at("127.0.0.1"), at("::1")]),
+            Ok(vec![at("127.0.0.1"), at("::1")])
         );
     }
 

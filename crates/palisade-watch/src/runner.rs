@@ -9,7 +9,7 @@ use palisade_vulndb::{Fetcher, Store, SyncReport, sync_source};
 use serde::Serialize;
 
 use crate::matcher::Matcher;
-use crate::notify::{Notification, Sender, Smtp, Summary, Target};
+use crate::notify::{Notification, Reach, Sender, Smtp, Summary, Target};
 use crate::store::{OutboxEntry, Watch, WatchStore};
 use crate::{Error, Result};
 
@@ -103,14 +103,14 @@ fn fnv(text: &str) -> u64 {
 }
 
 impl Runner {
-    pub fn new(db: &Path, fetcher: Fetcher, smtp: Option<&Smtp>) -> Result<Runner> {
+    pub fn new(db: &Path, fetcher: Fetcher, smtp: Option<&Smtp>, reach: Reach) -> Result<Runner> {
         let store = Store::open(db)?;
         let watches = WatchStore::open(db)?;
         Ok(Runner {
             store,
             watches,
             fetcher,
-            sender: Sender::new(smtp)?,
+            sender: Sender::new(smtp, reach)?,
         })
     }
 

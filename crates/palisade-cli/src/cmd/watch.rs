@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use palisade_vulndb::Store;
-use palisade_watch::{Event, NewWatch, Runner, Smtp, Target, WatchStore};
+use palisade_watch::{Event, NewWatch, Reach, Runner, Smtp, Target, WatchStore};
 use serde_json::json;
 use tokio::signal::unix::{SignalKind, signal};
 
@@ -162,7 +162,10 @@ fn run_watches(out: &Out, db: &Path, args: &WatchRunArgs) -> CmdResult {
         url: url.clone(),
         from: args.mail_from.clone(),
     });
-    let mut runner = Runner::new(db, crate::cmd::feeds::fetcher()?, smtp.as_ref())?;
+    let reach = Reach {
+        link_local: args.allow_link_local_webhooks,
+    };
+    let mut runner = Runner::new(db, crate::cmd::feeds::fetcher()?, smtp.as_ref(), reach)?;
     let mut log = |event: Event<'_>| match event {
         Event::Stdout(line) => out.line(line),
         Event::Synced(r) => match r.status.as_str() {
