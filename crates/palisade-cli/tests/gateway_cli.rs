@@ -208,3 +208,72 @@ fn sighup_reloads_the_configuration() {
     gateway.wait_for("reload failed");
     assert!(get(gateway.address, "/a", "").starts_with("HTTP/1.1 200"));
 }
+
+/// Unfinished uploads on many connections at once: the bytes held stay
+/// within `limits.max_buffered_bytes` (the rest answered 429), and the
+/// memory goes back to the system once the connections are gone.
+#[test]
+fn concurrent_unfinished_bodies_are_capped_and_their_memory_returned() {
+    use palisade_testkit::memory::{peak_rss_kib, rss_kib, rss_settles_below};
+    const CONNECTIONS: usize = 48;
+    const SENT: usize = 2 << 20;
+    const CAP_MIB: u64 = 32;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = config(
+        dir.path(),
+        "http://127.0.0.1:9",
+        "  - { method: POST, path: /upload, upstream: b }\n",
+    );
+    let text = std::fs::read_to_string(&path).expect("config");
+    std::fs::write(
+        &path,
+        format!("{text}limits:\n  max_buffered_bytes: {}\n", CAP_MIB << 20),
+    )
+    .expect("config");
+    let gateway = Gateway::start(&path);
+    let pid = gateway.child.id();
+    let before = rss_kib(pid).expect("rss");
+    // Each announces 10 MB (the body limit) and sends 2 MB of it:
+    // 96 MB in all, three times the cap.
+    let chunk = vec![b'x'; 64 << 10];
+    let mut streams = Vec::new();
+    let mut refused = 0;
+    for _ in 0..CONNECTIONS {
+        let mut stream = TcpStream::connect(gateway.address).expect("connect");
+        stream
+            .set_write_timeout(Some(Duration::from_secs(2)))
+            .expect("timeout");
+        stream
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .expect("timeout");
+        write!(
+            stream,
+            "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 10485760\r\n\r\n"
+        )
+        .expect("head");
+        let mut sent = 0;
+        while sent < SENT && stream.write_all(&chunk).is_ok() {
+            sent += chunk.len();
+        }
+        let mut answer = [0u8; 12];
+        if stream.read_exact(&mut answer).is_ok() {
+            assert_eq!(&answer, b"HTTP/1.1 429", "{:?}", String::from_utf8_lossy(&answer));
+            refused += 1;
+        }
+        streams.push(stream);
+    }
+    let peak = peak_rss_kib(pid).expect("peak");
+    eprintln!("RSS before {before} KiB, peak {peak} KiB; {refused} of {CONNECTIONS} refused");
+    // About 16 fit under the cap; the others were refused.
+    assert!(refused >= CONNECTIONS / 2, "{refused} refused");
+    // The cap and the connections' own buffers, not the 96 MB sent.
+    let grown = peak.saturating_sub(before);
+    assert!(grown < (CAP_MIB + 28) << 10, "grew {grown} KiB");
+    // The bodies' memory goes back; what the allocator keeps of the
+    // connections' own buffers (about 300 KiB each) may stay.
+    drop(streams);
+    let settled = rss_settles_below(pid, before + (20 << 10), Duration::from_secs(10))
+        .expect("rss");
+    eprintln!("RSS after the connections closed: {settled} KiB");
+    assert!(settled <= before + (20 << 10), "still {settled} KiB");
+}

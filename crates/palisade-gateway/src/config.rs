@@ -62,6 +62,8 @@ pub enum AccessLog {
 #[derive(Clone, Debug)]
 pub struct Limits {
     pub max_body_bytes: u64,
+    /// The most request-body bytes held at once across all connections.
+    pub max_buffered_bytes: u64,
     pub max_header_bytes: usize,
     pub header_read_timeout: Duration,
     pub body_read_timeout: Duration,
@@ -74,6 +76,7 @@ impl Default for Limits {
     fn default() -> Limits {
         Limits {
             max_body_bytes: 10 << 20,
+            max_buffered_bytes: 256 << 20,
             max_header_bytes: 64 << 10,
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(30),
@@ -217,6 +220,7 @@ fn socket(value: &Value, pointer: &str, reader: &mut Reader) -> Option<SocketAdd
 fn limits(value: &Value, reader: &mut Reader) -> Limits {
     const KNOWN: &[&str] = &[
         "max_body_bytes",
+        "max_buffered_bytes",
         "max_header_bytes",
         "header_read_timeout_ms",
         "body_read_timeout_ms",
@@ -235,6 +239,7 @@ fn limits(value: &Value, reader: &mut Reader) -> Limits {
         let ms = Duration::from_millis(n);
         match key.as_str() {
             "max_body_bytes" => limits.max_body_bytes = n,
+            "max_buffered_bytes" => limits.max_buffered_bytes = n,
             "max_header_bytes" if n < 8192 => {
                 reader.problem(&pointer, "at least 8192 bytes");
             }
@@ -245,6 +250,15 @@ fn limits(value: &Value, reader: &mut Reader) -> Limits {
             "shutdown_grace_ms" => limits.shutdown_grace = ms,
             _ => {}
         }
+    }
+    if limits.max_buffered_bytes < limits.max_body_bytes {
+        reader.problem(
+            "/limits/max_buffered_bytes",
+            format!(
+                "{} is less than max_body_bytes ({}): no body of the largest allowed size could be read",
+                limits.max_buffered_bytes, limits.max_body_bytes
+            ),
+        );
     }
     limits
 }
@@ -880,5 +894,24 @@ routes:
             panic!("accepted");
         };
         assert_eq!(problems[0].pointer, "/routes/1");
+    }
+
+    #[test]
+    fn the_body_budget_holds_at_least_one_largest_body() {
+        let yaml = r#"
+listen: 127.0.0.1:1
+upstreams: { b: { url: "http://127.0.0.1:2" } }
+routes: [{ method: GET, path: "/a", upstream: b }]
+limits: { max_body_bytes: 2048, max_buffered_bytes: 1024 }
+"#;
+        let Err(Error::Invalid { problems }) = load(yaml, &[]) else {
+            panic!("accepted");
+        };
+        assert_eq!(problems[0].pointer, "/limits/max_buffered_bytes");
+        let config = load(&yaml.replace("1024", "4096"), &[]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config.limits.max_buffered_bytes, 4096);
+        let config = load(&yaml.replace(", max_buffered_bytes: 1024", ""), &[])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config.limits.max_buffered_bytes, 256 << 20);
     }
 }

@@ -8,9 +8,11 @@
 //! configuration without failing requests in flight.
 
 mod admin;
+mod budget;
 mod config;
 mod deadline;
 mod error;
+mod gather;
 mod log;
 mod metrics;
 mod openapi;

@@ -132,6 +132,8 @@ pub struct Metrics {
     routes: Mutex<Vec<(String, Arc<RouteMetrics>)>>,
     upstream_errors: Mutex<HashMap<(String, &'static str), u64>>,
     in_flight: Box<[Gauge]>,
+    /// Request-body bytes held across every connection.
+    pub(crate) buffered: crate::budget::Budget,
     pub reloads_ok: AtomicU64,
     pub reloads_failed: AtomicU64,
     pub log_lines_dropped: AtomicU64,
@@ -284,6 +286,16 @@ impl Metrics {
                 escape(&upstream)
             );
         }
+        let _ = writeln!(
+            out,
+            "# HELP palisade_buffered_body_bytes Request-body bytes held across all connections."
+        );
+        let _ = writeln!(out, "# TYPE palisade_buffered_body_bytes gauge");
+        let _ = writeln!(
+            out,
+            "palisade_buffered_body_bytes {}",
+            self.buffered.used()
+        );
         let _ = writeln!(
             out,
             "# HELP palisade_in_flight_requests Requests being handled."

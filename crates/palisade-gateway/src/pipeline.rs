@@ -12,7 +12,9 @@ use http_body_util::{BodyExt, Either, Full};
 use hyper::body::Incoming;
 use palisade_validate::{ErrorContext, Rejection, ResponseType, Violation, lookup, query_pairs};
 
+use crate::budget::Held;
 use crate::deadline::Entry;
+use crate::gather::Gather;
 use crate::metrics::Metrics;
 use crate::proxy::{self, Body, Inbound, Peer};
 use crate::request_id::RequestId;
@@ -248,32 +250,34 @@ fn refuse(runtime: &Runtime, refusal: &Refusal, request_id: &str) -> Response<Bo
 /// The whole request body, up to `limit` bytes. A body that comes in one
 /// frame (most do) is kept as that frame, with none of the queueing and
 /// copying `collect` does; trailers are not kept.
-async fn read_body(mut body: Incoming, limit: usize) -> Result<Bytes, Refusal> {
-    let mut first = Bytes::new();
-    let mut joined: Vec<u8> = Vec::new();
+/// Reads a body of at most `limit` bytes whole, taking each frame's bytes
+/// from the shared budget through `held` (at most `cap` in all);
+/// `declared` is the length announced.
+async fn read_body(
+    mut body: Incoming,
+    limit: usize,
+    declared: Option<u64>,
+    held: &mut Held<'_>,
+    cap: usize,
+) -> Result<Bytes, Refusal> {
+    let mut gathered = Gather::new(limit, declared);
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|_| Refusal::plain(ResponseType::Default4xx))?;
         let Ok(data) = frame.into_data() else {
             continue;
         };
-        // Once a second frame came, `joined` holds the first one too.
-        if first.len().max(joined.len()).saturating_add(data.len()) > limit {
+        if gathered.len().saturating_add(data.len()) > limit {
             return Err(Refusal::plain(ResponseType::RequestTooLarge));
         }
-        if first.is_empty() {
-            first = data;
-        } else {
-            if joined.is_empty() {
-                joined.extend_from_slice(&first);
-            }
-            joined.extend_from_slice(&data);
+        if !held.grow(data.len(), cap) {
+            return Err(Refusal::plain(ResponseType::Throttled));
+        }
+        // Only a mapping the system refused fails here.
+        if gathered.push(data).is_err() {
+            return Err(Refusal::plain(ResponseType::Throttled));
         }
     }
-    Ok(if joined.is_empty() {
-        first
-    } else {
-        Bytes::from(joined)
-    })
+    Ok(gathered.finish())
 }
 
 async fn pipeline(
@@ -305,7 +309,10 @@ async fn pipeline(
     }
     let (parts, body) = request.into_parts();
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let reading = std::pin::pin!(read_body(body, limit));
+    let cap = usize::try_from(config.limits.max_buffered_bytes).unwrap_or(usize::MAX);
+    // Given back when the request is done (its body forwarded or refused).
+    let mut held = shared.metrics.buffered.hold();
+    let reading = std::pin::pin!(read_body(body, limit, declared, &mut held, cap));
     let body = match crate::deadline::within(config.limits.body_read_timeout, reading).await {
         Err(_) => return Err(Refusal::plain(ResponseType::RequestTimeout)),
         Ok(read) => read?,

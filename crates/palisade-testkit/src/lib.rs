@@ -12,6 +12,7 @@
 #![allow(clippy::print_stderr, clippy::unwrap_used)]
 
 pub mod http;
+pub mod memory;
 pub mod schema;
 
 use std::collections::BTreeSet;
