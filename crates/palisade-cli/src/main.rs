@@ -128,12 +128,16 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(failure) => {
-            eprintln!("{} {}", out.paint("1;31", "error:"), failure.message);
+            out.error_line(&format!(
+                "{} {}",
+                out.paint("1;31", "error:"),
+                failure.message
+            ));
             for cause in &failure.causes {
-                eprintln!("  caused by: {cause}");
+                out.error_line(&format!("  caused by: {cause}"));
             }
             if let Some(hint) = &failure.hint {
-                eprintln!("  {} {hint}", out.paint("1;36", "hint:"));
+                out.error_line(&format!("  {} {hint}", out.paint("1;36", "hint:")));
             }
             ExitCode::from(2)
         }

@@ -64,26 +64,38 @@ impl Out {
         self.paint(code, rating.as_str())
     }
 
-    /// A line on stdout. Write errors (a closed pipe) end the program quietly.
+    /// A line (or block) of text for people on stdout: any control or
+    /// bidirectional character in it other than newlines, tabs and this
+    /// run's own colors is shown as an escape (the text quotes files,
+    /// package names and feeds anybody can write). Write errors (a closed
+    /// pipe) end the program quietly.
     pub fn line(&self, text: &str) {
-        let mut stdout = std::io::stdout().lock();
-        if writeln!(stdout, "{text}").is_err() {
-            std::process::exit(0);
-        }
+        raw_line(&terminal_safe(text, self.color));
     }
 
-    /// A note on stderr, unless quiet.
+    /// A JSON document on stdout, with the characters JSON leaves raw in
+    /// strings (C1 controls, bidirectional overrides) escaped as `\u`.
+    pub fn json_text(&self, text: &str) {
+        raw_line(&json_safe(text));
+    }
+
+    /// A note on stderr, unless quiet (made safe as [`Out::line`] is).
     pub fn note(&self, text: &str) {
         if !self.quiet {
-            let _ = writeln!(std::io::stderr(), "{text}");
+            self.error_line(text);
         }
     }
 
     /// A note on stderr at `-v` and above.
     pub fn verbose(&self, text: &str) {
         if self.verbose > 0 && !self.quiet {
-            let _ = writeln!(std::io::stderr(), "{text}");
+            self.error_line(text);
         }
+    }
+
+    /// A line on stderr, even when quiet (errors).
+    pub fn error_line(&self, text: &str) {
+        let _ = writeln!(std::io::stderr(), "{}", terminal_safe(text, self.color));
     }
 
     /// The records an import left out, one note each.
@@ -95,7 +107,7 @@ impl Out {
 
     pub fn json<T: serde::Serialize>(&self, value: &T) {
         match serde_json::to_string_pretty(value) {
-            Ok(text) => self.line(&text),
+            Ok(text) => self.json_text(&text),
             Err(e) => self.note(&format!("error: cannot render JSON: {e}")),
         }
     }
@@ -118,7 +130,15 @@ impl Out {
     }
 }
 
+fn raw_line(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    if writeln!(stdout, "{text}").is_err() {
+        std::process::exit(0);
+    }
+}
+
 pub use palisade_scan::report::thousands;
+use palisade_scan::report::{json_safe, terminal_safe};
 
 /// What an import did, for people: `12 new, 3 updated, 0 unchanged, 1 skipped`.
 pub fn tally(added: usize, updated: usize, unchanged: usize, skipped: usize) -> String {

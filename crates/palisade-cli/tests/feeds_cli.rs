@@ -654,3 +654,34 @@ fn cvelist_delta_and_osv_sources_sync_and_link_through_aliases() {
     );
     assert_eq!(server.requests().len(), 2);
 }
+
+#[test]
+fn escapes_in_feed_titles_reach_the_terminal_visible() {
+    let (dir, db) = temp_db();
+    let atom = dir.path().join("hostile.atom");
+    std::fs::write(
+        &atom,
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n\
+<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>Hostile</title><id>urn:h</id>\
+<updated>2026-11-20T12:00:00Z</updated>\
+<entry><title>Patch now\x1b]0;owned\x07\r\x1b[2K all clear</title><id>urn:h:1</id>\
+<updated>2026-11-20T12:00:00Z</updated><summary>body \u{9b}2J text</summary></entry></feed>",
+    )
+    .unwrap();
+    let report = json(&db, &["feeds", "import", path_str(&atom)]);
+    assert_eq!(report["feed_items"], 1, "{report}");
+    for args in [
+        &["feeds", "search", "patch"][..],
+        &["feeds", "show", "hostile:urn:h:1"][..],
+    ] {
+        let out = run(&db, args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = common::stdout(&out);
+        assert!(!text.contains(['\x1b', '\x07', '\r', '\u{9b}']), "{text:?}");
+        assert!(
+            // (The feed reader turned the carriage return into a space.)
+            text.contains("Patch now\\x1b]0;owned\\x07") && text.contains("\\x1b[2K all clear"),
+            "{text}"
+        );
+    }
+}

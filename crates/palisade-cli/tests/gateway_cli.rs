@@ -257,7 +257,12 @@ fn concurrent_unfinished_bodies_are_capped_and_their_memory_returned() {
         }
         let mut answer = [0u8; 12];
         if stream.read_exact(&mut answer).is_ok() {
-            assert_eq!(&answer, b"HTTP/1.1 429", "{:?}", String::from_utf8_lossy(&answer));
+            assert_eq!(
+                &answer,
+                b"HTTP/1.1 429",
+                "{:?}",
+                String::from_utf8_lossy(&answer)
+            );
             refused += 1;
         }
         streams.push(stream);
@@ -272,8 +277,8 @@ fn concurrent_unfinished_bodies_are_capped_and_their_memory_returned() {
     // The bodies' memory goes back; what the allocator keeps of the
     // connections' own buffers (about 300 KiB each) may stay.
     drop(streams);
-    let settled = rss_settles_below(pid, before + (20 << 10), Duration::from_secs(10))
-        .expect("rss");
+    let settled =
+        rss_settles_below(pid, before + (20 << 10), Duration::from_secs(10)).expect("rss");
     eprintln!("RSS after the connections closed: {settled} KiB");
     assert!(settled <= before + (20 << 10), "still {settled} KiB");
 }

@@ -265,3 +265,88 @@ fn diff_reports_only_what_is_new_since_a_ref() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no-such-ref"), "{}", stderr(&out));
 }
+
+/// Bytes that steer a terminal: ESC, BEL, CR, BS, CSI (C1, as UTF-8) and
+/// the right-to-left override.
+fn steering(bytes: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut found = Vec::new();
+    let mut rest: &str = &text;
+    while let Some(c) = rest.chars().next() {
+        // The run's own colors: ESC [ digits and ; m.
+        if let Some(body) = rest.strip_prefix("\x1b[") {
+            let n = body
+                .bytes()
+                .take_while(|b| b.is_ascii_digit() || *b == b';')
+                .count();
+            if body.as_bytes().get(n) == Some(&b'm') {
+                rest = &body[n + 1..];
+                continue;
+            }
+        }
+        if matches!(c, '\x1b' | '\x07' | '\r' | '\x08' | '\u{9b}' | '\u{202e}') {
+            found.push(format!("{c:?}"));
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    found
+}
+
+#[test]
+fn escapes_in_names_paths_and_summaries_reach_the_terminal_visible() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // A directory name, a package name and an advisory summary, each with
+    // a sequence that would retitle the window, erase the screen or
+    // overwrite the line.
+    let app = dir.path().join("app\x1b[2J\r");
+    std::fs::create_dir_all(&app).expect("app dir");
+    let evil = "evil\x1b]0;pwned\x07\u{202e}";
+    let lock = json!({
+        "name": "app", "version": "1.0.0", "lockfileVersion": 3,
+        "packages": {
+            "": {"name": "app", "version": "1.0.0", "dependencies": {evil: "1.0.0"}},
+            format!("node_modules/{evil}"): {"version": "1.0.0"}
+        }
+    });
+    std::fs::write(app.join("package-lock.json"), lock.to_string()).expect("lock");
+    let records = dir.path().join("records");
+    std::fs::create_dir_all(&records).expect("records");
+    let mut advisory = osv("TEST-EVIL-1", evil, "1.0.1", Some(HIGH));
+    advisory["summary"] = json!("bad\x08\x08\x08\x1b[1Agood \u{9b}2J");
+    std::fs::write(records.join("a.json"), advisory.to_string()).expect("record");
+    let db = dir.path().join("palisade.db");
+    ok(&db, &["db", "import", path_str(&records)]);
+    for color in ["never", "always"] {
+        let out = run(&db, &["--color", color, "scan", path_str(&app)]);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let text = stdout(&out);
+        assert_eq!(steering(&out.stdout), Vec::<String>::new(), "{text}");
+        assert_eq!(
+            steering(&out.stderr),
+            Vec::<String>::new(),
+            "{}",
+            stderr(&out)
+        );
+        assert!(text.contains("evil\\x1b]0;pwned\\x07\\u{202e}"), "{text}");
+        assert!(
+            text.contains("bad\\x08\\x08\\x08\\x1b[1Agood \\u{9b}2J"),
+            "{text}"
+        );
+        assert!(text.contains("app\\x1b[2J\\r"), "{text}");
+        let graph = run(&db, &["--color", color, "graph", path_str(&app)]);
+        assert_eq!(graph.status.code(), Some(0), "{}", stderr(&graph));
+        assert_eq!(
+            steering(&graph.stdout),
+            Vec::<String>::new(),
+            "{}",
+            stdout(&graph)
+        );
+        assert!(stdout(&graph).contains("evil\\x1b]0;pwned\\x07\\u{202e}@1.0.0"));
+    }
+    // The JSON report keeps the data exactly, and prints no raw C1 or
+    // bidirectional character either.
+    let out = run(&db, &["scan", path_str(&app), "--format", "json"]);
+    assert_eq!(steering(&out.stdout), Vec::<String>::new());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["findings"][0]["package"]["name"], evil);
+}

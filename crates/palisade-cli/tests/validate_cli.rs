@@ -195,7 +195,10 @@ fn a_repeated_member_name_is_a_violation_unless_the_last_value_is_asked_for() {
     let twice = dir.path().join("twice.json");
     std::fs::write(
         &twice,
-        VALID.replace(r#""cape": "4""#, r#""cape": "2); DROP TABLE Cape;--", "cape": "4""#),
+        VALID.replace(
+            r#""cape": "4""#,
+            r#""cape": "2); DROP TABLE Cape;--", "cape": "4""#,
+        ),
     )
     .expect("input");
     let twice = twice.to_str().expect("utf-8");
@@ -210,7 +213,14 @@ fn a_repeated_member_name_is_a_violation_unless_the_last_value_is_asked_for() {
     );
     let out = run(
         &db,
-        &["validate", "--duplicate-keys", "last", "--schema", &model, twice],
+        &[
+            "validate",
+            "--duplicate-keys",
+            "last",
+            "--schema",
+            &model,
+            twice,
+        ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }

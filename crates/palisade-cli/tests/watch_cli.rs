@@ -412,11 +412,18 @@ fn a_redirect_is_a_failed_attempt_and_is_not_followed() {
     let text = common::stderr(&out);
     assert_eq!(moved.attempts("/hook"), 1);
     assert_eq!(found.attempts("/hook"), 1);
-    assert_eq!(elsewhere.attempts("/stolen") + elsewhere.attempts("/lost"), 0);
+    assert_eq!(
+        elsewhere.attempts("/stolen") + elsewhere.attempts("/lost"),
+        0
+    );
     for (code, path) in [("307", "/stolen"), ("302", "/lost")] {
         let line = format!(
             "HTTP {code} {}: redirected to \"{}\", not followed",
-            if code == "307" { "Temporary Redirect" } else { "Found" },
+            if code == "307" {
+                "Temporary Redirect"
+            } else {
+                "Found"
+            },
             elsewhere.url(path)
         );
         assert!(text.contains(&line), "{line} in\n{text}");

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use palisade_validate::{
-    ContentTypeMismatch, DuplicateKeys, GatewayResponse, GatewayResponses, Location, MethodRules, Model, Models,
-    Options, ParamType, Parameter, ResponseType, Validator,
+    ContentTypeMismatch, DuplicateKeys, GatewayResponse, GatewayResponses, Location, MethodRules,
+    Model, Models, Options, ParamType, Parameter, ResponseType, Validator,
 };
 use serde_json::Value;
 

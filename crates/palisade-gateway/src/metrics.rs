@@ -291,11 +291,7 @@ impl Metrics {
             "# HELP palisade_buffered_body_bytes Request-body bytes held across all connections."
         );
         let _ = writeln!(out, "# TYPE palisade_buffered_body_bytes gauge");
-        let _ = writeln!(
-            out,
-            "palisade_buffered_body_bytes {}",
-            self.buffered.used()
-        );
+        let _ = writeln!(out, "palisade_buffered_body_bytes {}", self.buffered.used());
         let _ = writeln!(
             out,
             "# HELP palisade_in_flight_requests Requests being handled."

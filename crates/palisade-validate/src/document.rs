@@ -184,7 +184,9 @@ fn decode(quoted: &[u8]) -> Option<Cow<'_, str>> {
     if !inner.contains(&b'\\') {
         return std::str::from_utf8(inner).ok().map(Cow::Borrowed);
     }
-    serde_json::from_slice::<String>(quoted).ok().map(Cow::Owned)
+    serde_json::from_slice::<String>(quoted)
+        .ok()
+        .map(Cow::Owned)
 }
 
 fn current_name(stack: &[Frame<'_>]) -> String {

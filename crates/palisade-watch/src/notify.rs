@@ -264,12 +264,8 @@ pub fn is_link_local_or_metadata(ip: IpAddr) -> bool {
             }
             // IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d)
             // and the NAT64 prefix (64:ff9b::a.b.c.d) reach IPv4 too.
-            let embedded = Ipv4Addr::new(
-                (s[6] >> 8) as u8,
-                s[6] as u8,
-                (s[7] >> 8) as u8,
-                s[7] as u8,
-            );
+            let embedded =
+                Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
             let prefix = &s[..6];
             (prefix == [0, 0, 0, 0, 0, 0xffff]
                 || prefix == [0, 0, 0, 0, 0, 0]
@@ -289,7 +285,11 @@ fn check_literal(url: &str, reach: Reach) -> std::result::Result<(), String> {
     // The URL parser has already read every IPv4 spelling (decimal,
     // hex, octal) into dotted form.
     let host = parsed.host_str().unwrap_or_default();
-    let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() else {
+    let Ok(ip) = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    else {
         return Ok(());
     };
     if is_link_local_or_metadata(ip) {
@@ -315,9 +315,8 @@ impl reqwest::dns::Resolve for Screened {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let host = name.as_str().to_string();
         Box::pin(async move {
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let addresses = screen(&host, found)?;
             Ok(Box::new(addresses.into_iter()) as reqwest::dns::Addrs)
         })
@@ -451,7 +450,12 @@ fn post(request: reqwest::blocking::RequestBuilder) -> std::result::Result<(), S
             let location = r
                 .headers()
                 .get(reqwest::header::LOCATION)
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).chars().take(200).collect())
+                .map(|v| {
+                    String::from_utf8_lossy(v.as_bytes())
+                        .chars()
+                        .take(200)
+                        .collect()
+                })
                 .unwrap_or_else(|| "nowhere".to_string());
             Err(format!(
                 "HTTP {}: redirected to {location:?}, not followed (configure the final URL)",
@@ -525,7 +529,10 @@ mod tests {
             "https://[fd00:ec2::254]/",
         ] {
             let error = check_literal(url, refuse).expect_err(url);
-            assert!(error.contains("169.254.169.254") || error.contains("fd00:ec2::254"), "{error}");
+            assert!(
+                error.contains("169.254.169.254") || error.contains("fd00:ec2::254"),
+                "{error}"
+            );
         }
         assert!(check_literal("http://127.0.0.1:9/hook", refuse).is_ok());
         assert!(check_literal("http://hooks.example.com/x", refuse).is_ok());
@@ -533,9 +540,15 @@ mod tests {
         assert!(check_literal("http://169.254.169.254/", allow).is_ok());
 
         let at = |text: &str| SocketAddr::new(text.parse().unwrap_or_else(|e| panic!("{e}")), 0);
-        let error = screen("rebind.example", vec![at("127.0.0.1"), at("169.254.169.254")])
-            .expect_err("refused");
-        assert!(error.starts_with("rebind.example is 169.254.169.254"), "{error}");
+        let error = screen(
+            "rebind.example",
+            vec![at("127.0.0.1"), at("169.254.169.254")],
+        )
+        .expect_err("refused");
+        assert!(
+            error.starts_with("rebind.example is 169.254.169.254"),
+            "{error}"
+        );
         assert_eq!(
             screen("localhost", vec![at("127.0.0.1"), at("::1")]),
             Ok(vec![at("127.0.0.1"), at("::1")])

@@ -14,6 +14,7 @@ use crate::cli::{DbCommand, Global, ImportArgs, UpdateArgs};
 use crate::output::{Out, bytes, files, skipped_json, tally, thousands};
 use crate::paths::default_db;
 use crate::{CmdResult, Failure};
+use palisade_scan::report::{terminal_safe, visible};
 
 pub fn run(global: &Global, out: &Out, command: &DbCommand) -> CmdResult {
     let db = global.db.clone().unwrap_or_else(default_db);
@@ -306,12 +307,12 @@ fn show(out: &Out, db: &Path, id: &str) -> CmdResult {
     );
     out.line(&format!(
         "{}  {}  {}",
-        out.bold(&record.id),
+        out.bold(&visible(&record.id)),
         severity,
         record.kind.as_str()
     ));
     if let Some(summary) = &record.summary {
-        out.line(summary);
+        out.line(&visible(summary));
     }
     if !record.aliases.is_empty() {
         out.line(&format!(
@@ -374,7 +375,7 @@ fn show(out: &Out, db: &Path, id: &str) -> CmdResult {
     }
     if let Some(details) = record.osv["details"].as_str().filter(|d| !d.is_empty()) {
         out.line("");
-        out.line(details.trim());
+        out.line(&terminal_safe(details.trim(), false));
     }
     Ok(ExitCode::SUCCESS)
 }

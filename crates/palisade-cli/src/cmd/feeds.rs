@@ -10,6 +10,7 @@ use crate::cli::{FeedSearchArgs, FeedsCommand, Global, SourceCommand};
 use crate::output::{Out, files, skipped_json, tally, thousands};
 use crate::paths::default_db;
 use crate::{CmdResult, Failure};
+use palisade_scan::report::{terminal_safe, visible};
 
 pub fn run(global: &Global, out: &Out, command: &FeedsCommand) -> CmdResult {
     let db = global.db.clone().unwrap_or_else(default_db);
@@ -118,7 +119,7 @@ fn search(out: &Out, db: &Path, args: &FeedSearchArgs) -> CmdResult {
         let severity = match (&hit.severity, hit.score) {
             (Some(s), Some(score)) => format!(
                 "{} {score:.1}",
-                Rating::from_label(s).map_or_else(|| s.clone(), |r| out.rating(r))
+                Rating::from_label(s).map_or_else(|| visible(s).into_owned(), |r| out.rating(r))
             ),
             _ => out.dim("-"),
         };
@@ -136,9 +137,9 @@ fn search(out: &Out, db: &Path, args: &FeedSearchArgs) -> CmdResult {
             .map_or("", |d| d.get(..10).unwrap_or(d));
         out.line(&format!(
             "{}  {}  {}  {}",
-            out.bold(&hit.id),
+            out.bold(&visible(&hit.id)),
             severity,
-            date,
+            visible(date),
             flags.join(" ")
         ));
         let text = hit
@@ -148,7 +149,8 @@ fn search(out: &Out, db: &Path, args: &FeedSearchArgs) -> CmdResult {
             .unwrap_or("");
         let short: String = text.chars().take(160).collect();
         out.line(&format!(
-            "    {short}{}",
+            "    {}{}",
+            visible(&short),
             if text.chars().count() > 160 {
                 "…"
             } else {
@@ -180,21 +182,22 @@ fn show(out: &Out, db: &Path, id: &str) -> CmdResult {
     let severity = match (&view.severity, view.score) {
         (Some(s), Some(score)) => format!(
             "{} {score:.1}",
-            Rating::from_label(s).map_or_else(|| s.clone(), |r| out.rating(r))
+            Rating::from_label(s).map_or_else(|| visible(s).into_owned(), |r| out.rating(r))
         ),
         _ => out.dim("severity unknown"),
     };
     out.line(&format!(
         "{}  {}  {}",
-        out.bold(&b.id),
+        out.bold(&visible(&b.id)),
         severity,
-        view.sources.join(", ")
+        visible(&view.sources.join(", "))
     ));
     if let Some(title) = &b.title {
-        out.line(title);
+        out.line(&visible(title));
     }
     if let Some(summary) = &b.summary {
-        out.line(summary);
+        // Its own lines stay; nothing else that steers a terminal does.
+        out.line(&terminal_safe(summary, false));
     }
     out.line(&format!(
         "{} {}  {} {}",

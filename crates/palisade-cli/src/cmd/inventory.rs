@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use palisade_inventory::sbom::{DocumentInfo, cyclonedx, spdx};
 use palisade_inventory::{Inventory, Node, query};
+use palisade_scan::report::visible;
 use serde_json::json;
 
 use crate::cli::{GraphArgs, GraphFormat, SbomArgs, SbomFormat};
@@ -108,14 +109,16 @@ pub fn sbom(out: &Out, args: &SbomArgs) -> CmdResult {
                 path.display()
             ));
         }
-        None => out.line(&text),
+        None => out.json_text(&text),
     }
     Ok(ExitCode::SUCCESS)
 }
 
+/// `name@version`, any control character in either shown as an escape
+/// (names come from files anybody can write).
 fn label(inventory: &Inventory, i: usize) -> String {
     let p = &inventory.packages[i];
-    format!("{}@{}", p.name, p.version)
+    format!("{}@{}", visible(&p.name), visible(&p.version))
 }
 
 pub fn graph(out: &Out, args: &GraphArgs) -> CmdResult {
@@ -178,8 +181,8 @@ fn why(out: &Out, inventory: &Inventory, name: &str, format: GraphFormat) -> Cmd
             for (root, path) in &paths {
                 let r = &inventory.graph.roots[*root];
                 let chain: Vec<String> = path.iter().map(|&i| label(inventory, i)).collect();
-                out.line(&format!("{} {} {}", out.bold(&r.name), out.dim("→"), chain.join(&format!(" {} ", out.dim("→")))));
-                out.line(&format!("  {}", out.dim(&r.file)));
+                out.line(&format!("{} {} {}", out.bold(&visible(&r.name)), out.dim("→"), chain.join(&format!(" {} ", out.dim("→")))));
+                out.line(&format!("  {}", out.dim(&visible(&r.file))));
             }
         }
     }
@@ -210,7 +213,7 @@ fn whole(out: &Out, inventory: &Inventory, format: GraphFormat) -> CmdResult {
                 children.entry(from).or_default().push(to);
             }
             for (r, root) in inventory.graph.roots.iter().enumerate() {
-                out.line(&format!("{} {}", out.bold(&root.name), out.dim(&format!("({})", root.file))));
+                out.line(&format!("{} {}", out.bold(&visible(&root.name)), out.dim(&format!("({})", visible(&root.file)))));
                 let mut seen = BTreeSet::new();
                 let mut stack: Vec<(usize, usize)> =
                     children.get(&Node::Root(r)).into_iter().flatten().rev().map(|&c| (c, 1)).collect();

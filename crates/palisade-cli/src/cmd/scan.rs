@@ -242,6 +242,17 @@ pub fn run(global: &Global, out: &Out, args: &ScanArgs) -> CmdResult {
         thousands(text.len() as u64),
         started.elapsed().as_millis()
     ));
+    // JSON documents keep their data; their C1 and bidirectional
+    // characters are written as `\u` escapes, in a file as on a terminal.
+    let is_json = matches!(
+        args.format,
+        ScanFormat::Json | ScanFormat::Sarif | ScanFormat::Cyclonedx
+    );
+    let text = if is_json {
+        report::json_safe(&text).into_owned()
+    } else {
+        text
+    };
     match &args.output {
         Some(file) => {
             let mut f = std::fs::File::create(file)
@@ -255,6 +266,7 @@ pub fn run(global: &Global, out: &Out, args: &ScanArgs) -> CmdResult {
                 report.summary.failing
             ));
         }
+        None if is_json => out.json_text(text.trim_end_matches('\n')),
         None => out.line(text.trim_end_matches('\n')),
     }
     Ok(if report.fails() {

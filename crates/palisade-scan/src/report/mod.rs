@@ -7,6 +7,7 @@ mod html;
 mod markdown;
 mod sarif;
 mod table;
+mod text;
 
 use std::collections::BTreeMap;
 
@@ -17,6 +18,7 @@ pub use html::html;
 pub use markdown::markdown;
 pub use sarif::sarif;
 pub use table::table;
+pub use text::{json_safe, terminal_safe, visible};
 
 /// The JSON report (the stable contract in docs/scan.md).
 pub fn json(report: &Report) -> String {

@@ -1,6 +1,7 @@
 //! The terminal report: findings grouped by package, colored by severity,
 //! with the fix and the dependency path of each package.
 
+use super::text::visible;
 use super::{
     PackageFindings, by_package, database_text, fix_text, location_text, path_text, summary_text,
 };
@@ -52,7 +53,11 @@ fn finding_line(f: &Finding, id_width: usize, color: bool) -> String {
         &format!("{kind}{}", f.summary.as_deref().unwrap_or("")),
         SUMMARY_WIDTH,
     );
-    let mut line = format!("  {rating}  {:<id_width$}  {summary}", f.id);
+    let mut line = format!(
+        "  {rating}  {:<id_width$}  {}",
+        visible(&f.id),
+        visible(&summary)
+    );
     if f.kev.is_some() {
         line.push_str(&format!("  {}", paint(color, "1;31", "KEV")));
     }
@@ -65,7 +70,12 @@ fn finding_line(f: &Finding, id_width: usize, color: bool) -> String {
             .as_ref()
             .map(|d| format!(", until {d}"))
             .unwrap_or_default();
-        line.push_str(&paint(color, "2", &format!("  ({}{until})", i.reason)));
+        let until = visible(&until);
+        line.push_str(&paint(
+            color,
+            "2",
+            &format!("  ({}{until})", visible(&i.reason)),
+        ));
     }
     line
 }
@@ -79,11 +89,16 @@ fn package_block(group: &PackageFindings<'_>, color: bool, out: &mut String) {
     facts.push(location_text(f));
     out.push_str(&format!(
         "{} {}  {}\n",
-        paint(color, "1", &p.name),
-        p.version,
-        paint(color, "2", &facts.join(" · "))
+        paint(color, "1", &visible(&p.name)),
+        visible(&p.version),
+        paint(color, "2", &visible(&facts.join(" · ")))
     ));
-    let id_width = group.findings.iter().map(|f| f.id.len()).max().unwrap_or(0);
+    let id_width = group
+        .findings
+        .iter()
+        .map(|f| visible(&f.id).len())
+        .max()
+        .unwrap_or(0);
     for f in &group.findings {
         out.push_str(&finding_line(f, id_width, color));
         out.push('\n');
@@ -91,7 +106,7 @@ fn package_block(group: &PackageFindings<'_>, color: bool, out: &mut String) {
     out.push_str(&format!(
         "  {}   {}\n",
         paint(color, "32", "fix"),
-        fix_text(f)
+        visible(&fix_text(f))
     ));
     if !p.direct
         && let Some(path) = f.paths.first()
@@ -103,7 +118,7 @@ fn package_block(group: &PackageFindings<'_>, color: bool, out: &mut String) {
         out.push_str(&format!(
             "  {}  {}{}\n",
             paint(color, "2", "path"),
-            path_text(path),
+            visible(&path_text(path)),
             more
         ));
     }
