@@ -13,12 +13,40 @@ pub fn default_db() -> PathBuf {
     data_dir().join("palisade").join("palisade.db")
 }
 
-fn data_dir() -> PathBuf {
-    let home = || {
-        std::env::var_os("HOME")
+/// The key that seals webhook secrets in the database:
+/// `$PALISADE_SECRET_KEY_FILE`, else `$XDG_CONFIG_HOME/palisade/secret.key`
+/// or `~/.config/palisade/secret.key` (`~/Library/Preferences/palisade` on
+/// macOS, `%APPDATA%\palisade` on Windows): apart from the database, so a
+/// copy of the database alone does not give the secrets away.
+pub fn secret_key_file() -> PathBuf {
+    if let Some(path) = std::env::var_os("PALISADE_SECRET_KEY_FILE").filter(|p| !p.is_empty()) {
+        return PathBuf::from(path);
+    }
+    config_dir().join("palisade").join("secret.key")
+}
+
+fn home() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn config_dir() -> PathBuf {
+    if cfg!(windows) {
+        return std::env::var_os("APPDATA")
             .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("."))
-    };
+            .unwrap_or_else(home);
+    }
+    if cfg!(target_os = "macos") {
+        return home().join("Library/Preferences");
+    }
+    std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .unwrap_or_else(|| home().join(".config"))
+}
+
+fn data_dir() -> PathBuf {
     if cfg!(windows) {
         return std::env::var_os("APPDATA")
             .map(PathBuf::from)

@@ -546,3 +546,85 @@ fn sigterm_stops_watch_run_between_cycles() {
         "{stderr}"
     );
 }
+
+#[test]
+fn secrets_are_sealed_in_a_private_database_and_credentials_never_printed() {
+    use std::os::unix::fs::PermissionsExt;
+    let hooks = Receiver::start(200);
+    let (_dir, db) = temp_db();
+    let url = format!(
+        "http://ops:hunter2@127.0.0.1:{}/hook?token=t0ken&team=7",
+        hooks.port
+    );
+    let out = common::run(
+        &db,
+        &[
+            "-vv",
+            "watch",
+            "add",
+            "--name",
+            "creds",
+            "--keyword",
+            "lambda",
+            "--notify",
+            &format!("webhook:{url}"),
+            "--secret",
+            "s3cret-value",
+        ],
+    );
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let mut printed = common::stdout(&out) + &common::stderr(&out);
+    for args in [&["watch", "list"][..], &["--json", "watch", "list"][..]] {
+        let out = common::run(&db, args);
+        assert!(out.status.success(), "{}", common::stderr(&out));
+        printed += &common::stdout(&out);
+        printed += &common::stderr(&out);
+    }
+    assert!(printed.contains("ops:***@127.0.0.1"), "{printed}");
+    for secret in ["hunter2", "t0ken", "s3cret-value"] {
+        assert!(!printed.contains(secret), "{secret} in {printed}");
+    }
+    // Readable by its owner only, its WAL and shared-memory files too.
+    for suffix in ["", "-wal", "-shm"] {
+        let mut path = db.as_os_str().to_owned();
+        path.push(suffix);
+        if let Ok(meta) = std::fs::metadata(&path) {
+            assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{suffix}");
+        }
+    }
+    // The secret is not in the database's bytes: a copy alone gives nothing.
+    let _ = common::run(&db, &["db", "stats"]); // checkpoints nothing; the WAL is read too
+    for suffix in ["", "-wal"] {
+        let mut path = db.as_os_str().to_owned();
+        path.push(suffix);
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains("s3cret-value"),
+            "the secret is in {suffix:?}"
+        );
+    }
+    // Yet deliveries are signed with it.
+    let feeds = Server::start();
+    feeds.put("/rss.xml", rss(&[("b-1", "Old news")]), 1);
+    add_source(&db, "bulletins", "rss", &format!("{}/rss.xml", feeds.url()));
+    ok(&db, &["watch", "run", "--once"]);
+    feeds.put(
+        "/rss.xml",
+        rss(&[("b-1", "Old news"), ("b-2", "Lambda issue")]),
+        2,
+    );
+    let out = common::run(&db, &["-v", "watch", "run", "--once"]);
+    let text = common::stderr(&out);
+    assert!(
+        !text.contains("hunter2") && !text.contains("t0ken"),
+        "{text}"
+    );
+    let delivered = hooks.accepted("/hook?token=t0ken&team=7");
+    assert_eq!(delivered.len(), 1, "{text}");
+    let (headers, body) = &delivered[0];
+    assert_eq!(
+        header(headers, "x-palisade-signature"),
+        Some(format!("sha256={}", hmac_hex("s3cret-value", body)).as_str())
+    );
+}

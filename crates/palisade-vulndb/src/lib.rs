@@ -57,7 +57,7 @@ pub use source::{
 pub use store::{
     AdvisoryRecord, BulletinHit, BulletinQuery, BulletinSearch, BulletinView, Change, EpssScore,
     ImportOptions, ImportProgress, ImportReport, KevEntry, Match, MirrorState, PackageAdvisories,
-    PutOutcome, SearchHit, Skipped, Snapshot, Stats, Store,
+    PutOutcome, SearchHit, Skipped, Snapshot, Stats, Store, keep_private,
 };
 pub use update::{
     DEFAULT_ECOSYSTEMS, DEFAULT_MIRROR, EcosystemUpdate, Mirror, UpdateEvent, UpdateOutcome,

@@ -18,10 +18,12 @@
 mod matcher;
 mod notify;
 mod runner;
+mod secrets;
 mod store;
 
-pub use notify::{Notification, Reach, Smtp, Target, is_link_local_or_metadata, sign};
-pub use runner::{CycleReport, Event, Runner};
+pub use notify::{Notification, Reach, Smtp, Target, is_link_local_or_metadata, redact_url, sign};
+pub use runner::{CycleReport, Delivery, Event, Runner};
+pub use secrets::SecretKey;
 pub use store::{NewWatch, OutboxEntry, Watch, WatchStore};
 
 use std::path::PathBuf;

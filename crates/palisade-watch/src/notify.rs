@@ -27,15 +27,86 @@ pub enum Target {
     Stdout,
 }
 
+impl Target {
+    /// The target in full, as `--notify` takes it and the outbox keeps it.
+    /// It may hold credentials: never for people's eyes (see `Display`).
+    pub fn spec(&self) -> String {
+        match self {
+            Target::Webhook(url) => format!("webhook:{url}"),
+            Target::Slack(url) => format!("slack:{url}"),
+            Target::Email(addr) => format!("email:{addr}"),
+            Target::Stdout => "stdout".to_string(),
+        }
+    }
+}
+
+/// For people and logs: the URL with its credentials hidden
+/// ([`redact_url`]).
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Target::Webhook(url) => write!(f, "webhook:{url}"),
-            Target::Slack(url) => write!(f, "slack:{url}"),
+            Target::Webhook(url) => write!(f, "webhook:{}", redact_url(url)),
+            Target::Slack(url) => write!(f, "slack:{}", redact_url(url)),
             Target::Email(addr) => write!(f, "email:{addr}"),
             Target::Stdout => f.write_str("stdout"),
         }
     }
+}
+
+/// Query parameters whose values are credentials.
+const SECRET_PARAMETERS: &[&str] = &[
+    "token",
+    "access_token",
+    "key",
+    "api_key",
+    "apikey",
+    "secret",
+    "password",
+    "sig",
+    "signature",
+    "code",
+    "auth",
+];
+
+/// `url` with what would let a reader use it hidden: the password of
+/// `user:password@`, the values of credential-like query parameters, and
+/// for Slack's incoming-webhook URLs the token that ends the path. Text that
+/// is not a URL is hidden whole after its scheme.
+pub fn redact_url(url: &str) -> String {
+    let Ok(mut parsed) = reqwest::Url::parse(url) else {
+        return match url.split_once("://") {
+            Some((scheme, _)) => format!("{scheme}://***"),
+            None => "***".to_string(),
+        };
+    };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some("***"));
+    }
+    if parsed.query().is_some() {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(k, v)| {
+                let secret = SECRET_PARAMETERS.contains(&k.to_ascii_lowercase().as_str());
+                (
+                    k.into_owned(),
+                    if secret { "***".into() } else { v.into_owned() },
+                )
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    if parsed.host_str() == Some("hooks.slack.com") {
+        let segments: Vec<String> = parsed
+            .path_segments()
+            .map(|s| s.map(str::to_string).collect())
+            .unwrap_or_default();
+        if let Some((_, head)) = segments.split_last() {
+            let mut path = head.join("/");
+            path.push_str("/***");
+            parsed.set_path(&path);
+        }
+    }
+    parsed.to_string().replace("%2A%2A%2A", "***")
 }
 
 impl Serialize for Target {
@@ -361,7 +432,7 @@ impl Sender {
             None => None,
             Some(s) => {
                 let transport = SmtpTransport::from_url(&s.url)
-                    .map_err(|e| Error::Invalid(format!("SMTP URL {:?}: {e}", s.url)))?
+                    .map_err(|e| Error::Invalid(format!("SMTP URL {:?}: {e}", redact_url(&s.url))))?
                     .timeout(Some(Duration::from_secs(30)))
                     .build();
                 let from = s
@@ -463,8 +534,9 @@ fn post(request: reqwest::blocking::RequestBuilder) -> std::result::Result<(), S
             ))
         }
         Ok(r) => Err(format!("HTTP {}", r.status())),
-        // The error's own chain says which address was refused and why.
-        Err(e) => Err(error_chain(&e)),
+        // The error's own chain says which address was refused and why;
+        // the URL, which may hold credentials, is left out of it.
+        Err(e) => Err(error_chain(&e.without_url())),
     }
 }
 
@@ -494,6 +566,32 @@ mod tests {
             sign("Jefe", b"what do ya want for nothing?"),
             "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
+    }
+
+    #[test]
+    fn credentials_are_hidden_when_shown() {
+        let shown = |text: &str| {
+            text.parse::<Target>()
+                .unwrap_or_else(|e| panic!("{e}"))
+                .to_string()
+        };
+        assert_eq!(
+            shown("webhook:https://ops:hunter2@hooks.example.com/x?token=abc&team=7"),
+            "webhook:https://ops:***@hooks.example.com/x?token=***&team=7"
+        );
+        assert_eq!(
+            shown("slack:https://hooks.slack.com/services/T0/B0/XXXXsecret"),
+            "slack:https://hooks.slack.com/services/T0/B0/***"
+        );
+        assert_eq!(
+            shown("webhook:https://hooks.example.com/x"),
+            "webhook:https://hooks.example.com/x"
+        );
+        assert_eq!(
+            redact_url("smtps://user:pa55@mail.example.com:465"),
+            "smtps://user:***@mail.example.com:465"
+        );
+        assert_eq!(redact_url("http://[bad"), "http://***");
     }
 
     #[test]
@@ -560,11 +658,12 @@ mod tests {
         for text in [
             "webhook:https://hooks.example.com/x",
             "slack:https://hooks.slack.com/services/T/B/X",
+            "webhook:https://ops:hunter2@hooks.example.com/x?token=abc&team=7",
             "email:sec@example.com",
             "stdout",
         ] {
             let t: Target = text.parse().unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(t.to_string(), text);
+            assert_eq!(t.spec(), text);
         }
         assert!("webhook:ftp://x".parse::<Target>().is_err());
         assert!("email:not-an-address".parse::<Target>().is_err());

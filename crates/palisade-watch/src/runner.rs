@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::matcher::Matcher;
 use crate::notify::{Notification, Reach, Sender, Smtp, Summary, Target};
+use crate::secrets::SecretKey;
 use crate::store::{OutboxEntry, Watch, WatchStore};
 use crate::{Error, Result};
 
@@ -102,15 +103,27 @@ fn fnv(text: &str) -> u64 {
     hash
 }
 
+/// How notifications leave: the SMTP relay for email targets, the
+/// addresses webhooks may reach, and the key webhook secrets are sealed with.
+#[derive(Debug, Default)]
+pub struct Delivery {
+    pub smtp: Option<Smtp>,
+    pub reach: Reach,
+    pub key: Option<SecretKey>,
+}
+
 impl Runner {
-    pub fn new(db: &Path, fetcher: Fetcher, smtp: Option<&Smtp>, reach: Reach) -> Result<Runner> {
+    pub fn new(db: &Path, fetcher: Fetcher, delivery: Delivery) -> Result<Runner> {
         let store = Store::open(db)?;
-        let watches = WatchStore::open(db)?;
+        let mut watches = WatchStore::open(db)?;
+        if let Some(key) = delivery.key {
+            watches = watches.with_key(key)?;
+        }
         Ok(Runner {
             store,
             watches,
             fetcher,
-            sender: Sender::new(smtp, reach)?,
+            sender: Sender::new(delivery.smtp.as_ref(), delivery.reach)?,
         })
     }
 
@@ -211,7 +224,8 @@ impl Runner {
                     };
                     let Some(reason) = reason else { continue };
                     for target in &watch.spec.notify {
-                        let target_text = target.to_string();
+                        let target_text = target.spec();
+                        let shown = target.to_string();
                         let key = format!(
                             "w{}-{}-{}-r{}-{:08x}",
                             watch.id,
@@ -232,7 +246,7 @@ impl Runner {
                         on(Event::Queued {
                             watch: &watch.spec.name,
                             bulletin: &change.id,
-                            target: &target_text,
+                            target: &shown,
                         });
                         entries.push((key, target_text, payload));
                     }
@@ -300,11 +314,11 @@ impl Runner {
         let (mut delivered, mut failed) = (0, 0);
         for (ids, target_text, note, watch, digest) in batches {
             let Ok(target) = target_text.parse::<Target>() else {
-                self.watches
-                    .mark_failed(&ids, &format!("unreadable target {target_text:?}"))?;
+                self.watches.mark_failed(&ids, "unreadable target")?;
                 failed += 1;
                 continue;
             };
+            let shown = target.to_string();
             let secret = watches.get(&watch).and_then(|w| w.spec.secret.clone());
             let result = self
                 .sender
@@ -317,7 +331,7 @@ impl Runner {
                     delivered += 1;
                     on(Event::Delivered {
                         key: &note.delivery,
-                        target: &target_text,
+                        target: &shown,
                         headline: &note.headline(),
                     });
                 }
@@ -326,13 +340,13 @@ impl Runner {
                     match self.watches.mark_failed(&ids, &error)? {
                         Some(at) => on(Event::Retrying {
                             key: &note.delivery,
-                            target: &target_text,
+                            target: &shown,
                             error: &error,
                             at: &at,
                         }),
                         None => on(Event::GaveUp {
                             key: &note.delivery,
-                            target: &target_text,
+                            target: &shown,
                             error: &error,
                         }),
                     }

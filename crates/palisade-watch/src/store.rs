@@ -9,6 +9,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
 use crate::notify::Target;
+use crate::secrets::{SecretKey, is_sealed};
 use crate::{Error, Result};
 
 const SCHEMA: &str = r#"
@@ -114,6 +115,9 @@ pub(crate) fn time_text(t: DateTime<Utc>) -> String {
 pub struct WatchStore {
     conn: Connection,
     path: PathBuf,
+    /// Seals webhook secrets at rest (see `secrets.rs`); without one they
+    /// are stored as given.
+    key: Option<SecretKey>,
 }
 
 impl WatchStore {
@@ -124,6 +128,8 @@ impl WatchStore {
             path: path.to_path_buf(),
             source,
         };
+        palisade_vulndb::keep_private(path)
+            .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
         let conn = Connection::open(path).map_err(err)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(err)?;
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
@@ -132,7 +138,49 @@ impl WatchStore {
         Ok(WatchStore {
             conn,
             path: path.to_path_buf(),
+            key: None,
         })
+    }
+
+    /// Seals webhook secrets with `key` from now on, and seals in one
+    /// transaction any stored before in the clear.
+    pub fn with_key(mut self, key: SecretKey) -> Result<WatchStore> {
+        let plain: Vec<(i64, String)> = {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT id, secret FROM watch WHERE secret IS NOT NULL")
+                .map_err(|e| self.db(e))?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(|e| self.db(e))?;
+            rows.collect::<rusqlite::Result<Vec<(i64, String)>>>()
+                .map_err(|e| self.db(e))?
+                .into_iter()
+                .filter(|(_, s)| !is_sealed(s))
+                .collect()
+        };
+        if !plain.is_empty() {
+            let tx = self.conn.transaction().map_err(|e| Error::Database {
+                path: self.path.clone(),
+                source: e,
+            })?;
+            for (id, secret) in plain {
+                tx.execute(
+                    "UPDATE watch SET secret = ?1 WHERE id = ?2",
+                    params![key.seal(&secret)?, id],
+                )
+                .map_err(|e| Error::Database {
+                    path: self.path.clone(),
+                    source: e,
+                })?;
+            }
+            tx.commit().map_err(|e| Error::Database {
+                path: self.path.clone(),
+                source: e,
+            })?;
+        }
+        self.key = Some(key);
+        Ok(self)
     }
 
     pub(crate) fn db(&self, source: rusqlite::Error) -> Error {
@@ -193,7 +241,11 @@ impl WatchStore {
             (None, true) => Some(crate::notify::new_secret()?),
             (None, false) => None,
         };
-        let notify: Vec<String> = w.notify.iter().map(Target::to_string).collect();
+        let notify: Vec<String> = w.notify.iter().map(Target::spec).collect();
+        let stored_secret = match (&secret, &self.key) {
+            (Some(s), Some(key)) => Some(key.seal(s)?),
+            (s, _) => s.clone(),
+        };
         let inventory = w
             .inventory
             .as_ref()
@@ -214,7 +266,7 @@ impl WatchStore {
                     w.min_severity,
                     w.kev_only,
                     serde_json::to_string(&notify).unwrap_or_default(),
-                    secret,
+                    stored_secret,
                     w.digest,
                     cursor,
                     created
@@ -306,8 +358,24 @@ impl WatchStore {
                 })
             })
             .map_err(|e| self.db(e))?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(|e| self.db(e))
+        let mut watches: Vec<Watch> = rows
+            .collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.db(e))?;
+        for w in &mut watches {
+            if let Some(stored) = w.spec.secret.take() {
+                w.spec.secret = Some(match &self.key {
+                    Some(key) => key.open(&stored)?,
+                    None if is_sealed(&stored) => {
+                        return Err(Error::Invalid(format!(
+                            "the webhook secret of watch {:?} is sealed, and no key was given to open it",
+                            w.spec.name
+                        )));
+                    }
+                    None => stored,
+                });
+            }
+        }
+        Ok(watches)
     }
 
     /// Queues notifications and moves the watch's cursor, in one transaction.
@@ -491,5 +559,69 @@ impl WatchStore {
             next = Some(at);
         }
         Ok(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn watch(name: &str, secret: &str) -> NewWatch {
+        NewWatch {
+            name: name.to_string(),
+            keyword: Some("lambda".to_string()),
+            notify: vec![Target::Webhook("http://127.0.0.1:9/hook".to_string())],
+            secret: Some(secret.to_string()),
+            ..NewWatch::default()
+        }
+    }
+
+    fn stored_secrets(path: &Path) -> Vec<String> {
+        let conn = Connection::open(path).expect("open");
+        let mut stmt = conn
+            .prepare("SELECT secret FROM watch ORDER BY id")
+            .expect("prepare");
+        stmt.query_map([], |r| r.get(0))
+            .expect("query")
+            .collect::<rusqlite::Result<_>>()
+            .expect("rows")
+    }
+
+    #[test]
+    fn secrets_stored_in_the_clear_are_sealed_once_a_key_is_given() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("p.db");
+        let key_file = dir.path().join("k");
+        let mut plain = WatchStore::open(&db).expect("open");
+        plain.add(&watch("old", "legacy-secret"), 0).expect("add");
+        drop(plain);
+        assert_eq!(stored_secrets(&db), vec!["legacy-secret".to_string()]);
+
+        let key = SecretKey::load_or_create(&key_file).expect("key");
+        let mut sealed = WatchStore::open(&db)
+            .expect("open")
+            .with_key(key)
+            .expect("seal");
+        sealed.add(&watch("new", "fresh-secret"), 0).expect("add");
+        let secrets: Vec<Option<String>> = sealed
+            .list()
+            .expect("list")
+            .into_iter()
+            .map(|w| w.spec.secret)
+            .collect();
+        assert_eq!(
+            secrets,
+            vec![
+                Some("legacy-secret".to_string()),
+                Some("fresh-secret".to_string())
+            ]
+        );
+        drop(sealed);
+        for stored in stored_secrets(&db) {
+            assert!(is_sealed(&stored), "{stored}");
+        }
+        // Without the key, a sealed secret is an error, not a wrong signature.
+        let keyless = WatchStore::open(&db).expect("open");
+        assert!(keyless.list().is_err());
     }
 }

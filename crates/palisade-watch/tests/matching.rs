@@ -70,7 +70,7 @@ fn open(path: &Path) -> (Store, WatchStore, Runner) {
     let store = Store::open(path).unwrap_or_else(|e| panic!("{e}"));
     let watches = WatchStore::open(path).unwrap_or_else(|e| panic!("{e}"));
     let fetcher = palisade_vulndb::Fetcher::new().unwrap_or_else(|e| panic!("{e}"));
-    let runner = Runner::new(path, fetcher, None, palisade_watch::Reach::default())
+    let runner = Runner::new(path, fetcher, palisade_watch::Delivery::default())
         .unwrap_or_else(|e| panic!("{e}"));
     (store, watches, runner)
 }

@@ -6,13 +6,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use palisade_vulndb::Store;
-use palisade_watch::{Event, NewWatch, Reach, Runner, Smtp, Target, WatchStore};
+use palisade_watch::{
+    Delivery, Event, NewWatch, Reach, Runner, SecretKey, Smtp, Target, WatchStore,
+};
+
 use serde_json::json;
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::cli::{Global, WatchAddArgs, WatchCommand, WatchRunArgs};
 use crate::output::Out;
-use crate::paths::default_db;
+use crate::paths::{default_db, secret_key_file};
 use crate::{CmdResult, Failure};
 
 pub fn run(global: &Global, out: &Out, command: &WatchCommand) -> CmdResult {
@@ -22,7 +25,7 @@ pub fn run(global: &Global, out: &Out, command: &WatchCommand) -> CmdResult {
         WatchCommand::List => list(out, &db),
         WatchCommand::Remove { watch } => {
             Store::open(&db)?;
-            let mut watches = WatchStore::open(&db)?;
+            let mut watches = watch_store(&db)?;
             if !watches.remove(watch)? {
                 return Err(Failure::new(format!("no watch named {watch:?}"))
                     .hint("`palisade watch list` shows them"));
@@ -40,7 +43,7 @@ fn add(out: &Out, db: &Path, args: &WatchAddArgs) -> CmdResult {
         .map(|t| t.parse::<Target>().map_err(Failure::new))
         .collect::<Result<Vec<_>, _>>()?;
     let store = Store::open(db)?;
-    let mut watches = WatchStore::open(db)?;
+    let mut watches = watch_store(db)?;
     let watch = watches.add(
         &NewWatch {
             name: args.name.clone(),
@@ -83,7 +86,7 @@ fn add(out: &Out, db: &Path, args: &WatchAddArgs) -> CmdResult {
 
 fn list(out: &Out, db: &Path) -> CmdResult {
     Store::open(db)?;
-    let watches = WatchStore::open(db)?;
+    let watches = watch_store(db)?;
     let all = watches.list()?;
     if out.json {
         let value: Vec<_> = all
@@ -162,10 +165,14 @@ fn run_watches(out: &Out, db: &Path, args: &WatchRunArgs) -> CmdResult {
         url: url.clone(),
         from: args.mail_from.clone(),
     });
-    let reach = Reach {
-        link_local: args.allow_link_local_webhooks,
+    let delivery = Delivery {
+        smtp,
+        reach: Reach {
+            link_local: args.allow_link_local_webhooks,
+        },
+        key: Some(SecretKey::load_or_create(&secret_key_file())?),
     };
-    let mut runner = Runner::new(db, crate::cmd::feeds::fetcher()?, smtp.as_ref(), reach)?;
+    let mut runner = Runner::new(db, crate::cmd::feeds::fetcher()?, delivery)?;
     let mut log = |event: Event<'_>| match event {
         Event::Stdout(line) => out.line(line),
         Event::Synced(r) => match r.status.as_str() {
@@ -236,4 +243,11 @@ fn stop_on_signals() -> Result<Arc<AtomicBool>, Failure> {
         raised.store(true, Ordering::SeqCst);
     });
     Ok(stop)
+}
+
+/// The watch store, its webhook secrets sealed with the user's key (see
+/// `paths::secret_key_file`), which is made on first use.
+fn watch_store(db: &Path) -> Result<WatchStore, Failure> {
+    let key = SecretKey::load_or_create(&secret_key_file())?;
+    Ok(WatchStore::open(db)?.with_key(key)?)
 }

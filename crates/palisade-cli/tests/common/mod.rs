@@ -17,10 +17,15 @@ pub fn run(db: &Path, args: &[&str]) -> Output {
 
 pub fn command(db: &Path) -> Command {
     let mut cmd = Command::new(bin());
+    // The key sealing webhook secrets sits beside the test's database,
+    // not in the user's configuration directory.
+    let mut key = db.as_os_str().to_owned();
+    key.push(".key");
     cmd.arg("--db")
         .arg(db)
         .env_remove("PALISADE_DB")
         .env_remove("PALISADE_MIRROR")
+        .env("PALISADE_SECRET_KEY_FILE", key)
         .env("NO_COLOR", "1");
     cmd
 }

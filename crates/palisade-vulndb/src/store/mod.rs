@@ -200,6 +200,48 @@ pub(crate) const READ_PRAGMAS: &str = "PRAGMA temp_store = MEMORY;
      PRAGMA cache_size = -32000;
      PRAGMA mmap_size = 1073741824;";
 
+/// Makes the database readable by its owner only (mode 0600): it holds
+/// the watch list and its webhook targets. A new file is created so before
+/// SQLite opens it (SQLite gives its `-wal` and `-shm` files the database's
+/// mode); an existing one, and its `-wal` and `-shm`, lose group and other
+/// access where the file system lets us change them.
+pub fn keep_private(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let created = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path);
+        match created {
+            Ok(_) => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+        let mut sidecars = [path.as_os_str().to_owned(), path.as_os_str().to_owned()];
+        sidecars[0].push("-wal");
+        sidecars[1].push("-shm");
+        let files = [path.to_path_buf()]
+            .into_iter()
+            .chain(sidecars.into_iter().map(PathBuf::from));
+        for file in files {
+            let Ok(meta) = std::fs::metadata(&file) else {
+                continue;
+            };
+            let mode = meta.permissions().mode();
+            if meta.is_file() && mode & 0o077 != 0 {
+                // Not ours to change (another user's file): left as it is.
+                let _ =
+                    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode & 0o700));
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 /// The advisory database.
 #[derive(Debug)]
 pub struct Store {
@@ -214,6 +256,7 @@ impl Store {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
+        keep_private(path).map_err(|e| Error::io(path, e))?;
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
