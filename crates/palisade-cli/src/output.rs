@@ -93,9 +93,23 @@ impl Out {
         }
     }
 
-    /// A line on stderr, even when quiet (errors).
+    /// A line on stderr, even when quiet (errors). Each line is cut at
+    /// [`MAX_NOTE_LINE`] characters: messages quote inputs, and an input
+    /// may be one line of a hundred megabytes.
     pub fn error_line(&self, text: &str) {
-        let _ = writeln!(std::io::stderr(), "{}", terminal_safe(text, self.color));
+        let safe = terminal_safe(text, self.color);
+        let mut stderr = std::io::stderr().lock();
+        for line in safe.split('\n') {
+            let _ = match line.char_indices().nth(MAX_NOTE_LINE) {
+                Some((cut, _)) => writeln!(
+                    stderr,
+                    "{}… ({} more bytes)",
+                    &line[..cut],
+                    line.len() - cut
+                ),
+                None => writeln!(stderr, "{line}"),
+            };
+        }
     }
 
     /// The records an import left out, one note each.
@@ -129,6 +143,9 @@ impl Out {
         bar
     }
 }
+
+/// The longest line of a note or error shown whole.
+const MAX_NOTE_LINE: usize = 2000;
 
 fn raw_line(text: &str) {
     let mut stdout = std::io::stdout().lock();

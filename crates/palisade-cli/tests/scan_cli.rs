@@ -350,3 +350,46 @@ fn escapes_in_names_paths_and_summaries_reach_the_terminal_visible() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(report["findings"][0]["package"]["name"], evil);
 }
+
+#[test]
+fn unknown_lines_are_quoted_short_and_never_with_their_values() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("palisade.db");
+    // A credentials file read as requirements (named so, or included).
+    let creds = "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n\
+                 aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n";
+    std::fs::write(dir.path().join("credentials"), creds).expect("creds");
+    std::fs::write(
+        dir.path().join("requirements.txt"),
+        format!("flask==2.3.1\n-r credentials\n{}\n", "!".repeat(5 << 20)),
+    )
+    .expect("requirements");
+    let requirements = dir.path().join("requirements.txt");
+    for args in [
+        &["sbom", path_str(&requirements)][..],
+        &["graph", path_str(&requirements), "--format", "json"][..],
+        &["scan", path_str(&requirements), "--format", "json", "--offline"][..],
+    ] {
+        let out = run(&db, args);
+        let printed = format!("{}{}", stdout(&out), stderr(&out));
+        for secret in ["AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI"] {
+            assert!(!printed.contains(secret), "{args:?} printed {secret}");
+        }
+        // The 5 MB line is quoted as an excerpt, not whole.
+        assert!(out.stderr.len() < 4096, "{args:?}: {} bytes on stderr", out.stderr.len());
+        assert!(out.stdout.len() < 64 << 10, "{args:?}: {} bytes", out.stdout.len());
+    }
+    let out = run(&db, &["sbom", path_str(&requirements)]);
+    let text = stderr(&out);
+    assert!(text.contains("not a requirement: aws_secret_access_key = …"), "{text}");
+    assert!(text.contains("more bytes)"), "{text}");
+    let sbom: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let names: Vec<&str> = sbom["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert!(names.contains(&"flask"), "{names:?}");
+    assert!(!names.iter().any(|n| n.contains("aws")), "{names:?}");
+}

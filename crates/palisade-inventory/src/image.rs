@@ -283,10 +283,10 @@ impl LayerTree {
                 let Some(path) = clean_path(&raw).filter(|_| !raw.split('/').any(|c| c == ".."))
                 else {
                     if !raw.trim_matches(['/', '.']).is_empty() {
-                        warnings.push(Warning {
-                            origin: format!("{origin}!{raw}"),
-                            message: "entry name leaves the image; ignored".into(),
-                        });
+                        warnings.push(Warning::new(
+                            format!("{origin}!{raw}"),
+                            "entry name leaves the image; ignored",
+                        ));
                     }
                     continue;
                 };

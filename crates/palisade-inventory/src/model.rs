@@ -119,6 +119,17 @@ pub struct Warning {
     pub message: String,
 }
 
+impl Warning {
+    /// A warning whose message is bounded and escaped as quoted input must
+    /// be (it may quote the file it is about).
+    pub(crate) fn new(origin: impl Into<String>, message: impl AsRef<str>) -> Warning {
+        Warning {
+            origin: origin.into(),
+            message: crate::error::excerpt(message.as_ref()),
+        }
+    }
+}
+
 /// Every package found, the graph between them, and what was skipped.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Inventory {

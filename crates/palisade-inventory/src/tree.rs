@@ -156,10 +156,7 @@ impl DirTree {
             let item = match item {
                 Ok(i) => i,
                 Err(e) => {
-                    warnings.push(Warning {
-                        origin: root.display().to_string(),
-                        message: e.to_string(),
-                    });
+                    warnings.push(Warning::new(root.display().to_string(), e.to_string()));
                     continue;
                 }
             };
@@ -269,11 +266,10 @@ impl<R: Read + Seek> ZipTree<R> {
             let Some(path) =
                 clean_path(&name).filter(|_| !name.starts_with('/') && !name.contains(".."))
             else {
-                warnings.push(Warning {
-                    origin: format!("{label}!{name}"),
-                    message: "member name leaves the archive (absolute or `..`); ignored"
-                        .to_string(),
-                });
+                warnings.push(Warning::new(
+                    format!("{label}!{name}"),
+                    "member name leaves the archive (absolute or `..`); ignored",
+                ));
                 continue;
             };
             let executable = member.unix_mode().is_some_and(|m| m & 0o111 != 0);
@@ -469,10 +465,9 @@ pub(crate) fn inventory_tree(tree: &mut dyn Tree, depth: usize) -> Inventory {
             Ok(text) => {
                 os_files.insert(path, text);
             }
-            Err(e) => inv.warnings.push(Warning {
-                origin: origin(&path),
-                message: format!("skipped: {e}"),
-            }),
+            Err(e) => inv
+                .warnings
+                .push(Warning::new(origin(&path), format!("skipped: {e}"))),
         }
     }
     let distro = os_files
@@ -550,20 +545,15 @@ pub(crate) fn inventory_tree(tree: &mut dyn Tree, depth: usize) -> Inventory {
             .and_then(|text| crate::parse(*format, &o, &text, disk.as_deref()));
         match result {
             Ok(found) => inv.extend(found),
-            Err(e) => inv.warnings.push(Warning {
-                origin: o,
-                message: format!("skipped: {e}"),
-            }),
+            Err(e) => inv.warnings.push(Warning::new(o, format!("skipped: {e}"))),
         }
     }
 
     // Installed metadata.
     let mut installed = Installed::default();
     let skipped = |path: &str, e: crate::Error, inv: &mut Inventory| {
-        inv.warnings.push(Warning {
-            origin: origin(path),
-            message: format!("skipped: {e}"),
-        });
+        inv.warnings
+            .push(Warning::new(origin(path), format!("skipped: {e}")));
     };
     for (path, data) in tree.read_files(&npm_manifests, 16 * 1024 * 1024) {
         let data = match data {
@@ -608,10 +598,7 @@ pub(crate) fn inventory_tree(tree: &mut dyn Tree, depth: usize) -> Inventory {
         let data = match data {
             Ok(d) => d,
             Err(e) => {
-                inv.warnings.push(Warning {
-                    origin: o,
-                    message: format!("skipped: {e}"),
-                });
+                inv.warnings.push(Warning::new(o, format!("skipped: {e}")));
                 continue;
             }
         };
@@ -629,10 +616,7 @@ pub(crate) fn archive_inventory<R: Read + Seek>(label: &str, reader: R, depth: u
         Ok(t) => t,
         Err(e) => {
             return Inventory {
-                warnings: vec![Warning {
-                    origin: label.to_string(),
-                    message: format!("skipped: {e}"),
-                }],
+                warnings: vec![Warning::new(label.to_string(), format!("skipped: {e}"))],
                 ..Inventory::default()
             };
         }

@@ -149,10 +149,8 @@ impl Builder {
     }
 
     pub(crate) fn warn(&mut self, message: impl Into<String>) {
-        self.warnings.push(Warning {
-            origin: self.origin.clone(),
-            message: message.into(),
-        });
+        self.warnings
+            .push(Warning::new(self.origin.clone(), message.into()));
     }
 
     /// Gives every package the best scope by which the project reaches it,

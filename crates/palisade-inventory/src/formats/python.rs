@@ -13,6 +13,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{Builder, JsonKeys, LineIndex, json, json_key, toml_doc};
+use crate::error::{excerpt, quoted_line};
 use crate::manifest::{Declared, pep508_name, pipfile, pyproject};
 use crate::model::{Inventory, Scope, VersionStatus};
 use crate::{Error, Result};
@@ -575,7 +576,7 @@ fn read_requirements(
             let text = match crate::read::read_text(&included) {
                 Ok(t) => t,
                 Err(e) => {
-                    b.warn(format!("line {line}: -r {target}: {e}"));
+                    b.warn(format!("line {line}: -r {}: {e}", excerpt(target)));
                     continue;
                 }
             };
@@ -591,7 +592,7 @@ fn read_requirements(
             {
                 b.warn(format!(
                     "line {line}: editable requirement {} is not a package version",
-                    editable.trim()
+                    quoted_line(editable)
                 ));
             }
             continue;
@@ -599,22 +600,31 @@ fn read_requirements(
         let spec = req.split(" --").next().unwrap_or(&req);
         let spec = spec.split(';').next().unwrap_or(spec).trim();
         if spec.starts_with(['.', '/', '~']) || spec.contains("://") || spec.starts_with("file:") {
+            // Not quoted: a URL may carry an index's credentials.
             b.warn(format!(
-                "line {line}: {spec} is a local path or URL, not a package version"
+                "line {line}: a local path or URL, not a package version"
             ));
             continue;
         }
         let name = pep508_name(spec);
-        if name.is_empty() {
-            b.warn(format!("line {line}: not a requirement: {req}"));
-            continue;
-        }
         let mut rest = spec[name.len()..].trim_start();
         if let Some(after_extras) = rest.strip_prefix('[') {
             rest = after_extras
                 .split_once(']')
                 .map_or("", |(_, r)| r)
                 .trim_start();
+        }
+        // After the name come a version specifier, a URL, or nothing: a
+        // line such as `key = value` (a credentials file read by mistake)
+        // is not a requirement, and its value is not repeated.
+        let specifier = ["===", "==", "!=", "<=", ">=", "~=", "<", ">", "@", "("];
+        if name.is_empty() || !(rest.is_empty() || specifier.iter().any(|op| rest.starts_with(op)))
+        {
+            b.warn(format!(
+                "line {line}: not a requirement: {}",
+                quoted_line(&req)
+            ));
+            continue;
         }
         let (version, status) = if let Some(url) = rest.strip_prefix('@') {
             (url.trim().to_string(), VersionStatus::Unpinned)
