@@ -368,7 +368,13 @@ fn unknown_lines_are_quoted_short_and_never_with_their_values() {
     for args in [
         &["sbom", path_str(&requirements)][..],
         &["graph", path_str(&requirements), "--format", "json"][..],
-        &["scan", path_str(&requirements), "--format", "json", "--offline"][..],
+        &[
+            "scan",
+            path_str(&requirements),
+            "--format",
+            "json",
+            "--offline",
+        ][..],
     ] {
         let out = run(&db, args);
         let printed = format!("{}{}", stdout(&out), stderr(&out));
@@ -376,12 +382,23 @@ fn unknown_lines_are_quoted_short_and_never_with_their_values() {
             assert!(!printed.contains(secret), "{args:?} printed {secret}");
         }
         // The 5 MB line is quoted as an excerpt, not whole.
-        assert!(out.stderr.len() < 4096, "{args:?}: {} bytes on stderr", out.stderr.len());
-        assert!(out.stdout.len() < 64 << 10, "{args:?}: {} bytes", out.stdout.len());
+        assert!(
+            out.stderr.len() < 4096,
+            "{args:?}: {} bytes on stderr",
+            out.stderr.len()
+        );
+        assert!(
+            out.stdout.len() < 64 << 10,
+            "{args:?}: {} bytes",
+            out.stdout.len()
+        );
     }
     let out = run(&db, &["sbom", path_str(&requirements)]);
     let text = stderr(&out);
-    assert!(text.contains("not a requirement: aws_secret_access_key = …"), "{text}");
+    assert!(
+        text.contains("not a requirement: aws_secret_access_key = …"),
+        "{text}"
+    );
     assert!(text.contains("more bytes)"), "{text}");
     let sbom: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let names: Vec<&str> = sbom["components"]
@@ -392,4 +409,111 @@ fn unknown_lines_are_quoted_short_and_never_with_their_values() {
         .collect();
     assert!(names.contains(&"flask"), "{names:?}");
     assert!(!names.iter().any(|n| n.contains("aws")), "{names:?}");
+}
+
+/// A Markdown text with its code spans taken out: what is left is what a
+/// renderer reads as Markdown.
+fn outside_code_spans(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('`') {
+        out.push_str(&rest[..start]);
+        let run = rest[start..].chars().take_while(|&c| c == '`').count();
+        let fence = "`".repeat(run);
+        let after = &rest[start + run..];
+        // The span ends at the next run of exactly as many backticks.
+        let mut search = 0;
+        let end = loop {
+            match after[search..].find(&fence) {
+                Some(i) => {
+                    let at = search + i;
+                    let longer = after[at + run..].starts_with('`')
+                        || (at > 0 && after[..at].ends_with('`'));
+                    if !longer {
+                        break Some(at);
+                    }
+                    search = at + run;
+                }
+                None => break None,
+            }
+        };
+        match end {
+            Some(at) => rest = &after[at + run..],
+            None => {
+                out.push_str(&rest[start..]);
+                return out;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A Markdown line's `|` that are not escaped.
+fn cell_bars(line: &str) -> usize {
+    let mut count = 0;
+    let mut escaped = false;
+    for c in line.chars() {
+        match c {
+            '\\' if !escaped => escaped = true,
+            '|' if !escaped => count += 1,
+            _ => escaped = false,
+        }
+    }
+    count
+}
+
+#[test]
+fn names_and_paths_cannot_shape_the_markdown_or_sarif_report() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // A directory whose name ends a line, then starts a heading and an image.
+    let app = dir
+        .path()
+        .join("app\n\n# Approved\n![ok](https://evil.example/x.png)");
+    std::fs::create_dir_all(&app).expect("app dir");
+    let evil = "@evil-org/pkg|x`y</details>";
+    let lock = json!({
+        "name": "app", "version": "1.0.0", "lockfileVersion": 3,
+        "packages": {
+            "": {"name": "app", "version": "1.0.0", "dependencies": {evil: "1.0.0"}},
+            format!("node_modules/{evil}"): {"version": "1.0.0"}
+        }
+    });
+    std::fs::write(app.join("package-lock.json"), lock.to_string()).expect("lock");
+    let records = dir.path().join("records");
+    std::fs::create_dir_all(&records).expect("records");
+    let mut advisory = osv("TEST-MD-1", evil, "1.0.1", Some(HIGH));
+    advisory["summary"] = json!("see [here](https://evil.example) **now**\n# Heading");
+    std::fs::write(records.join("a.json"), advisory.to_string()).expect("record");
+    let db = dir.path().join("palisade.db");
+    ok(&db, &["db", "import", path_str(&records)]);
+
+    let out = run(&db, &["scan", path_str(&app), "--format", "markdown"]);
+    let text = stdout(&out);
+    let headings: Vec<&str> = text.lines().filter(|l| l.starts_with('#')).collect();
+    assert_eq!(headings, ["## palisade dependency review"], "{text}");
+    let read = outside_code_spans(&text);
+    assert!(!read.contains("![ok]"), "{read}");
+    assert!(!read.contains("[here](https"), "{read}");
+    assert!(!read.contains("@evil-org/"), "a mention: {read}");
+    // The one table row has its six cell bars, no more.
+    let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("| `")).collect();
+    assert_eq!(rows.len(), 1, "{text}");
+    assert_eq!(cell_bars(rows[0]), 6, "{}", rows[0]);
+    assert_eq!(read.matches("</details>").count(), 1, "{read}");
+
+    let out = run(&db, &["scan", path_str(&app), "--format", "sarif"]);
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).expect("sarif");
+    let result = &sarif["runs"][0]["results"][0];
+    let message = result["message"]["text"].as_str().expect("message");
+    assert!(
+        message.contains("see \\[here\\](https://evil.example)"),
+        "{message}"
+    );
+    assert!(!message.contains('\n'), "{message}");
+    let help = sarif["runs"][0]["tool"]["driver"]["rules"][0]["help"]["markdown"]
+        .as_str()
+        .expect("help");
+    assert!(!help.contains("[here](https"), "{help}");
+    assert!(!help.contains("\n# Heading"), "{help}");
 }

@@ -600,9 +600,9 @@ fn read_requirements(
         let spec = req.split(" --").next().unwrap_or(&req);
         let spec = spec.split(';').next().unwrap_or(spec).trim();
         if spec.starts_with(['.', '/', '~']) || spec.contains("://") || spec.starts_with("file:") {
-            // Not quoted: a URL may carry an index's credentials.
             b.warn(format!(
-                "line {line}: a local path or URL, not a package version"
+                "line {line}: {} is a local path or URL, not a package version",
+                without_credentials(spec)
             ));
             continue;
         }
@@ -658,9 +658,31 @@ fn read_requirements(
     Ok(())
 }
 
+/// A path or URL to quote: a URL as its scheme and host only (what follows
+/// may carry an index's credentials or a token), a path as an excerpt.
+fn without_credentials(spec: &str) -> String {
+    match spec.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+            let host = authority.rsplit('@').next().unwrap_or(authority);
+            excerpt(&format!("{scheme}://{host}/…"))
+        }
+        None => excerpt(spec),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_urls_keep_no_credentials() {
+        assert_eq!(
+            without_credentials("https://user:t0ken@pypi.corp.example/simple/pkg.whl"),
+            "https://pypi.corp.example/…"
+        );
+        assert_eq!(without_credentials("../shared/lib/"), "../shared/lib/");
+    }
 
     #[test]
     fn requirements_pins_are_exact_and_the_rest_unpinned() {

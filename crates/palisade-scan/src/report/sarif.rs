@@ -7,6 +7,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
+use super::markdown::{md_code, md_text};
 use super::{fix_text, path_text};
 use crate::finding::{Finding, Report};
 
@@ -63,35 +64,73 @@ fn fingerprint(parts: &[&str]) -> String {
     format!("{hash:016x}")
 }
 
+/// Text for a SARIF plain-text message: control characters visible, and
+/// `[`, `]` and `\` escaped, which SARIF readers (GitHub's among them)
+/// would otherwise take for an embedded link `[text](target)`.
+fn sarif_text(text: &str) -> String {
+    let visible = super::text::visible(text);
+    let mut out = String::with_capacity(visible.len() + 4);
+    for c in visible.chars() {
+        if matches!(c, '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The advisory's page on osv.dev, its id percent-encoded (ids come from
+/// advisory files, which may say anything).
+fn osv_url(id: &str) -> String {
+    let encoded: String = id
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!("https://osv.dev/vulnerability/{encoded}")
+}
+
 fn rule(f: &Finding) -> Value {
-    let title = f.summary.clone().unwrap_or_else(|| f.id.clone());
-    let mut help = format!("{}\n\n", title);
-    let mut help_md = format!("**{}**\n\n", title.replace('*', "\\*"));
+    let title = sarif_text(&f.summary.clone().unwrap_or_else(|| f.id.clone()));
+    let md_title = md_text(f.summary.as_deref().unwrap_or(&f.id));
+    let aliases: Vec<String> = f.aliases.iter().map(|a| sarif_text(a)).collect();
+    let url = osv_url(&f.id);
+    let mut help = format!("{title}\n\n");
+    let mut help_md = format!("**{md_title}**\n\n");
     if !f.aliases.is_empty() {
-        help.push_str(&format!("Also known as: {}\n", f.aliases.join(", ")));
-        help_md.push_str(&format!("Also known as: {}\n\n", f.aliases.join(", ")));
+        help.push_str(&format!("Also known as: {}\n", aliases.join(", ")));
+        let codes: Vec<String> = f.aliases.iter().map(|a| md_code(a, false)).collect();
+        help_md.push_str(&format!("Also known as: {}\n\n", codes.join(", ")));
     }
     if !f.fixed.is_empty() {
-        help.push_str(&format!("Fixed in: {}\n", f.fixed.join(", ")));
-        help_md.push_str(&format!("Fixed in: `{}`\n\n", f.fixed.join("`, `")));
+        let fixed: Vec<String> = f.fixed.iter().map(|v| sarif_text(v)).collect();
+        help.push_str(&format!("Fixed in: {}\n", fixed.join(", ")));
+        let codes: Vec<String> = f.fixed.iter().map(|v| md_code(v, false)).collect();
+        help_md.push_str(&format!("Fixed in: {}\n\n", codes.join(", ")));
     }
     if let Some(s) = &f.severity {
         if let Some(vector) = &s.vector {
-            help.push_str(&format!("Severity: {} ({vector})\n", s.rating));
-            help_md.push_str(&format!("Severity: {} (`{vector}`)\n\n", s.rating));
+            help.push_str(&format!(
+                "Severity: {} ({})\n",
+                s.rating,
+                sarif_text(vector)
+            ));
+            help_md.push_str(&format!(
+                "Severity: {} ({})\n\n",
+                s.rating,
+                md_code(vector, false)
+            ));
         } else {
             help.push_str(&format!("Severity: {}\n", s.rating));
             help_md.push_str(&format!("Severity: {}\n\n", s.rating));
         }
     }
-    help.push_str(&format!(
-        "Details: https://osv.dev/vulnerability/{}\n",
-        f.id
-    ));
-    help_md.push_str(&format!(
-        "[Details on osv.dev](https://osv.dev/vulnerability/{})\n",
-        f.id
-    ));
+    help.push_str(&format!("Details: {url}\n"));
+    help_md.push_str(&format!("[Details on osv.dev]({url})\n"));
     let mut tags = vec![
         "security".to_string(),
         "dependency".to_string(),
@@ -105,10 +144,10 @@ fn rule(f: &Finding) -> Value {
         "fullDescription": {"text": if f.aliases.is_empty() {
             title
         } else {
-            format!("{title} ({})", f.aliases.join(", "))
+            format!("{title} ({})", aliases.join(", "))
         }},
         "help": {"text": help, "markdown": help_md},
-        "helpUri": format!("https://osv.dev/vulnerability/{}", f.id),
+        "helpUri": url,
         "defaultConfiguration": {"level": level(f)},
         "properties": {
             "security-severity": security_severity(f),
@@ -121,16 +160,19 @@ fn rule(f: &Finding) -> Value {
 fn result(f: &Finding, rule_index: usize, base: &Path) -> Value {
     let mut message = format!(
         "{} {} ({}) is affected by {}",
-        f.package.name, f.package.version, f.package.ecosystem, f.id
+        sarif_text(&f.package.name),
+        sarif_text(&f.package.version),
+        sarif_text(&f.package.ecosystem),
+        sarif_text(&f.id)
     );
     if let Some(summary) = &f.summary {
-        message.push_str(&format!(": {summary}"));
+        message.push_str(&format!(": {}", sarif_text(summary)));
     }
-    message.push_str(&format!(". Fix: {}.", fix_text(f)));
+    message.push_str(&format!(". Fix: {}.", sarif_text(&fix_text(f))));
     if !f.package.direct
         && let Some(path) = f.paths.first()
     {
-        message.push_str(&format!(" Pulled in by {}.", path_text(path)));
+        message.push_str(&format!(" Pulled in by {}.", sarif_text(&path_text(path))));
     }
     let mut region = json!({});
     if let Some(line) = f.source.line {
