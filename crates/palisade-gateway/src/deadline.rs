@@ -19,6 +19,8 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
+use crate::sniff::Tail;
+
 /// How often the sweeper looks at the deadlines: their resolution.
 pub(crate) const TICK: Duration = Duration::from_millis(50);
 
@@ -139,11 +141,17 @@ impl Writes {
 pub(crate) struct Watched<S> {
     stream: S,
     writes: Arc<Writes>,
+    /// The latest bytes read (see `sniff.rs`).
+    tail: Arc<Tail>,
 }
 
 impl<S> Watched<S> {
-    pub(crate) fn new(stream: S, writes: Arc<Writes>) -> Watched<S> {
-        Watched { stream, writes }
+    pub(crate) fn new(stream: S, writes: Arc<Writes>, tail: Arc<Tail>) -> Watched<S> {
+        Watched {
+            stream,
+            writes,
+            tail,
+        }
     }
 }
 
@@ -153,9 +161,22 @@ impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Watched<S> {
         cx: &mut Context<'_>,
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut this.stream).poll_read(cx, buf);
+        if polled.is_ready() {
+            this.tail.record(&buf.filled()[before..]);
+        }
+        polled
     }
 }
+
+/// hyper's answer to a head it could not take as too large, and what it
+/// says instead when the cause was a `Content-Length` past what hyper can
+/// represent: the body is too large (413), not the headers (431). Both
+/// lines have one length, so a partial write maps one to one.
+const HEADERS_TOO_LARGE: &[u8] = b"HTTP/1.1 431 Request Header Fields Too Large\r\n";
+const BODY_TOO_LARGE: &[u8] = b"HTTP/1.1 413 Content Too Large (body length)\r\n";
 
 impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Watched<S> {
     fn poll_write(
@@ -164,6 +185,13 @@ impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Watched<S> {
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
         let this = self.get_mut();
+        if buf.starts_with(HEADERS_TOO_LARGE) && this.tail.content_length_overflows() {
+            let mut rewritten = buf.to_vec();
+            rewritten[..BODY_TOO_LARGE.len()].copy_from_slice(BODY_TOO_LARGE);
+            let polled = Pin::new(&mut this.stream).poll_write(cx, &rewritten);
+            this.writes.record(&polled);
+            return polled;
+        }
         let polled = Pin::new(&mut this.stream).poll_write(cx, buf);
         this.writes.record(&polled);
         polled
@@ -175,6 +203,19 @@ impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Watched<S> {
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
         let this = self.get_mut();
+        if bufs
+            .first()
+            .is_some_and(|b| b.starts_with(HEADERS_TOO_LARGE))
+            && this.tail.content_length_overflows()
+        {
+            let mut first = bufs[0].to_vec();
+            first[..BODY_TOO_LARGE.len()].copy_from_slice(BODY_TOO_LARGE);
+            let mut rewritten = vec![std::io::IoSlice::new(&first)];
+            rewritten.extend(bufs[1..].iter().map(|b| std::io::IoSlice::new(b)));
+            let polled = Pin::new(&mut this.stream).poll_write_vectored(cx, &rewritten);
+            this.writes.record(&polled);
+            return polled;
+        }
         let polled = Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
         this.writes.record(&polled);
         polled

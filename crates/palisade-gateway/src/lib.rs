@@ -22,6 +22,7 @@ mod reader;
 mod request_id;
 mod route;
 mod server;
+mod sniff;
 mod upstream;
 mod waf;
 

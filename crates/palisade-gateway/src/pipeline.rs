@@ -20,7 +20,9 @@ use crate::proxy::{self, Body, Inbound, Peer};
 use crate::request_id::RequestId;
 use crate::route::Params;
 use crate::server::{Level, Runtime, Shared};
+use crate::sniff::Tail;
 use crate::upstream::Client;
+use crate::upstream::PendingLog;
 use palisade_waf::Decision;
 use serde_json::Value;
 
@@ -103,6 +105,7 @@ pub(crate) async fn handle(
     client: Client,
     peer: Peer,
     idle: Option<Arc<Entry>>,
+    tail: Arc<Tail>,
 ) -> Result<Response<Body>, Infallible> {
     let started = Instant::now();
     // HTTP/2 streams share their connection: its deadline covers only the
@@ -143,6 +146,7 @@ pub(crate) async fn handle(
         request,
         peer,
         request_id,
+        &tail,
         &mut outcome,
     ))
     .await;
@@ -196,10 +200,34 @@ pub(crate) async fn handle(
             "duration_ms": (elapsed.as_micros() as f64) / 1000.0,
             "user_agent": agent,
             "waf": outcome.waf,
+            "complete": true,
         });
-        shared.log.line(line.to_string());
+        match response.body_mut() {
+            // Still streaming: the line is written when the body is done,
+            // with the bytes really sent and whether it was cut off.
+            Either::Right(streamed) if streamed.streaming() => {
+                streamed.log_when_done(PendingLog::new(shared.log.clone(), line));
+            }
+            _ => shared.log.line(line.to_string()),
+        }
     }
     Ok(response)
+}
+
+/// 501 for a request using what the gateway does not implement (not one
+/// of API Gateway's response types: API Gateway has no such answer).
+fn not_implemented(what: &str) -> Response<Body> {
+    let body = serde_json::json!({ "message": format!("Not Implemented: {what}") }).to_string();
+    let mut response = Response::new(Either::Left(Full::new(Bytes::from(body))));
+    *response.status_mut() = StatusCode::NOT_IMPLEMENTED;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// A Block action's custom response, as the web ACL defines it.
@@ -257,11 +285,19 @@ async fn read_body(
     mut body: Incoming,
     limit: usize,
     declared: Option<u64>,
+    chunks: Option<&Tail>,
     held: &mut Held<'_>,
     cap: usize,
 ) -> Result<Bytes, Refusal> {
     let mut gathered = Gather::new(limit, declared);
+    let too_large = || chunks.is_some_and(|t| t.chunk_exceeds(limit as u64));
+    if too_large() {
+        return Err(Refusal::plain(ResponseType::RequestTooLarge));
+    }
     while let Some(frame) = body.frame().await {
+        if too_large() {
+            return Err(Refusal::plain(ResponseType::RequestTooLarge));
+        }
         let frame = frame.map_err(|_| Refusal::plain(ResponseType::Default4xx))?;
         let Ok(data) = frame.into_data() else {
             continue;
@@ -287,9 +323,17 @@ async fn pipeline(
     request: http::Request<Incoming>,
     peer: Peer,
     request_id: RequestId,
+    tail: &Tail,
     outcome: &mut Outcome,
 ) -> Result<Response<Body>, Refusal> {
     let config = &runtime.config;
+    // RFC 9112 3.2: an HTTP/1.1 request names its host exactly once. (An
+    // HTTP/2 request names it as :authority; HTTP/1.0 may leave it out.)
+    if request.version() == http::Version::HTTP_11
+        && request.headers().get_all(header::HOST).iter().count() != 1
+    {
+        return Err(Refusal::plain(ResponseType::Default4xx));
+    }
     // Routed first (no I/O); an unknown path is refused before its body is
     // read, unless a web ACL is to judge the request before routing.
     let found = runtime
@@ -312,7 +356,27 @@ async fn pipeline(
     let cap = usize::try_from(config.limits.max_buffered_bytes).unwrap_or(usize::MAX);
     // Given back when the request is done (its body forwarded or refused).
     let mut held = shared.metrics.buffered.hold();
-    let reading = std::pin::pin!(read_body(body, limit, declared, &mut held, cap));
+    // A body without a length is chunked (over HTTP/1.1): only then are
+    // its codings looked at. A chunk's size is read from the bytes
+    // themselves, so a chunk announced past the limit is refused at once,
+    // not waited for; a coding besides chunked (`gzip, chunked`) would be
+    // lost (the body goes on with a length and no coding), and nothing
+    // here decodes one, so the request is not taken (501, as nginx does).
+    let chunked = declared.is_none()
+        && !hyper::body::Body::is_end_stream(&body)
+        && parts.version == http::Version::HTTP_11;
+    if chunked
+        && parts
+            .headers
+            .get_all(header::TRANSFER_ENCODING)
+            .iter()
+            .flat_map(|v| v.as_bytes().split(|&b| b == b','))
+            .any(|coding| !coding.trim_ascii().eq_ignore_ascii_case(b"chunked"))
+    {
+        return Ok(not_implemented("a transfer coding other than chunked"));
+    }
+    let chunks = chunked.then_some(tail);
+    let reading = std::pin::pin!(read_body(body, limit, declared, chunks, &mut held, cap));
     let body = match crate::deadline::within(config.limits.body_read_timeout, reading).await {
         Err(_) => return Err(Refusal::plain(ResponseType::RequestTimeout)),
         Ok(read) => read?,

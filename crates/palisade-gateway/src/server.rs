@@ -23,6 +23,7 @@ use crate::log::AccessLogger;
 use crate::metrics::{Metrics, RouteMetrics};
 use crate::pipeline::handle;
 use crate::route::Router;
+use crate::sniff::Tail;
 use crate::upstream::Client;
 
 /// Something the gateway wants an operator to know (reloads, failures).
@@ -444,13 +445,15 @@ async fn accept(
                 // connection waits for the next one: slowloris protection.
                 let idle = Entry::after(runtime.config.limits.header_read_timeout);
                 let for_requests = idle.clone();
+                let tail = Arc::new(Tail::default());
+                let for_bodies = tail.clone();
                 let service = service_fn(move |request| {
-                    handle(request, for_service.clone(), client.clone(), peer.clone(), for_requests.clone())
+                    handle(request, for_service.clone(), client.clone(), peer.clone(), for_requests.clone(), for_bodies.clone())
                 });
                 let writes = Arc::new(Writes::default());
                 let connection = runtime
                     .builder
-                    .serve_connection(TokioIo::new(Watched::new(stream, writes.clone())), service)
+                    .serve_connection(TokioIo::new(Watched::new(stream, writes.clone(), tail)), service)
                     .into_owned();
                 let connection = graceful.watch(connection);
                 let limit = runtime.config.limits.header_read_timeout;

@@ -187,6 +187,7 @@ impl Client {
             stall: None,
             stall_ms: 0,
             stall_armed: false,
+            log: None,
         };
         body.read_ahead().await?;
         Ok(response.map(|()| body))
@@ -730,6 +731,30 @@ pub struct UpstreamBody {
     stall: Option<Arc<Entry>>,
     stall_ms: u32,
     stall_armed: bool,
+    /// The access-log line of a response still streaming when its handler
+    /// returned, written when the body is done with (boxed: only streamed
+    /// bodies have one, and the body is moved with every response).
+    log: Option<Box<PendingLog>>,
+}
+
+/// An access-log line waiting for the end of its response body: the bytes
+/// really given to the client, and whether the body was cut off.
+pub(crate) struct PendingLog {
+    pub(crate) logger: crate::log::AccessLogger,
+    pub(crate) line: serde_json::Value,
+    sent: u64,
+    cut: Option<String>,
+}
+
+impl PendingLog {
+    pub(crate) fn new(logger: crate::log::AccessLogger, line: serde_json::Value) -> PendingLog {
+        PendingLog {
+            logger,
+            line,
+            sent: 0,
+            cut: None,
+        }
+    }
 }
 
 /// A limit in whole milliseconds, as the body keeps it.
@@ -742,10 +767,40 @@ impl Drop for UpstreamBody {
         if let Some(idle) = self.then_idle.take() {
             idle.arm(Duration::from_millis(self.idle_ms.into()));
         }
+        if let Some(pending) = self.log.take() {
+            let PendingLog {
+                logger,
+                mut line,
+                sent,
+                cut,
+            } = *pending;
+            let ended = self.pending.is_none() && matches!(self.state, State::Done);
+            let cut = cut.or_else(|| {
+                (!ended).then(|| "the client went away before the body was sent".to_string())
+            });
+            line["bytes_out"] = sent.into();
+            line["complete"] = cut.is_none().into();
+            if let Some(cut) = cut {
+                line["cut"] = cut.into();
+            }
+            logger.line(line.to_string());
+        }
     }
 }
 
 impl UpstreamBody {
+    /// Whether more of the body is still to come from the upstream (it is
+    /// not all read ahead).
+    pub(crate) fn streaming(&self) -> bool {
+        !matches!(self.state, State::Done)
+    }
+
+    /// Writes `log`'s line when the body has been sent (or cut off, or
+    /// dropped), with the bytes sent and whether it was complete.
+    pub(crate) fn log_when_done(&mut self, log: PendingLog) {
+        self.log = Some(Box::new(log));
+    }
+
     /// Arms `idle` for `limit` when the body has been sent (or dropped).
     pub(crate) fn arm_when_done(&mut self, idle: Arc<Entry>, limit: Duration) {
         self.then_idle = Some(idle);
@@ -811,6 +866,39 @@ impl Body for UpstreamBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         let this = self.get_mut();
+        let polled = this.poll_stalling(cx);
+        if let (Some(log), Poll::Ready(Some(frame))) = (this.log.as_mut(), &polled) {
+            match frame {
+                Ok(frame) => {
+                    log.sent += frame.data_ref().map_or(0, |d| d.len() as u64);
+                }
+                Err(e) => log.cut = Some(e.to_string()),
+            }
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.pending.is_none() && matches!(self.state, State::Done)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match (&self.pending, &self.state) {
+            (Some(data), _) => SizeHint::with_exact(data.len() as u64),
+            (None, State::Done) => SizeHint::with_exact(0),
+            (None, State::Length(n)) => SizeHint::with_exact(*n),
+            _ => SizeHint::default(),
+        }
+    }
+}
+
+impl UpstreamBody {
+    /// The body with the stall limit around it.
+    fn poll_stalling(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        let this = self;
         let polled = this.poll_body(cx);
         if this.stall_ms == 0 {
             return polled;
@@ -840,19 +928,6 @@ impl Body for UpstreamBody {
             ));
         }
         Poll::Pending
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.pending.is_none() && matches!(self.state, State::Done)
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        match (&self.pending, &self.state) {
-            (Some(data), _) => SizeHint::with_exact(data.len() as u64),
-            (None, State::Done) => SizeHint::with_exact(0),
-            (None, State::Length(n)) => SizeHint::with_exact(*n),
-            _ => SizeHint::default(),
-        }
     }
 }
 

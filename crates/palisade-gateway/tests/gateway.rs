@@ -539,7 +539,10 @@ async fn a_streamed_response_the_upstream_stops_sending_is_cut_off_after_its_tim
         tokio::time::sleep(Duration::from_secs(30)).await;
     })
     .await;
-    let setup = one_route(&format!("url: \"http://{address}\", timeout_ms: 600"), "");
+    let config = format!(
+        "listen: 127.0.0.1:0\nupstreams: {{ u: {{ url: \"http://{address}\", timeout_ms: 600 }} }}\nroutes:\n  - {{ method: GET, path: /x, upstream: u }}\naccess_log: access.log\n"
+    );
+    let setup = Setup::new(&config, &[]);
     let running = setup.start().await;
     let mut stream = common::connect_with(running.address, GET_X).await;
     let started = Instant::now();
@@ -548,6 +551,33 @@ async fn a_streamed_response_the_upstream_stops_sending_is_cut_off_after_its_tim
     assert_eq!(received, 70_000, "what the upstream sent, and no more");
     assert!(waited >= Duration::from_millis(500), "{waited:?}");
     assert!(waited < Duration::from_secs(3), "{waited:?}");
+    // The access log says what was sent, and that it was cut off: not a
+    // whole 200 of the announced length.
+    let line = wait_for_log_line(&setup.path("access.log")).await;
+    assert_eq!(line["status"], 200, "{line}");
+    assert_eq!(line["bytes_out"], 70_000, "{line}");
+    assert_eq!(line["complete"], false, "{line}");
+    assert!(
+        line["cut"]
+            .as_str()
+            .unwrap_or("")
+            .contains("sent nothing more"),
+        "{line}"
+    );
+}
+
+/// The first line of an access log, once it is written.
+async fn wait_for_log_line(path: &std::path::Path) -> serde_json::Value {
+    for _ in 0..100 {
+        if let Some(first) = std::fs::read_to_string(path)
+            .ok()
+            .and_then(|t| t.lines().next().map(str::to_string))
+        {
+            return serde_json::from_str(&first).unwrap_or_else(|e| panic!("{e}: {first}"));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no access log line in {}", path.display());
 }
 
 #[tokio::test]
@@ -848,4 +878,60 @@ async fn an_upstream_that_drops_idle_connections_fails_no_request() {
         assert_eq!(body.as_ref(), b"ok");
     }
     assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 6);
+}
+
+#[tokio::test]
+async fn malformed_framing_is_refused_as_rfc_9112_and_nginx_do() {
+    let upstream = Upstream::start().await;
+    let config = "listen: 127.0.0.1:0\nupstreams: { u: { url: \"${UPSTREAM}\" } }\nroutes:\n  - { method: ANY, path: \"/{proxy+}\", upstream: u }\naccess_log: \"off\"\n";
+    let setup = Setup::new(config, &[]).var("UPSTREAM", &upstream.url());
+    let running = setup.start().await;
+    let status = |request: &'static [u8]| async move {
+        let started = Instant::now();
+        let reply = common::raw(running.address, request, Duration::from_secs(5)).await;
+        (
+            reply.get(..12).unwrap_or_default().to_string(),
+            started.elapsed(),
+        )
+    };
+    // No Host, or two: 400 (HTTP/1.1 only; 1.0 may leave it out).
+    assert_eq!(
+        status(b"GET /a HTTP/1.1\r\nConnection: close\r\n\r\n")
+            .await
+            .0,
+        "HTTP/1.1 400"
+    );
+    assert_eq!(
+        status(b"GET /a HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n")
+            .await
+            .0,
+        "HTTP/1.1 400"
+    );
+    assert_eq!(status(b"GET /a HTTP/1.0\r\n\r\n").await.0, "HTTP/1.0 200");
+    // A coding before chunked that nothing here decodes: 501.
+    assert_eq!(
+        status(b"POST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n").await.0,
+        "HTTP/1.1 501"
+    );
+    // A length too large to represent is a body too large, not headers.
+    assert_eq!(
+        status(b"POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 18446744073709551615\r\nConnection: close\r\n\r\n").await.0,
+        "HTTP/1.1 413"
+    );
+    // A chunk announced past the body limit: 413 at once, not a wait for
+    // the body time limit (30 s) and 408.
+    let (line, took) = status(
+        b"POST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nFFFFFFFF\r\nabc",
+    )
+    .await;
+    assert_eq!(line, "HTTP/1.1 413");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    // Still whole: a chunked body within the limit.
+    assert_eq!(
+        status(b"POST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n").await.0,
+        "HTTP/1.1 200"
+    );
+    let seen = upstream.seen();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(seen[1].body.as_ref(), b"hello");
 }
