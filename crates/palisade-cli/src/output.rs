@@ -119,10 +119,15 @@ impl Out {
         }
     }
 
-    pub fn json<T: serde::Serialize>(&self, value: &T) {
-        match serde_json::to_string_pretty(value) {
-            Ok(text) => self.json_text(&text),
-            Err(e) => self.note(&format!("error: cannot render JSON: {e}")),
+    /// A JSON document on stdout, written as it is serialized (a large
+    /// inventory is never held as text), made safe as [`Out::json_text`].
+    pub fn json<T: serde::Serialize + ?Sized>(&self, value: &T) {
+        let stdout = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
+        if let Err(e) = palisade_scan::report::write_json(stdout, value) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+            self.error_line(&format!("error: cannot write JSON: {e}"));
         }
     }
 

@@ -1,6 +1,7 @@
 //! Matching an inventory against the advisory database: one finding per
 //! vulnerability (ids merged across aliases) per package version.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use foldhash::{HashMap, HashMapExt};
@@ -24,11 +25,11 @@ pub const MAX_PATHS_PER_FINDING: usize = 10;
 /// How a package is looked up: OS packages by their source package within
 /// their distribution release, others by their own name.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct Key {
+pub(crate) struct Key<'a> {
     /// The ecosystem to query: `npm`, `Debian:12`, `Alpine:v3.18`.
-    pub ecosystem: String,
-    pub name: String,
-    pub version: String,
+    pub ecosystem: Cow<'a, str>,
+    pub name: &'a str,
+    pub version: &'a str,
 }
 
 /// The purl `distro` qualifier (`debian-12`, `alpine-3.18.4`) of an OS package.
@@ -60,16 +61,16 @@ fn release(ecosystem: &str, purl: &str) -> Option<String> {
     }
 }
 
-pub(crate) fn key_of(p: &Package) -> Key {
+pub(crate) fn key_of(p: &Package) -> Key<'_> {
     let is_os = matches!(
         p.ecosystem.as_str(),
         "Debian" | "Ubuntu" | "Alpine" | "Wolfi"
     );
     if !is_os {
         return Key {
-            ecosystem: p.ecosystem.clone(),
-            name: p.name.clone(),
-            version: p.version.clone(),
+            ecosystem: Cow::Borrowed(&p.ecosystem),
+            name: &p.name,
+            version: &p.version,
         };
     }
     let source = p
@@ -81,29 +82,61 @@ pub(crate) fn key_of(p: &Package) -> Key {
         })
         .unwrap_or(&p.name);
     let ecosystem = match release(&p.ecosystem, &p.purl) {
-        Some(r) => format!("{}:{r}", p.ecosystem),
-        None => p.ecosystem.clone(),
+        Some(r) => Cow::Owned(format!("{}:{r}", p.ecosystem)),
+        None => Cow::Borrowed(p.ecosystem.as_str()),
     };
     Key {
         ecosystem,
-        name: source.to_string(),
-        version: p.version.clone(),
+        name: source,
+        version: &p.version,
     }
 }
 
-/// Every place a package version is declared, merged.
-pub(crate) struct Group {
-    pub key: Key,
+/// Every place a package version is declared, merged; borrowed from the
+/// inventory (a copy of every package was most of a scan's memory).
+pub(crate) struct Group<'a> {
+    pub key: Key<'a>,
     pub indices: Vec<usize>,
-    /// The most needed scope among the declarations (`package.scope` is its label).
+    /// The most needed scope among the declarations.
     pub scope: Scope,
-    pub package: PackageRef,
-    pub locations: Vec<Location>,
+    /// Declared by the project itself in at least one place.
+    pub direct: bool,
+    pub locations: Vec<(&'a str, Option<usize>)>,
 }
 
-fn groups(inv: &Inventory, policy: &Policy, warnings: &mut Vec<String>) -> Vec<Group> {
-    let mut out: Vec<Group> = Vec::new();
-    let mut by_key: HashMap<Key, usize> = HashMap::with_capacity(inv.packages.len());
+impl Group<'_> {
+    /// The package as a finding names it.
+    pub(crate) fn package(&self, inv: &Inventory) -> PackageRef {
+        let p = &inv.packages[self.indices[0]];
+        PackageRef {
+            ecosystem: p.ecosystem.clone(),
+            name: p.name.clone(),
+            version: p.version.clone(),
+            purl: p.purl.clone(),
+            direct: self.direct,
+            scope: self.scope.as_str().to_string(),
+        }
+    }
+
+    /// Where it is declared, first place first.
+    pub(crate) fn places(&self) -> Vec<Location> {
+        self.locations
+            .iter()
+            .map(|&(file, line)| Location {
+                file: file.to_string(),
+                line,
+            })
+            .collect()
+    }
+}
+
+fn groups<'a>(
+    inv: &'a Inventory,
+    policy: &Policy,
+    warnings: &mut Vec<String>,
+) -> Vec<Group<'a>> {
+    let mut out: Vec<Group<'a>> = Vec::new();
+    let mut by_key: HashMap<Key<'a>, usize> = HashMap::with_capacity(inv.packages.len());
     let mut unpinned: BTreeSet<String> = BTreeSet::new();
     for (i, p) in inv.packages.iter().enumerate() {
         if policy.skips_ecosystem(&p.ecosystem) || policy.skips_path(&p.source.file) {
@@ -114,18 +147,14 @@ fn groups(inv: &Inventory, policy: &Policy, warnings: &mut Vec<String>) -> Vec<G
             continue;
         }
         let key = key_of(p);
-        let location = Location {
-            file: p.source.file.clone(),
-            line: p.source.line,
-        };
+        let location = (p.source.file.as_str(), p.source.line);
         match by_key.get(&key) {
             Some(&at) => {
                 let g = &mut out[at];
                 g.indices.push(i);
-                g.package.direct |= p.direct;
+                g.direct |= p.direct;
                 if p.scope.rank() < g.scope.rank() {
                     g.scope = p.scope;
-                    g.package.scope = p.scope.as_str().to_string();
                 }
                 if !g.locations.contains(&location) {
                     g.locations.push(location);
@@ -137,14 +166,7 @@ fn groups(inv: &Inventory, policy: &Policy, warnings: &mut Vec<String>) -> Vec<G
                     key,
                     indices: vec![i],
                     scope: p.scope,
-                    package: PackageRef {
-                        ecosystem: p.ecosystem.clone(),
-                        name: p.name.clone(),
-                        version: p.version.clone(),
-                        purl: p.purl.clone(),
-                        direct: p.direct,
-                        scope: p.scope.as_str().to_string(),
-                    },
+                    direct: p.direct,
                     locations: vec![location],
                 });
             }
@@ -198,7 +220,7 @@ struct Examined {
 /// What every worker reads and nobody changes.
 struct Shared<'a> {
     inventory: &'a Inventory,
-    groups: &'a [Group],
+    groups: &'a [Group<'a>],
     reach: OnceLock<Reach>,
     parents: OnceLock<remediation::Parents>,
 }
@@ -213,7 +235,7 @@ fn examine(store: &Store, shared: &Shared<'_>, packages: &[Vec<usize>]) -> Resul
         let first = &shared.groups[members[0]].key;
         let versions: Vec<&str> = members
             .iter()
-            .map(|&g| shared.groups[g].key.version.as_str())
+            .map(|&g| shared.groups[g].key.version)
             .collect();
         let mut advisories = store.package_advisories(&first.ecosystem, &first.name)?;
         if advisories.is_empty() {
@@ -320,7 +342,7 @@ pub fn scan(store: &Store, inventory: &Inventory, options: &ScanOptions<'_>) -> 
     let mut by_package: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
     for (g, group) in groups.iter().enumerate() {
         by_package
-            .entry((&group.key.ecosystem, &group.key.name))
+            .entry((&*group.key.ecosystem, group.key.name))
             .or_default()
             .push(g);
     }
@@ -336,6 +358,8 @@ pub fn scan(store: &Store, inventory: &Inventory, options: &ScanOptions<'_>) -> 
     let mut expired_seen: BTreeSet<(String, Option<usize>)> = BTreeSet::new();
     for e in examined {
         let group = &groups[e.group];
+        let package = group.package(inventory);
+        let places = group.places();
         for Enriched {
             advisory: m,
             kev,
@@ -345,7 +369,7 @@ pub fn scan(store: &Store, inventory: &Inventory, options: &ScanOptions<'_>) -> 
             let ids: Vec<&str> = std::iter::once(m.id.as_str())
                 .chain(m.aliases.iter().map(String::as_str))
                 .collect();
-            let (ignored, expired) = match policy.decide(&ids, &group.package, options.today) {
+            let (ignored, expired) = match policy.decide(&ids, &package, options.today) {
                 Decision::Report => (None, None),
                 Decision::Ignore(i) => (Some(i), None),
                 Decision::Expired(rule) => (None, Some(rule)),
@@ -370,9 +394,9 @@ pub fn scan(store: &Store, inventory: &Inventory, options: &ScanOptions<'_>) -> 
                 kind: m.kind,
                 summary: m.summary,
                 severity: m.severity,
-                package: group.package.clone(),
-                source: group.locations[0].clone(),
-                locations: group.locations.clone(),
+                package: package.clone(),
+                source: places[0].clone(),
+                locations: places.clone(),
                 fixed: m.fixed,
                 remediation: e.plan.clone(),
                 paths: e.paths.clone(),

@@ -73,11 +73,11 @@ fn major(scheme: Scheme, version: &str) -> (u64, Option<u64>) {
 fn fixed_version(
     store: &Store,
     advisories: &mut PackageAdvisories,
-    group: &Group,
+    group: &Group<'_>,
     matches: &[Match],
     scheme: Scheme,
 ) -> Result<Option<String>> {
-    let installed = scheme.parse(&group.key.version);
+    let installed = scheme.parse(group.key.version);
     // `1.2.0-0` (the lowest pre-release, which converted "unaffected" ranges
     // name) stands for the release `1.2.0`.
     let mut candidates: Vec<String> = matches
@@ -99,7 +99,7 @@ fn fixed_version(
         .flat_map(|m| std::iter::once(&m.id).chain(&m.aliases))
         .map(String::as_str)
         .collect();
-    let home = major(scheme, &group.key.version);
+    let home = major(scheme, group.key.version);
     // (same major, affected by nothing) ranks first; the first candidate of
     // the best rank wins.
     let mut best: Option<(u8, &String)> = None;
@@ -182,7 +182,7 @@ pub(crate) fn plan(
     advisories: &mut PackageAdvisories,
     parsed: &mut Parsed,
     inv: &Inventory,
-    group: &Group,
+    group: &Group<'_>,
     matches: &[Match],
     reach: &Reach,
     parents: &Parents,
@@ -242,10 +242,10 @@ pub(crate) fn plan(
         .indices
         .iter()
         .any(|&i| parents.of(i).iter().any(|n| matches!(n, Node::Root(_))));
-    if group.package.direct && !declared_by_root {
+    if group.direct && !declared_by_root {
         // A direct dependency whose declaration the inventory does not
         // record: assume compatible updates of the installed version.
-        if !Requirement::compatible_with(flavor, &group.key.version).matches(&version) {
+        if !Requirement::compatible_with(flavor, group.key.version).matches(&version) {
             return Ok(upgrade(None));
         }
     } else if group.indices.iter().all(|&i| parents.of(i).is_empty()) {

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use palisade_inventory::sbom::{DocumentInfo, cyclonedx, spdx};
 use palisade_inventory::{Inventory, Node, query};
-use palisade_scan::report::visible;
+use palisade_scan::report::{visible, write_json};
 use serde_json::json;
 
 use crate::cli::{GraphArgs, GraphFormat, SbomArgs, SbomFormat};
@@ -85,18 +85,19 @@ pub fn sbom(out: &Out, args: &SbomArgs) -> CmdResult {
         uuid: uuid4(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
     };
-    let document = match args.format {
-        SbomFormat::Cyclonedx => cyclonedx(&inventory, &info),
-        SbomFormat::Spdx => spdx(&inventory, &info),
+    // Written as it is serialized: a BOM of a large inventory is never
+    // held whole, as JSON values or as text.
+    let write = |writer: &mut dyn Write| match args.format {
+        SbomFormat::Cyclonedx => write_json(writer, &cyclonedx(&inventory, &info)),
+        SbomFormat::Spdx => write_json(writer, &spdx(&inventory, &info)),
     };
-    let text = serde_json::to_string_pretty(&document)
-        .map_err(|e| Failure::new(format!("cannot render JSON: {e}")))?;
     match &args.output {
         Some(path) => {
-            let mut file = std::fs::File::create(path)
+            let file = std::fs::File::create(path)
                 .map_err(|e| Failure::new(format!("{}: {e}", path.display())))?;
-            file.write_all(text.as_bytes())
-                .and_then(|()| file.write_all(b"\n"))
+            let mut writer = std::io::BufWriter::with_capacity(64 << 10, file);
+            write(&mut writer)
+                .and_then(|()| writer.flush())
                 .map_err(|e| Failure::new(format!("{}: {e}", path.display())))?;
             out.note(&format!(
                 "wrote {} ({} packages from {} files) to {}",
@@ -109,7 +110,15 @@ pub fn sbom(out: &Out, args: &SbomArgs) -> CmdResult {
                 path.display()
             ));
         }
-        None => out.json_text(&text),
+        None => {
+            let mut writer =
+                std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
+            match write(&mut writer).and_then(|()| writer.flush()) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                Err(e) => return Err(Failure::new(format!("standard output: {e}"))),
+                Ok(()) => {}
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -191,11 +200,24 @@ fn why(out: &Out, inventory: &Inventory, name: &str, format: GraphFormat) -> Cmd
 
 fn whole(out: &Out, inventory: &Inventory, format: GraphFormat) -> CmdResult {
     match format {
-        GraphFormat::Json => out.json(&json!({
-            "roots": inventory.graph.roots,
-            "packages": inventory.packages,
-            "edges": inventory.graph.edges.iter().map(|(from, to)| json!({"from": from, "to": to})).collect::<Vec<_>>(),
-        })),
+        GraphFormat::Json => {
+            #[derive(serde::Serialize)]
+            struct Edge<'e> {
+                from: &'e Node,
+                to: usize,
+            }
+            #[derive(serde::Serialize)]
+            struct Whole<'w> {
+                roots: &'w [palisade_inventory::Root],
+                packages: &'w [palisade_inventory::Package],
+                edges: Vec<Edge<'w>>,
+            }
+            out.json(&Whole {
+                roots: &inventory.graph.roots,
+                packages: &inventory.packages,
+                edges: inventory.graph.edges.iter().map(|(from, to)| Edge { from, to: *to }).collect(),
+            });
+        }
         GraphFormat::Dot => {
             out.line("digraph dependencies {");
             for (from, to) in &inventory.graph.edges {

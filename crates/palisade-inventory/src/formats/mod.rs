@@ -20,14 +20,23 @@ use foldhash::{HashMap, HashMapExt};
 use crate::model::{Graph, Inventory, Node, Package, Root, Scope, Source, VersionStatus, Warning};
 use crate::purl::purl;
 
+/// The packages whose name and version hash to one key: almost always one.
+enum Slot {
+    One(usize),
+    Many(Vec<usize>),
+}
+
 /// Collects the packages and edges of one file.
 pub(crate) struct Builder {
     origin: String,
     ecosystem: &'static str,
     packages: Vec<Package>,
-    /// Name -> version -> package index: looked up by `&str` without
-    /// allocating, once or twice per lockfile entry.
-    index: HashMap<String, HashMap<String, usize>>,
+    /// Package indices by a hash of name and version, looked up by `&str`
+    /// without allocating; the packages themselves tell colliding hashes
+    /// apart. (Keyed by strings of its own, the index cost more memory than
+    /// the packages did.)
+    index: HashMap<u64, Slot>,
+    hasher: foldhash::quality::RandomState,
     edges: BTreeSet<(Option<usize>, usize)>,
     requirements: HashMap<(Option<usize>, usize), String>,
     /// Scope of each direct dependency, for formats that only label those.
@@ -55,6 +64,7 @@ impl Builder {
             ecosystem,
             packages: Vec::new(),
             index: HashMap::new(),
+            hasher: foldhash::quality::RandomState::default(),
             edges: BTreeSet::new(),
             requirements: HashMap::new(),
             root_scopes: HashMap::new(),
@@ -85,17 +95,29 @@ impl Builder {
             commit: None,
         });
         let at = self.packages.len() - 1;
-        match self.index.get_mut(name) {
-            Some(versions) => {
-                versions.insert(version.to_string(), at);
+        let key = self.key(name, version);
+        match self.index.entry(key) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(Slot::One(at));
             }
-            None => {
-                let mut versions = HashMap::with_capacity(1);
-                versions.insert(version.to_string(), at);
-                self.index.insert(name.to_string(), versions);
+            std::collections::hash_map::Entry::Occupied(mut o) => {
+                let slot = o.get_mut();
+                match slot {
+                    Slot::One(first) => *slot = Slot::Many(vec![*first, at]),
+                    Slot::Many(list) => list.push(at),
+                }
             }
         }
-        self.packages.len() - 1
+        at
+    }
+
+    fn key(&self, name: &str, version: &str) -> u64 {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = self.hasher.build_hasher();
+        h.write(name.as_bytes());
+        h.write_u8(0xff);
+        h.write(version.as_bytes());
+        h.finish()
     }
 
     /// The file new packages are attributed to.
@@ -115,7 +137,14 @@ impl Builder {
     }
 
     pub(crate) fn find(&self, name: &str, version: &str) -> Option<usize> {
-        self.index.get(name)?.get(version).copied()
+        let same = |&i: &usize| {
+            let p = &self.packages[i];
+            p.name == name && p.version == version
+        };
+        match self.index.get(&self.key(name, version))? {
+            Slot::One(i) => Some(*i).filter(same),
+            Slot::Many(list) => list.iter().copied().find(same),
+        }
     }
 
     pub(crate) fn pkg(&mut self, i: usize) -> &mut Package {

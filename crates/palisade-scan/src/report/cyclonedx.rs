@@ -106,14 +106,12 @@ fn vulnerability(n: usize, f: &Finding) -> Value {
 /// The inventory's CycloneDX 1.6 BOM with the report's vulnerabilities.
 pub fn cyclonedx(report: &Report, inventory: &Inventory, info: &DocumentInfo) -> String {
     let mut doc = bom(inventory, info);
-    doc["vulnerabilities"] = Value::Array(
-        report
-            .findings
-            .iter()
-            .enumerate()
-            .map(|(n, f)| vulnerability(n + 1, f))
-            .collect(),
-    );
+    doc.vulnerabilities = report
+        .findings
+        .iter()
+        .enumerate()
+        .map(|(n, f)| vulnerability(n + 1, f))
+        .collect();
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
     text.push('\n');
     text

@@ -18,7 +18,7 @@ pub use html::html;
 pub use markdown::markdown;
 pub use sarif::sarif;
 pub use table::table;
-pub use text::{json_safe, terminal_safe, visible};
+pub use text::{json_safe, terminal_safe, visible, write_json};
 
 /// The JSON report (the stable contract in docs/scan.md).
 pub fn json(report: &Report) -> String {

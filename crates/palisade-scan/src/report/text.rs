@@ -105,6 +105,91 @@ pub fn json_safe(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// serde_json's pretty printing, with the characters [`json_safe`] escapes
+/// written as `\u` escapes as they go: for documents streamed to a writer
+/// rather than held whole.
+struct SafePretty<'a>(serde_json::ser::PrettyFormatter<'a>);
+
+impl serde_json::ser::Formatter for SafePretty<'_> {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut rest = fragment;
+        while let Some((at, c)) = rest
+            .char_indices()
+            .find(|&(_, c)| hazardous(c) && (c as u32) >= 0x7f)
+        {
+            writer.write_all(rest[..at].as_bytes())?;
+            write!(writer, "\\u{:04x}", c as u32)?;
+            rest = &rest[at + c.len_utf8()..];
+        }
+        writer.write_all(rest.as_bytes())
+    }
+
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
+/// Writes `value` as pretty JSON to `writer` as it is serialized (nothing
+/// held whole), escaping what [`json_safe`] escapes, and a final newline.
+pub fn write_json<W: std::io::Write, T: serde::Serialize + ?Sized>(
+    writer: W,
+    value: &T,
+) -> std::io::Result<()> {
+    let mut serializer = serde_json::Serializer::with_formatter(
+        writer,
+        SafePretty(serde_json::ser::PrettyFormatter::new()),
+    );
+    value.serialize(&mut serializer).map_err(std::io::Error::other)?;
+    serializer.into_inner().write_all(b"\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +216,19 @@ mod tests {
             "\\x1b[1;31mhigh\\x1b[0m  a\tb\nnext\\x1b[2J\\x1b[31\\x1b]8;;x\\x07"
         );
         assert!(matches!(terminal_safe("plain\n", false), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn streamed_json_is_the_same_document_made_safe() {
+        let value = serde_json::json!({"name": "a\u{1b}b\u{9b}c\u{202e}d", "list": [1, {"x": null}]});
+        let mut out = Vec::new();
+        write_json(&mut out, &value).expect("write");
+        let text = String::from_utf8(out).expect("utf-8");
+        assert!(!text.chars().any(|c| hazardous(c) && c != '\n'), "{text}");
+        assert_eq!(
+            text,
+            format!("{}\n", json_safe(&serde_json::to_string_pretty(&value).expect("json")))
+        );
     }
 
     #[test]
