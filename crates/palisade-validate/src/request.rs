@@ -541,6 +541,50 @@ mod tests {
     }
 
     #[test]
+    fn numbers_past_f64_are_numbers_judged_exactly() {
+        let model = Model::compile(
+            &serde_json::from_str(
+                r#"{"type": "object", "properties": {
+                    "n": {"type": "integer", "maximum": 100},
+                    "x": {"type": "number"},
+                    "m": {"type": "integer", "multipleOf": 5}}}"#,
+            )
+            .expect("schema"),
+            &Options::default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let mut models = Models::default();
+        models.insert("application/json", Arc::new(model));
+        let rules = MethodRules {
+            validator: Validator {
+                body: true,
+                parameters: false,
+            },
+            models,
+            ..MethodRules::default()
+        };
+        let digits = |d: char, n: usize| d.to_string().repeat(n);
+        let verdict = |body: String| {
+            let request = Fake {
+                body: body.into_bytes(),
+                ..Fake::default()
+            };
+            rules.check(&request).map_err(|r| r.violations())
+        };
+        // Valid JSON numbers, not "invalid bodies".
+        assert_eq!(verdict(r#"{"x": 1e309}"#.into()), Ok(()));
+        assert_eq!(verdict(format!(r#"{{"x": -{}}}"#, digits('9', 400))), Ok(()));
+        assert_eq!(verdict(format!(r#"{{"n": -{}}}"#, digits('1', 400))), Ok(()));
+        assert_eq!(verdict(format!(r#"{{"m": 1{}}}"#, digits('0', 399))), Ok(()));
+        // And compared exactly.
+        let over = verdict(format!(r#"{{"n": {}}}"#, digits('1', 400))).expect_err("over");
+        assert_eq!(over[0].pointer, "/n");
+        let odd = verdict(format!(r#"{{"m": 1{}1}}"#, digits('0', 398))).expect_err("odd");
+        assert_eq!(odd[0].pointer, "/m");
+        assert!(verdict(r#"{"n": 1e309}"#.into()).is_err());
+    }
+
+    #[test]
     fn a_body_without_a_model_for_its_type_is_refused_unless_told_to_pass() {
         let request = Fake {
             headers: vec![("Content-Type", "text/plain")],
