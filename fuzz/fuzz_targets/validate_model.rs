@@ -1,11 +1,16 @@
 //! Any JSON compiles as a model or fails with an error, and validating an
 //! instance against whatever compiled never panics. The streamed shortcut
 //! never accepts an instance the full validator refuses (or that is not
-//! JSON at all).
+//! JSON at all), nor one that repeats a member name.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use palisade_validate::{Model, Options};
+
+/// The instance part of the input.
+fn instance_text(data: &[u8]) -> &[u8] {
+    data.splitn(2, |&b| b == b'\n').nth(1).unwrap_or(b"null")
+}
 
 fuzz_target!(|data: &[u8]| {
     // The first line is the schema, the rest the instance.
@@ -25,6 +30,10 @@ fuzz_target!(|data: &[u8]| {
             assert!(
                 !accepted || violations.is_empty(),
                 "accepted an invalid instance"
+            );
+            assert!(
+                !accepted || palisade_validate::find_duplicate(instance_text(data)).is_none(),
+                "accepted an instance that repeats a member name"
             );
         }
         Err(_) => assert!(!accepted, "accepted malformed JSON"),

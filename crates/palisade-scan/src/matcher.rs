@@ -130,11 +130,7 @@ impl Group<'_> {
     }
 }
 
-fn groups<'a>(
-    inv: &'a Inventory,
-    policy: &Policy,
-    warnings: &mut Vec<String>,
-) -> Vec<Group<'a>> {
+fn groups<'a>(inv: &'a Inventory, policy: &Policy, warnings: &mut Vec<String>) -> Vec<Group<'a>> {
     let mut out: Vec<Group<'a>> = Vec::new();
     let mut by_key: HashMap<Key<'a>, usize> = HashMap::with_capacity(inv.packages.len());
     let mut unpinned: BTreeSet<String> = BTreeSet::new();

@@ -34,6 +34,26 @@ pub fn rss_settles_below(pid: u32, kib: u64, patience: std::time::Duration) -> O
     }
 }
 
+/// Waits for `child`, reading its peak resident set every 5 ms while it
+/// runs: the exit status and the largest peak read (the peak only grows,
+/// so the last reading before exit is the run's, give or take its last
+/// few milliseconds).
+pub fn wait_with_peak(
+    child: &mut std::process::Child,
+) -> std::io::Result<(std::process::ExitStatus, u64)> {
+    let pid = child.id();
+    let mut peak = 0;
+    loop {
+        if let Some(now) = peak_rss_kib(pid) {
+            peak = peak.max(now);
+        }
+        if let Some(status) = child.try_wait()? {
+            return Ok((status, peak));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

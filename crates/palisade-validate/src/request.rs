@@ -573,9 +573,18 @@ mod tests {
         };
         // Valid JSON numbers, not "invalid bodies".
         assert_eq!(verdict(r#"{"x": 1e309}"#.into()), Ok(()));
-        assert_eq!(verdict(format!(r#"{{"x": -{}}}"#, digits('9', 400))), Ok(()));
-        assert_eq!(verdict(format!(r#"{{"n": -{}}}"#, digits('1', 400))), Ok(()));
-        assert_eq!(verdict(format!(r#"{{"m": 1{}}}"#, digits('0', 399))), Ok(()));
+        assert_eq!(
+            verdict(format!(r#"{{"x": -{}}}"#, digits('9', 400))),
+            Ok(())
+        );
+        assert_eq!(
+            verdict(format!(r#"{{"n": -{}}}"#, digits('1', 400))),
+            Ok(())
+        );
+        assert_eq!(
+            verdict(format!(r#"{{"m": 1{}}}"#, digits('0', 399))),
+            Ok(())
+        );
         // And compared exactly.
         let over = verdict(format!(r#"{{"n": {}}}"#, digits('1', 400))).expect_err("over");
         assert_eq!(over[0].pointer, "/n");

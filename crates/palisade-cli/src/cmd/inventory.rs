@@ -111,8 +111,7 @@ pub fn sbom(out: &Out, args: &SbomArgs) -> CmdResult {
             ));
         }
         None => {
-            let mut writer =
-                std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
+            let mut writer = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
             match write(&mut writer).and_then(|()| writer.flush()) {
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
                 Err(e) => return Err(Failure::new(format!("standard output: {e}"))),
@@ -215,7 +214,12 @@ fn whole(out: &Out, inventory: &Inventory, format: GraphFormat) -> CmdResult {
             out.json(&Whole {
                 roots: &inventory.graph.roots,
                 packages: &inventory.packages,
-                edges: inventory.graph.edges.iter().map(|(from, to)| Edge { from, to: *to }).collect(),
+                edges: inventory
+                    .graph
+                    .edges
+                    .iter()
+                    .map(|(from, to)| Edge { from, to: *to })
+                    .collect(),
             });
         }
         GraphFormat::Dot => {
@@ -235,20 +239,37 @@ fn whole(out: &Out, inventory: &Inventory, format: GraphFormat) -> CmdResult {
                 children.entry(from).or_default().push(to);
             }
             for (r, root) in inventory.graph.roots.iter().enumerate() {
-                out.line(&format!("{} {}", out.bold(&visible(&root.name)), out.dim(&format!("({})", visible(&root.file)))));
+                out.line(&format!(
+                    "{} {}",
+                    out.bold(&visible(&root.name)),
+                    out.dim(&format!("({})", visible(&root.file)))
+                ));
                 let mut seen = BTreeSet::new();
-                let mut stack: Vec<(usize, usize)> =
-                    children.get(&Node::Root(r)).into_iter().flatten().rev().map(|&c| (c, 1)).collect();
+                let mut stack: Vec<(usize, usize)> = children
+                    .get(&Node::Root(r))
+                    .into_iter()
+                    .flatten()
+                    .rev()
+                    .map(|&c| (c, 1))
+                    .collect();
                 while let Some((i, depth)) = stack.pop() {
                     let repeated = !seen.insert(i);
                     let p = &inventory.packages[i];
-                    let scope = if p.scope == palisade_inventory::Scope::Prod { String::new() } else { format!(" [{}]", p.scope.as_str()) };
+                    let scope = if p.scope == palisade_inventory::Scope::Prod {
+                        String::new()
+                    } else {
+                        format!(" [{}]", p.scope.as_str())
+                    };
                     out.line(&format!(
                         "{}{}{}{}",
                         "  ".repeat(depth),
                         label(inventory, i),
                         out.dim(&scope),
-                        if repeated { out.dim(" (*)") } else { String::new() }
+                        if repeated {
+                            out.dim(" (*)")
+                        } else {
+                            String::new()
+                        }
                     ));
                     if !repeated {
                         for &c in children.get(&Node::Package(i)).into_iter().flatten().rev() {

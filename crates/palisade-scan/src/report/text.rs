@@ -164,10 +164,7 @@ impl serde_json::ser::Formatter for SafePretty<'_> {
         self.0.begin_object_key(w, first)
     }
 
-    fn begin_object_value<W: ?Sized + std::io::Write>(
-        &mut self,
-        w: &mut W,
-    ) -> std::io::Result<()> {
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
         self.0.begin_object_value(w)
     }
 
@@ -186,7 +183,9 @@ pub fn write_json<W: std::io::Write, T: serde::Serialize + ?Sized>(
         writer,
         SafePretty(serde_json::ser::PrettyFormatter::new()),
     );
-    value.serialize(&mut serializer).map_err(std::io::Error::other)?;
+    value
+        .serialize(&mut serializer)
+        .map_err(std::io::Error::other)?;
     serializer.into_inner().write_all(b"\n")
 }
 
@@ -220,14 +219,18 @@ mod tests {
 
     #[test]
     fn streamed_json_is_the_same_document_made_safe() {
-        let value = serde_json::json!({"name": "a\u{1b}b\u{9b}c\u{202e}d", "list": [1, {"x": null}]});
+        let value =
+            serde_json::json!({"name": "a\u{1b}b\u{9b}c\u{202e}d", "list": [1, {"x": null}]});
         let mut out = Vec::new();
         write_json(&mut out, &value).expect("write");
         let text = String::from_utf8(out).expect("utf-8");
         assert!(!text.chars().any(|c| hazardous(c) && c != '\n'), "{text}");
         assert_eq!(
             text,
-            format!("{}\n", json_safe(&serde_json::to_string_pretty(&value).expect("json")))
+            format!(
+                "{}\n",
+                json_safe(&serde_json::to_string_pretty(&value).expect("json"))
+            )
         );
     }
 
