@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use foldhash::{HashMap, HashMapExt};
+use smallvec::{SmallVec, smallvec};
 use std::sync::OnceLock;
 
 use chrono::NaiveDate;
@@ -96,12 +97,14 @@ pub(crate) fn key_of(p: &Package) -> Key<'_> {
 /// inventory (a copy of every package was most of a scan's memory).
 pub(crate) struct Group<'a> {
     pub key: Key<'a>,
-    pub indices: Vec<usize>,
+    /// One, almost always: kept inline (a scan of a large inventory has
+    /// as many groups as packages).
+    pub indices: SmallVec<[usize; 1]>,
     /// The most needed scope among the declarations.
     pub scope: Scope,
     /// Declared by the project itself in at least one place.
     pub direct: bool,
-    pub locations: Vec<(&'a str, Option<usize>)>,
+    pub locations: SmallVec<[(&'a str, Option<usize>); 1]>,
 }
 
 impl Group<'_> {
@@ -160,10 +163,10 @@ fn groups<'a>(inv: &'a Inventory, policy: &Policy, warnings: &mut Vec<String>) -
                 by_key.insert(key.clone(), out.len());
                 out.push(Group {
                     key,
-                    indices: vec![i],
+                    indices: smallvec![i],
                     scope: p.scope,
                     direct: p.direct,
-                    locations: vec![location],
+                    locations: smallvec![location],
                 });
             }
         }
@@ -214,16 +217,20 @@ struct Examined {
 }
 
 /// What every worker reads and nobody changes.
-struct Shared<'a> {
+struct Shared<'a, 'g> {
     inventory: &'a Inventory,
-    groups: &'a [Group<'a>],
+    groups: &'g [Group<'a>],
     reach: OnceLock<Reach>,
     parents: OnceLock<remediation::Parents>,
 }
 
 /// Looks up each package (a list of groups: its versions) and works out the
 /// fix, paths and exploitation data of every vulnerable one.
-fn examine(store: &Store, shared: &Shared<'_>, packages: &[Vec<usize>]) -> Result<Vec<Examined>> {
+fn examine(
+    store: &Store,
+    shared: &Shared<'_, '_>,
+    packages: &[SmallVec<[usize; 2]>],
+) -> Result<Vec<Examined>> {
     let _snapshot = store.snapshot()?;
     let mut out = Vec::new();
     let mut parsed = remediation::Parsed::default();
@@ -286,8 +293,8 @@ fn examine(store: &Store, shared: &Shared<'_>, packages: &[Vec<usize>]) -> Resul
 /// inventories. Each connection reads its own snapshot of the database.
 fn examine_all(
     store: &Store,
-    shared: &Shared<'_>,
-    packages: &[Vec<usize>],
+    shared: &Shared<'_, '_>,
+    packages: &[SmallVec<[usize; 2]>],
 ) -> Result<Vec<Examined>> {
     let workers = if shared.groups.len() < PARALLEL_FROM {
         1
@@ -302,7 +309,7 @@ fn examine_all(
     let size = packages.len().div_ceil(workers);
     let mut parts = packages.chunks(size);
     let first = parts.next().unwrap_or(&[]);
-    let readers: Vec<(Store, &[Vec<usize>])> = parts
+    let readers: Vec<(Store, &[SmallVec<[usize; 2]>])> = parts
         .map(|part| Ok((store.reader()?, part)))
         .collect::<Result<_>>()?;
     let mut examined = std::thread::scope(|scope| -> Result<Vec<Examined>> {
@@ -335,14 +342,14 @@ pub fn scan(store: &Store, inventory: &Inventory, options: &ScanOptions<'_>) -> 
     let groups = groups(inventory, policy, &mut warnings);
     // Versions of one package are looked up together: its advisories are
     // read once.
-    let mut by_package: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
+    let mut by_package: BTreeMap<(&str, &str), SmallVec<[usize; 2]>> = BTreeMap::new();
     for (g, group) in groups.iter().enumerate() {
         by_package
             .entry((&*group.key.ecosystem, group.key.name))
             .or_default()
             .push(g);
     }
-    let packages: Vec<Vec<usize>> = by_package.into_values().collect();
+    let packages: Vec<SmallVec<[usize; 2]>> = by_package.into_values().collect();
     let shared = Shared {
         inventory,
         groups: &groups,

@@ -120,6 +120,14 @@ impl Builder {
         h.finish()
     }
 
+    /// Makes room for `additional` packages at once: a parser that knows
+    /// how many entries it read saves the doubling copies (and the peak of
+    /// old and new storage side by side) of a list grown one at a time.
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        self.packages.reserve_exact(additional);
+        self.index.reserve(additional);
+    }
+
     /// The file new packages are attributed to.
     pub(crate) fn origin_name(&self) -> &str {
         &self.origin

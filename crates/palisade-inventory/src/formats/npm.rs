@@ -192,6 +192,7 @@ pub(crate) fn parse(origin: &str, text: &str, path: Option<&Path>) -> Result<Inv
         .or_else(|| manifest.as_ref().and_then(|m| m.name.clone()))
         .unwrap_or_else(|| "package-lock.json".to_string());
     let mut b = Builder::new(origin, "npm", &root_name);
+    b.reserve(lock.packages.0.len());
     if lock.lockfile_version.unwrap_or(1) >= 2 || !lock.packages.is_empty() {
         parse_v2(&mut b, &lock, text);
     } else {

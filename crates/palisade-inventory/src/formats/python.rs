@@ -548,7 +548,9 @@ fn read_requirements(
         .rsplit('/')
         .next()
         .is_some_and(|f| f.contains("dev") || f.contains("test"));
-    for (line, req) in logical_lines(text) {
+    let lines = logical_lines(text);
+    b.reserve(lines.len());
+    for (line, req) in lines {
         if let Some(rest) = req
             .strip_prefix("-r")
             .or_else(|| req.strip_prefix("--requirement"))

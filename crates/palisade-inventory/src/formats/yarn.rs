@@ -161,7 +161,8 @@ fn parse_v1(origin: &str, text: &str, path: Option<&Path>) -> Result<Inventory> 
         }
     }
     let mut b = Builder::new(origin, "npm", "yarn.lock");
-    let mut by_spec: HashMap<String, usize> = HashMap::new();
+    b.reserve(entries.len());
+    let mut by_spec: HashMap<String, usize> = HashMap::with_capacity(entries.len());
     let mut indices = Vec::with_capacity(entries.len());
     for entry in &entries {
         let Some(first) = entry.specs.first() else {
