@@ -1,5 +1,7 @@
 //! `palisade gateway`: --check, and the signals an operator sends.
 
+#![allow(clippy::print_stderr)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};

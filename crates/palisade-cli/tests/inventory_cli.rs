@@ -162,7 +162,7 @@ fn growth_mib(dir: &std::path::Path, args: &[&str]) -> u64 {
     use palisade_testkit::memory::wait_with_peak;
     let db = dir.join("unused.db");
     let run = |file: &str| {
-        let mut child = common::command(&db)
+        let mut child = command(&db)
             .args(args)
             .arg(dir.join(file))
             .stdout(std::process::Stdio::null())

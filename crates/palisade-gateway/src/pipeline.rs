@@ -105,7 +105,6 @@ pub(crate) async fn handle(
     client: Client,
     peer: Peer,
     idle: Option<Arc<Entry>>,
-    tail: Arc<Tail>,
 ) -> Result<Response<Body>, Infallible> {
     let started = Instant::now();
     // HTTP/2 streams share their connection: its deadline covers only the
@@ -146,7 +145,6 @@ pub(crate) async fn handle(
         request,
         peer,
         request_id,
-        &tail,
         &mut outcome,
     ))
     .await;
@@ -323,7 +321,6 @@ async fn pipeline(
     request: http::Request<Incoming>,
     peer: Peer,
     request_id: RequestId,
-    tail: &Tail,
     outcome: &mut Outcome,
 ) -> Result<Response<Body>, Refusal> {
     let config = &runtime.config;
@@ -375,7 +372,8 @@ async fn pipeline(
     {
         return Ok(not_implemented("a transfer coding other than chunked"));
     }
-    let chunks = chunked.then_some(tail);
+    let tail = peer.tail.clone();
+    let chunks = chunked.then_some(&*tail);
     let reading = std::pin::pin!(read_body(body, limit, declared, chunks, &mut held, cap));
     let body = match crate::deadline::within(config.limits.body_read_timeout, reading).await {
         Err(_) => return Err(Refusal::plain(ResponseType::RequestTimeout)),

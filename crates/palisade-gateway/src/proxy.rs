@@ -57,13 +57,19 @@ pub struct Peer {
     /// The address as `X-Forwarded-For` gives it, written once per
     /// connection rather than once per request.
     pub forwarded: HeaderValue,
+    /// The latest bytes the connection read (see `sniff.rs`).
+    pub(crate) tail: std::sync::Arc<crate::sniff::Tail>,
 }
 
 impl Peer {
     pub fn new(address: SocketAddr) -> Peer {
         let forwarded = HeaderValue::from_str(&address.ip().to_string())
             .unwrap_or_else(|_| HeaderValue::from_static("unknown"));
-        Peer { address, forwarded }
+        Peer {
+            address,
+            forwarded,
+            tail: std::sync::Arc::default(),
+        }
     }
 }
 

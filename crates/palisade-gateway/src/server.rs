@@ -23,7 +23,6 @@ use crate::log::AccessLogger;
 use crate::metrics::{Metrics, RouteMetrics};
 use crate::pipeline::handle;
 use crate::route::Router;
-use crate::sniff::Tail;
 use crate::upstream::Client;
 
 /// Something the gateway wants an operator to know (reloads, failures).
@@ -445,10 +444,9 @@ async fn accept(
                 // connection waits for the next one: slowloris protection.
                 let idle = Entry::after(runtime.config.limits.header_read_timeout);
                 let for_requests = idle.clone();
-                let tail = Arc::new(Tail::default());
-                let for_bodies = tail.clone();
+                let tail = peer.tail.clone();
                 let service = service_fn(move |request| {
-                    handle(request, for_service.clone(), client.clone(), peer.clone(), for_requests.clone(), for_bodies.clone())
+                    handle(request, for_service.clone(), client.clone(), peer.clone(), for_requests.clone())
                 });
                 let writes = Arc::new(Writes::default());
                 let connection = runtime

@@ -888,7 +888,7 @@ async fn malformed_framing_is_refused_as_rfc_9112_and_nginx_do() {
     let running = setup.start().await;
     let status = |request: &'static [u8]| async move {
         let started = Instant::now();
-        let reply = common::raw(running.address, request, Duration::from_secs(5)).await;
+        let reply = raw(running.address, request, Duration::from_secs(5)).await;
         (
             reply.get(..12).unwrap_or_default().to_string(),
             started.elapsed(),

@@ -240,7 +240,7 @@ fn examine(
             .iter()
             .map(|&g| shared.groups[g].key.version)
             .collect();
-        let mut advisories = store.package_advisories(&first.ecosystem, &first.name)?;
+        let mut advisories = store.package_advisories(&first.ecosystem, first.name)?;
         if advisories.is_empty() {
             continue;
         }

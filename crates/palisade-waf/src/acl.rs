@@ -65,7 +65,9 @@ pub struct Rule {
     pub priority: i64,
     pub statement: Statement,
     pub action: Option<Action>,
-    pub override_action: Option<Value>,
+    /// For a rule whose statement is a rule group: `None` (the group's
+    /// own actions) or `Count` (every terminating action counted instead).
+    pub override_action: Option<OverrideAction>,
     #[serde(default)]
     pub rule_labels: Vec<Label>,
     pub visibility_config: Option<Value>,
@@ -77,6 +79,14 @@ pub struct Rule {
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct Label {
     pub name: String,
+}
+
+/// What a rule group's rules do, from the referencing rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum OverrideAction {
+    None(#[serde(default)] Empty),
+    Count(#[serde(default)] Empty),
 }
 
 /// What a rule does when its statement matches.
@@ -151,6 +161,60 @@ pub enum Statement {
     OrStatement(Statements),
     NotStatement(Negation),
     RateBasedStatement(Box<RateBased>),
+    ManagedRuleGroupStatement(Box<ManagedGroup>),
+    RuleGroupReferenceStatement(Box<GroupReference>),
+    AsnMatchStatement(AsnMatch),
+}
+
+/// A managed rule group: AWS's (`VendorName: AWS`), implemented here, or
+/// palisade's own (`VendorName: palisade`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct ManagedGroup {
+    pub vendor_name: String,
+    pub name: String,
+    /// Accepted and recorded: palisade ships one version of each group.
+    pub version: Option<String>,
+    /// Rules whose action becomes Count (AWS's older form of an override).
+    #[serde(default)]
+    pub excluded_rules: Vec<Named>,
+    pub scope_down_statement: Option<Box<Statement>>,
+    /// Configuration of groups that need it (Bot Control, ATP, ACFP):
+    /// recorded, as those groups cannot run here.
+    #[serde(default)]
+    pub managed_rule_group_configs: Vec<Value>,
+    #[serde(default)]
+    pub rule_action_overrides: Vec<ActionOverride>,
+}
+
+/// A rule group of your own, by the ARN its file carries.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct GroupReference {
+    #[serde(rename = "ARN")]
+    pub arn: String,
+    #[serde(default)]
+    pub excluded_rules: Vec<Named>,
+    #[serde(default)]
+    pub rule_action_overrides: Vec<ActionOverride>,
+}
+
+/// One rule of a group given another action.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct ActionOverride {
+    pub name: String,
+    pub action_to_use: Action,
+}
+
+/// The client's autonomous system, looked up in a MaxMind-format ASN
+/// database.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct AsnMatch {
+    pub asn_list: Vec<u64>,
+    #[serde(rename = "ForwardedIPConfig")]
+    pub forwarded_ip_config: Option<ForwardedIp>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -380,6 +444,21 @@ pub enum FieldToMatch {
     Method(Empty),
     Body(#[serde(default)] Oversize),
     JsonBody(JsonBodyMatch),
+    /// The header names in order, `:`-separated (`host:user-agent:accept`).
+    HeaderOrder(Oversize),
+    /// The URI fragment: never sent to a server, so always empty here.
+    UriFragment(#[serde(default)] FallbackOnly),
+    #[serde(rename = "JA3Fingerprint")]
+    Ja3Fingerprint(FallbackOnly),
+    #[serde(rename = "JA4Fingerprint")]
+    Ja4Fingerprint(FallbackOnly),
+}
+
+/// A component that may be missing, and what a statement then says.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct FallbackOnly {
+    pub fallback_behavior: Option<Fallback>,
 }
 
 /// Which part of a header, cookie or JSON entry is inspected.
@@ -449,7 +528,7 @@ pub enum InvalidFallback {
     EvaluateAsString,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Empty {}
 
@@ -496,6 +575,28 @@ fn transform_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Transform, D
         .ok_or_else(|| serde::de::Error::custom(format!("unknown text transformation {name:?}")))
 }
 
+/// How a document writes binary fields (a byte match's `SearchString`):
+/// the AWS API and CLI write them base64-encoded, CloudFormation as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Blobs {
+    /// API / CLI JSON (`get-web-acl`, `--cli-input-json`, the console's
+    /// JSON): base64, though the console also shows plain text; a string
+    /// that does not decode to text is read as the text it is, with a
+    /// warning.
+    Api,
+    /// CloudFormation (`AWS::WAFv2::WebACL` properties, YAML or JSON) and
+    /// palisade's own rule group files: plain text.
+    Text,
+}
+
+/// How strictly a document is read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ParseOptions {
+    /// Refuse fields palisade does not know (otherwise each is a warning
+    /// naming its path, and the field is left out).
+    pub strict: bool,
+}
+
 /// A web ACL, rules in evaluation (priority) order.
 #[derive(Debug, Clone)]
 pub struct WebAcl {
@@ -503,34 +604,123 @@ pub struct WebAcl {
     pub default_action: Action,
     pub rules: Vec<Rule>,
     pub response_bodies: BTreeMap<String, ResponseBody>,
+    pub blobs: Blobs,
+    /// What was read but does not change what the ACL does here, each
+    /// naming its place in the document.
+    pub warnings: Vec<String>,
+    /// Read with [`ParseOptions::strict`]: what would be a warning when
+    /// compiling (a group that cannot run here) is an error.
+    pub strict: bool,
 }
 
-impl WebAcl {
-    /// Reads a web ACL document: the ACL itself, or `get-web-acl`'s answer
-    /// (`{"WebACL": {...}, "LockToken": ...}`).
-    pub fn parse(text: &str, origin: &str) -> Result<WebAcl, AclError> {
-        let mut document: Value = serde_json::from_str(text).map_err(|e| AclError::Json {
+/// The most unknown fields one document may have before it is refused.
+const MAX_UNKNOWN_FIELDS: usize = 256;
+
+/// A document's JSON (a CloudFormation template or properties object may
+/// be YAML) and how it writes blobs; a template's (or `get-web-acl`'s)
+/// wrapper is taken off, down to the object of `type_name`.
+pub(crate) fn read_document(
+    text: &str,
+    origin: &str,
+    wrapper: &str,
+    type_name: &str,
+) -> Result<(serde_json::Map<String, Value>, Blobs), AclError> {
+    let field = |path: &str, message: String| AclError::Field {
+        origin: origin.to_string(),
+        path: path.to_string(),
+        message,
+    };
+    let trimmed = text.trim_start();
+    let (mut document, mut blobs): (Value, Blobs) = if trimmed.starts_with('{') {
+        let value = serde_json::from_str(text).map_err(|e| AclError::Json {
             origin: origin.to_string(),
             line: e.line(),
             column: e.column(),
             message: e.to_string(),
         })?;
-        if let Some(inner) = document.get_mut("WebACL").map(Value::take) {
-            document = inner;
-        }
+        (value, Blobs::Api)
+    } else {
+        // Only CloudFormation writes web ACLs in YAML.
+        let value: Value = serde_yaml_ng::from_str(text).map_err(|e| AclError::Json {
+            origin: origin.to_string(),
+            line: e.location().map_or(0, |l| l.line()),
+            column: e.location().map_or(0, |l| l.column()),
+            message: format!("not JSON, and not YAML either: {e}"),
+        })?;
+        (value, Blobs::Text)
+    };
+    if let Some(inner) = document.get_mut(wrapper).map(Value::take) {
+        document = inner;
+    }
+    // A CloudFormation template: its one resource of the type.
+    if let Some(resources) = document.get("Resources").and_then(Value::as_object) {
+        let found: Vec<(&String, &Value)> = resources
+            .iter()
+            .filter(|(_, r)| r.get("Type").and_then(Value::as_str) == Some(type_name))
+            .collect();
+        let properties = match found.as_slice() {
+            [(_, resource)] => resource.get("Properties").cloned(),
+            [] => {
+                return Err(field(
+                    "Resources",
+                    format!("a CloudFormation template without a {type_name} resource"),
+                ));
+            }
+            many => {
+                let names: Vec<&str> = many.iter().map(|(n, _)| n.as_str()).collect();
+                return Err(field(
+                    "Resources",
+                    format!(
+                        "several {type_name} resources ({}): give a template with one, or its Properties",
+                        names.join(", ")
+                    ),
+                ));
+            }
+        };
+        document = properties.ok_or_else(|| field("Resources", "no Properties".to_string()))?;
+        blobs = Blobs::Text;
+    } else if document.get("Type").and_then(Value::as_str) == Some(type_name) {
+        document = document
+            .get_mut("Properties")
+            .map(Value::take)
+            .ok_or_else(|| field("Properties", "missing".to_string()))?;
+        blobs = Blobs::Text;
+    }
+    match document {
+        Value::Object(map) => Ok((map, blobs)),
+        _ => Err(field("", format!("expected a {type_name} object"))),
+    }
+}
+
+impl WebAcl {
+    /// Reads a web ACL document in any of the shapes AWS tools write: the
+    /// ACL itself, `get-web-acl`'s answer (`{"WebACL": ..., "LockToken"}`),
+    /// `create-web-acl` / `update-web-acl` input (`--cli-input-json`), a
+    /// CloudFormation template or `AWS::WAFv2::WebACL` properties (YAML or
+    /// JSON). Unknown fields are warnings (see [`ParseOptions::strict`]).
+    pub fn parse(text: &str, origin: &str) -> Result<WebAcl, AclError> {
+        WebAcl::parse_with(text, origin, ParseOptions::default())
+    }
+
+    pub fn parse_with(text: &str, origin: &str, options: ParseOptions) -> Result<WebAcl, AclError> {
+        let (mut map, blobs) = read_document(text, origin, "WebACL", "AWS::WAFv2::WebACL")?;
         let field = |path: &str, message: String| AclError::Field {
             origin: origin.to_string(),
             path: path.to_string(),
             message,
         };
-        let Value::Object(mut map) = document else {
-            return Err(field("", "expected a web ACL object".to_string()));
-        };
-        for key in map.keys() {
+        let mut warnings = Vec::new();
+        let keys: Vec<String> = map.keys().cloned().collect();
+        for key in keys {
             let known = ["Name", "DefaultAction", "Rules", "CustomResponseBodies"];
-            if !known.contains(&key.as_str()) && !METADATA.contains(&key.as_str()) {
-                return Err(field(key, format!("unknown field {key:?}")));
+            if known.contains(&key.as_str()) || METADATA.contains(&key.as_str()) {
+                continue;
             }
+            if options.strict {
+                return Err(field(&key, format!("unknown field {key:?}")));
+            }
+            warnings.push(format!("{origin}: {key}: unknown field, ignored"));
+            map.remove(&key);
         }
         let name = match map.remove("Name") {
             Some(Value::String(s)) => s,
@@ -540,73 +730,275 @@ impl WebAcl {
             .remove("DefaultAction")
             .ok_or_else(|| field("DefaultAction", "missing".to_string()))
             .and_then(|v| {
-                typed::<Action>(v).map_err(|(p, m)| field(&join("DefaultAction", &p), m))
+                typed_lenient::<Action>(v, options, &mut warnings, origin, "DefaultAction")
+                    .map_err(|(p, m)| field(&join("DefaultAction", &p), m))
             })?;
         let response_bodies = match map.remove("CustomResponseBodies") {
             None => BTreeMap::new(),
-            Some(v) => typed::<BTreeMap<String, ResponseBody>>(v)
-                .map_err(|(p, m)| field(&join("CustomResponseBodies", &p), m))?,
+            Some(v) => typed_lenient::<BTreeMap<String, ResponseBody>>(
+                v,
+                options,
+                &mut warnings,
+                origin,
+                "CustomResponseBodies",
+            )
+            .map_err(|(p, m)| field(&join("CustomResponseBodies", &p), m))?,
         };
-        let raw_rules = match map.remove("Rules") {
-            None => Vec::new(),
-            Some(Value::Array(rules)) => rules,
-            Some(_) => return Err(field("Rules", "expected a list".to_string())),
-        };
-        let mut rules = Vec::with_capacity(raw_rules.len());
-        for (index, raw) in raw_rules.into_iter().enumerate() {
-            let name = raw
-                .get("Name")
-                .and_then(Value::as_str)
-                .unwrap_or("(unnamed)")
-                .to_string();
-            let rule = typed::<Rule>(raw).map_err(|(path, message)| AclError::Rule {
-                origin: origin.to_string(),
-                index,
-                name: name.clone(),
-                path,
-                message,
-            })?;
-            rules.push(rule);
-        }
-        rules.sort_by_key(|r| r.priority);
+        let rules = read_rules(map.remove("Rules"), origin, options, &mut warnings)?;
         let acl = WebAcl {
             name,
             default_action,
             rules,
             response_bodies,
+            blobs,
+            warnings,
+            strict: options.strict,
         };
         acl.check_references(origin)?;
         Ok(acl)
     }
 
-    /// Custom responses must name bodies the ACL defines, and each rule must
-    /// act (Action; OverrideAction is for rule groups, not supported here).
+    /// Custom responses must name bodies the ACL defines; a rule whose
+    /// statement is a rule group takes an OverrideAction, any other rule an
+    /// Action, as AWS requires.
     fn check_references(&self, origin: &str) -> Result<(), AclError> {
-        for (index, rule) in self.rules.iter().enumerate() {
-            let fail = |path: &str, message: String| AclError::Rule {
+        check_rules(&self.rules, &self.response_bodies, origin, true)
+    }
+}
+
+/// A document's `Rules`, each read with its index and name in errors, in
+/// priority order.
+fn read_rules(
+    raw: Option<Value>,
+    origin: &str,
+    options: ParseOptions,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Rule>, AclError> {
+    let raw_rules = match raw {
+        None => Vec::new(),
+        Some(Value::Array(rules)) => rules,
+        Some(_) => {
+            return Err(AclError::Field {
                 origin: origin.to_string(),
-                index,
-                name: rule.name.clone(),
-                path: path.to_string(),
-                message,
-            };
-            let Some(action) = &rule.action else {
-                return Err(fail("Action", "missing (OverrideAction is for rule group references, which are not supported)".to_string()));
-            };
-            if let Action::Block(BlockAction {
-                custom_response: Some(response),
-            }) = action
-                && let Some(key) = &response.custom_response_body_key
-                && !self.response_bodies.contains_key(key)
-            {
+                path: "Rules".to_string(),
+                message: "expected a list".to_string(),
+            });
+        }
+    };
+    let mut rules = Vec::with_capacity(raw_rules.len());
+    for (index, raw) in raw_rules.into_iter().enumerate() {
+        let name = raw
+            .get("Name")
+            .and_then(Value::as_str)
+            .unwrap_or("(unnamed)")
+            .to_string();
+        let rule =
+            typed_lenient::<Rule>(raw, options, warnings, origin, &format!("Rules[{index}]"))
+                .map_err(|(path, message)| AclError::Rule {
+                    origin: origin.to_string(),
+                    index,
+                    name: name.clone(),
+                    path,
+                    message,
+                })?;
+        rules.push(rule);
+    }
+    rules.sort_by_key(|r| r.priority);
+    Ok(rules)
+}
+
+fn is_group(statement: &Statement) -> bool {
+    matches!(
+        statement,
+        Statement::ManagedRuleGroupStatement(_) | Statement::RuleGroupReferenceStatement(_)
+    )
+}
+
+fn check_rules(
+    rules: &[Rule],
+    bodies: &BTreeMap<String, ResponseBody>,
+    origin: &str,
+    in_acl: bool,
+) -> Result<(), AclError> {
+    for (index, rule) in rules.iter().enumerate() {
+        let fail = |path: &str, message: String| AclError::Rule {
+            origin: origin.to_string(),
+            index,
+            name: rule.name.clone(),
+            path: path.to_string(),
+            message,
+        };
+        if is_group(&rule.statement) {
+            if !in_acl {
                 return Err(fail(
-                    "Action.Block.CustomResponse.CustomResponseBodyKey",
-                    format!("no custom response body {key:?} in CustomResponseBodies"),
+                    "Statement",
+                    "a rule group cannot reference another rule group".to_string(),
                 ));
             }
+            if rule.action.is_some() {
+                return Err(fail(
+                    "Action",
+                    "a rule group reference takes OverrideAction (None or Count), not Action"
+                        .to_string(),
+                ));
+            }
+            if rule.override_action.is_none() {
+                return Err(fail(
+                    "OverrideAction",
+                    "missing: a rule group reference takes OverrideAction (None or Count)"
+                        .to_string(),
+                ));
+            }
+            let overrides = match &rule.statement {
+                Statement::ManagedRuleGroupStatement(g) => &g.rule_action_overrides,
+                Statement::RuleGroupReferenceStatement(g) => &g.rule_action_overrides,
+                _ => continue,
+            };
+            for (i, o) in overrides.iter().enumerate() {
+                check_response(&o.action_to_use, bodies).map_err(|m| {
+                    fail(
+                        &format!("Statement.RuleActionOverrides[{i}].ActionToUse"),
+                        m,
+                    )
+                })?;
+            }
+            continue;
         }
-        Ok(())
+        if rule.override_action.is_some() {
+            return Err(fail(
+                "OverrideAction",
+                "only a rule whose statement is a rule group takes OverrideAction; give Action"
+                    .to_string(),
+            ));
+        }
+        let Some(action) = &rule.action else {
+            return Err(fail("Action", "missing".to_string()));
+        };
+        check_response(action, bodies).map_err(|m| fail("Action", m))?;
     }
+    Ok(())
+}
+
+/// A Block action's custom response must name a body that exists.
+fn check_response(action: &Action, bodies: &BTreeMap<String, ResponseBody>) -> Result<(), String> {
+    if let Action::Block(BlockAction {
+        custom_response: Some(response),
+    }) = action
+        && let Some(key) = &response.custom_response_body_key
+        && !bodies.contains_key(key)
+    {
+        return Err(format!(
+            "Block.CustomResponse.CustomResponseBodyKey: no custom response body {key:?} in CustomResponseBodies"
+        ));
+    }
+    Ok(())
+}
+
+/// A rule group: one of your own, as `aws wafv2 get-rule-group` prints it
+/// (or its CloudFormation `AWS::WAFv2::RuleGroup` properties), or one of
+/// the managed groups palisade ships.
+#[derive(Debug, Clone)]
+pub struct RuleGroup {
+    pub name: String,
+    /// The ARN a `RuleGroupReferenceStatement` names it by.
+    pub arn: String,
+    /// The prefix of its rules' labels (`awswaf:111122223333:rulegroup:name:`).
+    pub label_namespace: String,
+    pub rules: Vec<Rule>,
+    pub response_bodies: BTreeMap<String, ResponseBody>,
+    pub blobs: Blobs,
+    pub warnings: Vec<String>,
+}
+
+/// Fields of a rule group export that do not change what it does.
+const GROUP_METADATA: [&str; 9] = [
+    "Id",
+    "Description",
+    "Capacity",
+    "LockToken",
+    "VisibilityConfig",
+    "AvailableLabels",
+    "ConsumedLabels",
+    "Scope",
+    "Tags",
+];
+
+impl RuleGroup {
+    /// Reads a rule group document (`{"RuleGroup": ..., "LockToken"}`, the
+    /// group alone, or CloudFormation `AWS::WAFv2::RuleGroup`).
+    pub fn parse(text: &str, origin: &str, options: ParseOptions) -> Result<RuleGroup, AclError> {
+        let (mut map, blobs) = read_document(text, origin, "RuleGroup", "AWS::WAFv2::RuleGroup")?;
+        let field = |path: &str, message: String| AclError::Field {
+            origin: origin.to_string(),
+            path: path.to_string(),
+            message,
+        };
+        let mut warnings = Vec::new();
+        let keys: Vec<String> = map.keys().cloned().collect();
+        for key in keys {
+            let known = [
+                "Name",
+                "ARN",
+                "Rules",
+                "LabelNamespace",
+                "CustomResponseBodies",
+            ];
+            if known.contains(&key.as_str()) || GROUP_METADATA.contains(&key.as_str()) {
+                continue;
+            }
+            if options.strict {
+                return Err(field(&key, format!("unknown field {key:?}")));
+            }
+            warnings.push(format!("{origin}: {key}: unknown field, ignored"));
+            map.remove(&key);
+        }
+        let text_field = |map: &mut serde_json::Map<String, Value>, key: &str| match map.remove(key)
+        {
+            Some(Value::String(s)) => Ok(Some(s)),
+            None => Ok(None),
+            Some(_) => Err(field(key, "not a string".to_string())),
+        };
+        let name =
+            text_field(&mut map, "Name")?.ok_or_else(|| field("Name", "missing".to_string()))?;
+        let arn = text_field(&mut map, "ARN")?.ok_or_else(|| {
+            field(
+                "ARN",
+                "missing (a RuleGroupReferenceStatement names the group by it)".to_string(),
+            )
+        })?;
+        let label_namespace = text_field(&mut map, "LabelNamespace")?
+            .unwrap_or_else(|| format!("awswaf:{}:rulegroup:{name}:", account_of(&arn)));
+        let response_bodies = match map.remove("CustomResponseBodies") {
+            None => BTreeMap::new(),
+            Some(v) => typed_lenient::<BTreeMap<String, ResponseBody>>(
+                v,
+                options,
+                &mut warnings,
+                origin,
+                "CustomResponseBodies",
+            )
+            .map_err(|(p, m)| field(&join("CustomResponseBodies", &p), m))?,
+        };
+        let rules = read_rules(map.remove("Rules"), origin, options, &mut warnings)?;
+        check_rules(&rules, &response_bodies, origin, false)?;
+        Ok(RuleGroup {
+            name,
+            arn,
+            label_namespace,
+            rules,
+            response_bodies,
+            blobs,
+            warnings,
+        })
+    }
+}
+
+/// The account of an ARN (`arn:aws:wafv2:REGION:ACCOUNT:...`).
+fn account_of(arn: &str) -> &str {
+    arn.split(':')
+        .nth(4)
+        .filter(|a| !a.is_empty())
+        .unwrap_or("local")
 }
 
 fn join(prefix: &str, path: &str) -> String {
@@ -623,6 +1015,70 @@ fn typed<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, (String, Str
         let path = e.path().to_string();
         (path, e.into_inner().to_string())
     })
+}
+
+/// [`typed`], where a field the type does not know is left out with a
+/// warning naming `prefix` and its path (unless `options.strict`). An
+/// unknown statement or value is still an error: it would change what the
+/// rule does.
+fn typed_lenient<T: serde::de::DeserializeOwned>(
+    mut value: Value,
+    options: ParseOptions,
+    warnings: &mut Vec<String>,
+    origin: &str,
+    prefix: &str,
+) -> Result<T, (String, String)> {
+    for _ in 0..MAX_UNKNOWN_FIELDS {
+        let (path, message) = match typed::<T>(value.clone()) {
+            Ok(t) => return Ok(t),
+            Err(e) => e,
+        };
+        let unknown = message
+            .strip_prefix("unknown field `")
+            .and_then(|rest| rest.split_once('`'))
+            .map(|(name, _)| name.to_string());
+        let Some(name) = unknown.filter(|_| !options.strict) else {
+            return Err((path, message));
+        };
+        if !remove_at(&mut value, &path, &name) {
+            return Err((path, message));
+        }
+        warnings.push(format!(
+            "{origin}: {}: unknown field, ignored",
+            join(prefix, &path)
+        ));
+    }
+    Err((String::new(), "too many unknown fields".to_string()))
+}
+
+/// Removes the field `name` that `path` (as serde_path_to_error writes it,
+/// ending with the field) leads to.
+fn remove_at(value: &mut Value, path: &str, name: &str) -> bool {
+    let mut segments: Vec<&str> = path.split('.').collect();
+    if segments.last() == Some(&name) {
+        segments.pop();
+    }
+    let mut at = value;
+    for segment in segments.iter().filter(|s| !s.is_empty() && **s != "?") {
+        let (key, indices) = match segment.find('[') {
+            Some(i) => (&segment[..i], &segment[i..]),
+            None => (*segment, ""),
+        };
+        if !key.is_empty() {
+            let Some(next) = at.get_mut(key) else {
+                return false;
+            };
+            at = next;
+        }
+        for index in indices.split(['[', ']']).filter(|s| !s.is_empty()) {
+            let Some(next) = index.parse::<usize>().ok().and_then(|i| at.get_mut(i)) else {
+                return false;
+            };
+            at = next;
+        }
+    }
+    at.as_object_mut()
+        .is_some_and(|map| map.remove(name).is_some())
 }
 
 #[cfg(test)]
@@ -711,11 +1167,19 @@ mod tests {
         let err = refusal(&unknown);
         assert!(err.contains("rule \"body-size\" (Rules[1])"), "{err}");
         assert!(err.contains("SizeLimitStatement"), "{err}");
+        // An unknown field is a warning naming its path (the field left
+        // out), and an error when reading strictly.
         let typo = SEED.replace(
             "\"ComparisonOperator\": \"GT\"",
             "\"ComparisonOperator\": \"GT\", \"Sise\": 1",
         );
-        let err = refusal(&typo);
+        let lenient = WebAcl::parse(&typo, "acl.json").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            lenient.warnings,
+            ["acl.json: Rules[1].Statement.SizeConstraintStatement.Sise: unknown field, ignored"]
+        );
+        let strict = WebAcl::parse_with(&typo, "acl.json", ParseOptions { strict: true });
+        let err = strict.map(|_| ()).expect_err("strict").to_string();
         assert!(err.contains("Statement.SizeConstraintStatement"), "{err}");
         assert!(err.contains("Sise"), "{err}");
         let transform = SEED.replace("\"HTML_ENTITY_DECODE\"", "\"HTML_DECODE\"");
@@ -734,14 +1198,29 @@ mod tests {
             "{\"UriPath\": {}}",
             "{\"Headers\": {\"MatchPattern\": {\"IncludedHeader\": [\"a\"]}, \"MatchScope\": \"ALL\"}}",
         );
-        let err = refusal(&pattern);
+        let err = WebAcl::parse_with(&pattern, "acl.json", ParseOptions { strict: true })
+            .map(|_| ())
+            .expect_err("strict")
+            .to_string();
         assert!(
             err.contains("Statement.OrStatement.Statements[0].SqliMatchStatement.FieldToMatch"),
             "{err}"
         );
         assert!(err.contains("IncludedHeader"), "{err}");
+        // Read leniently, the pattern is left with nothing to match: an
+        // error when the rule is compiled, not a pattern widened to all.
+        let lenient = WebAcl::parse(&pattern, "acl.json").unwrap_or_else(|e| panic!("{e}"));
+        let err = crate::Evaluator::new(lenient, &crate::Sets::default())
+            .map(|_| ())
+            .expect_err("empty pattern");
+        assert!(err.contains("MatchPattern"), "{err}");
         let top = SEED.replace("\"Id\": \"a1b2\"", "\"Idd\": \"a1b2\"");
-        let err = refusal(&top);
+        let lenient = WebAcl::parse(&top, "acl.json").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(lenient.warnings, ["acl.json: Idd: unknown field, ignored"]);
+        let err = WebAcl::parse_with(&top, "acl.json", ParseOptions { strict: true })
+            .map(|_| ())
+            .expect_err("strict")
+            .to_string();
         assert!(err.contains("unknown field \"Idd\""), "{err}");
         let json = refusal("{\n \"Name\": ");
         assert!(json.starts_with("acl.json:2:"), "{json}");

@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -14,8 +15,9 @@ use std::time::{Duration, Instant};
 use memchr::memmem;
 
 use crate::acl::{
-    Action, AggregateKey, Comparison, CustomKey, CustomResponse, Fallback, FieldToMatch,
-    ForwardedIp, LabelScope, NamedValue, Position, Sensitivity, Statement, WebAcl,
+    Action, AggregateKey, Blobs, Comparison, CustomKey, CustomResponse, Fallback, FieldToMatch,
+    ForwardedIp, LabelScope, NamedValue, OverrideAction, Position, ResponseBody, Rule, RuleGroup,
+    Sensitivity, Statement, WebAcl,
 };
 use crate::inspect::{Component, WafRequest, cookies, query_args};
 use crate::rate::MemoryLimiter;
@@ -62,6 +64,11 @@ enum Check {
     },
     Geo {
         codes: Vec<String>,
+        forwarded: Option<ForwardedIp>,
+        db: Arc<crate::geo::GeoDb>,
+    },
+    Asn {
+        list: Vec<u64>,
         forwarded: Option<ForwardedIp>,
         db: Arc<crate::geo::GeoDb>,
     },
@@ -130,16 +137,63 @@ fn one_pass(patterns: &[regex::bytes::Regex]) -> Vec<regex::bytes::Regex> {
     }
 }
 
-fn compile(
-    statement: &Statement,
-    sets: &Sets,
-    slots: &RefCell<Vec<String>>,
-) -> Result<Check, String> {
-    let compile = |s: &Statement| compile(s, sets, slots);
+/// What compiling a rule's statement needs besides the statement.
+struct Ctx<'s> {
+    sets: &'s Sets,
+    /// Each distinct transformed component, by its description.
+    slots: &'s RefCell<Vec<String>>,
+    /// How the document writes byte match search strings.
+    blobs: Blobs,
+    /// Where a search string's reading is noted.
+    warnings: &'s RefCell<Vec<String>>,
+    /// The label namespace of the rule group being compiled: a label match
+    /// key that is not fully qualified is in it.
+    namespace: Option<&'s str>,
+    /// The rule, for warnings.
+    rule: &'s str,
+}
+
+/// A match pattern names exactly one of All, included and excluded names.
+fn check_field(field: &FieldToMatch) -> Result<(), String> {
+    let given = |all: bool, included: bool, excluded: bool| {
+        usize::from(all) + usize::from(included) + usize::from(excluded)
+    };
+    let count = match field {
+        FieldToMatch::Headers(m) => given(
+            m.match_pattern.all.is_some(),
+            m.match_pattern.included_headers.is_some(),
+            m.match_pattern.excluded_headers.is_some(),
+        ),
+        FieldToMatch::Cookies(m) => given(
+            m.match_pattern.all.is_some(),
+            m.match_pattern.included_cookies.is_some(),
+            m.match_pattern.excluded_cookies.is_some(),
+        ),
+        FieldToMatch::JsonBody(m) => given(
+            m.match_pattern.all.is_some(),
+            m.match_pattern.included_paths.is_some(),
+            false,
+        ),
+        _ => return Ok(()),
+    };
+    if count == 1 {
+        Ok(())
+    } else {
+        Err("FieldToMatch: its MatchPattern must give exactly one of All, the included names and the excluded names".to_string())
+    }
+}
+
+fn compile(statement: &Statement, ctx: &Ctx<'_>) -> Result<Check, String> {
+    let sets = ctx.sets;
+    let compile = |s: &Statement| compile(s, ctx);
+    let fields = statement_fields(statement);
+    for field in fields {
+        check_field(field)?;
+    }
     let slot = |field: &FieldToMatch, list: &[crate::acl::TextTransformation]| {
         let list: Vec<Transform> = list.iter().map(|t| t.kind).collect();
         let key = format!("{field:?}{list:?}");
-        let mut slots = slots.borrow_mut();
+        let mut slots = ctx.slots.borrow_mut();
         let slot = match slots.iter().position(|k| *k == key) {
             Some(at) => at,
             None => {
@@ -155,7 +209,7 @@ fn compile(
     Ok(match statement {
         Statement::ByteMatchStatement(s) => {
             let needle = match (&s.search_string, &s.search_string_base64) {
-                (Some(text), None) => text.as_bytes().to_vec(),
+                (Some(text), None) => search_string(text, ctx),
                 (None, Some(encoded)) => match Transform::Base64Decode.apply(encoded.as_bytes()) {
                     Cow::Owned(bytes) => bytes,
                     Cow::Borrowed(_) if encoded.is_empty() => Vec::new(),
@@ -193,7 +247,25 @@ fn compile(
         },
         Statement::LabelMatchStatement(s) => Check::Label {
             scope: s.scope,
-            key: s.key.clone(),
+            key: match ctx.namespace {
+                Some(namespace) if !s.key.starts_with("awswaf:") => {
+                    format!("{namespace}{}", s.key)
+                }
+                _ => s.key.clone(),
+            },
+        },
+        Statement::ManagedRuleGroupStatement(_) | Statement::RuleGroupReferenceStatement(_) => {
+            return Err(
+                "a rule group statement can only be a rule's own statement, not nested in another"
+                    .to_string(),
+            );
+        }
+        Statement::AsnMatchStatement(s) => Check::Asn {
+            list: s.asn_list.clone(),
+            forwarded: s.forwarded_ip_config.clone(),
+            db: sets.asn.clone().ok_or(
+                "AsnMatchStatement needs an ASN database (waf: asn_database, or --asn-database)",
+            )?,
         },
         Statement::RegexPatternSetReferenceStatement(s) => Check::RegexSet {
             field: s.field_to_match.clone(),
@@ -302,6 +374,46 @@ fn compile(
             }
         }
     })
+}
+
+/// The component a statement inspects, if it inspects one.
+fn statement_fields(statement: &Statement) -> Option<&FieldToMatch> {
+    match statement {
+        Statement::ByteMatchStatement(s) => Some(&s.field_to_match),
+        Statement::RegexMatchStatement(s) => Some(&s.field_to_match),
+        Statement::RegexPatternSetReferenceStatement(s) => Some(&s.field_to_match),
+        Statement::SizeConstraintStatement(s) => Some(&s.field_to_match),
+        Statement::SqliMatchStatement(s) => Some(&s.field_to_match),
+        Statement::XssMatchStatement(s) => Some(&s.field_to_match),
+        _ => None,
+    }
+}
+
+/// A byte match's `SearchString` as the document writes it: text in
+/// CloudFormation, base64 in API / CLI JSON — where the console also shows
+/// plain text, so a string that does not decode to printable text is read
+/// as the text it is, with a warning.
+fn search_string(text: &str, ctx: &Ctx<'_>) -> Vec<u8> {
+    if ctx.blobs == Blobs::Text {
+        return text.as_bytes().to_vec();
+    }
+    let padded = !text.is_empty()
+        && text.len().is_multiple_of(4)
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
+    if padded
+        && let Cow::Owned(decoded) = Transform::Base64Decode.apply(text.as_bytes())
+        && std::str::from_utf8(&decoded)
+            .is_ok_and(|d| !d.is_empty() && d.chars().all(|c| !c.is_control() || c == '\t'))
+    {
+        return decoded;
+    }
+    ctx.warnings.borrow_mut().push(format!(
+        "rule {:?}: SearchString {text:?} is not base64 of text, as the API writes it; matched as the text it is",
+        ctx.rule
+    ));
+    text.as_bytes().to_vec()
 }
 
 /// AWS allows a rate-based statement only as a rule's own statement.
@@ -454,6 +566,21 @@ impl Check {
                 };
                 ip.and_then(|ip| db.country(ip))
                     .is_some_and(|country| codes.contains(&country))
+            }
+            Check::Asn {
+                list,
+                forwarded,
+                db,
+            } => {
+                let ip = match forwarded {
+                    None => request.client_ip,
+                    Some(config) => match first_forwarded(request, &config.header_name) {
+                        Some(ip) => Some(ip),
+                        None => return config.fallback_behavior == Fallback::Match,
+                    },
+                };
+                ip.and_then(|ip| db.asn(ip))
+                    .is_some_and(|asn| list.contains(&asn))
             }
             Check::Label { scope, key } => labels.iter().any(|label| match scope {
                 LabelScope::Label => label == key,
@@ -660,56 +787,162 @@ pub struct Response {
     pub headers: Vec<(String, String)>,
 }
 
+/// A rule that matched without deciding: a Count, in the web ACL or in a
+/// rule group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleMatch {
+    /// The web ACL's rule.
+    pub rule: String,
+    /// The rule group (`AWS#AWSManagedRulesCommonRuleSet`, or a group's
+    /// ARN), when the match was inside one.
+    pub group: Option<String>,
+    /// The rule group's rule, when the match was inside a group.
+    pub group_rule: Option<String>,
+    /// The rule's own action, before an override or exclusion made it a
+    /// Count (`BLOCK`, `ALLOW`, `COUNT`, `CAPTCHA`, `CHALLENGE`).
+    pub action: &'static str,
+    /// Counted because of `ExcludedRules`, a `RuleActionOverrides` entry or
+    /// the group's `OverrideAction: Count`.
+    pub overridden: bool,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verdict {
     pub decision: Decision,
-    /// The rule that decided, `None` for the default action.
+    /// The web ACL rule that decided, `None` for the default action.
     pub terminating_rule: Option<String>,
+    /// When that rule is a rule group: the group (as in
+    /// [`RuleMatch::group`]) and its rule that decided.
+    pub terminating_group: Option<String>,
+    pub terminating_group_rule: Option<String>,
     /// Labels of every matching rule, in evaluation order.
     pub labels: Vec<String>,
     /// Headers Count and Allow actions insert into the forwarded request
     /// (`x-amzn-waf-` + name).
     pub inserted_headers: Vec<(String, String)>,
-    /// Rules that matched with Count.
+    /// Web ACL rules that matched with Count (a group's counted rule as
+    /// `group-rule#rule`).
     pub counted: Vec<String>,
+    /// Every Count match, with its group rule, for logs.
+    pub matches: Vec<RuleMatch>,
     /// Set when a CAPTCHA or Challenge action was taken as a Block.
     pub note: Option<String>,
     /// Set when a shared rate store failed and `StoreFailure` decided.
     pub store_error: Option<String>,
 }
 
+/// A web ACL rule, compiled; or a rule group's rules in its place.
+#[derive(Debug)]
+enum Entry {
+    Rule {
+        /// The rule's index in the web ACL.
+        index: usize,
+        check: Check,
+        /// The country database of a GeoMatch in it (for geo labels).
+        geo: Option<Arc<crate::geo::GeoDb>>,
+    },
+    Group(Box<GroupEntry>),
+}
+
+/// A rule group as one web ACL rule evaluates it.
+#[derive(Debug)]
+struct GroupEntry {
+    index: usize,
+    /// `AWS#AWSManagedRulesCommonRuleSet`, `palisade#...`, or the ARN.
+    id: String,
+    scope_down: Option<Check>,
+    /// `OverrideAction: Count`.
+    count_all: bool,
+    rules: Vec<GroupRule>,
+    bodies: BTreeMap<String, ResponseBody>,
+}
+
+#[derive(Debug)]
+struct GroupRule {
+    name: String,
+    check: Check,
+    /// The action after `ExcludedRules` and `RuleActionOverrides`.
+    action: Action,
+    /// The rule's own action's name, when an exclusion or override changed
+    /// it.
+    overridden: Option<&'static str>,
+    /// Fully qualified.
+    labels: Vec<String>,
+}
+
+fn action_name(action: &Action) -> &'static str {
+    match action {
+        Action::Block(_) => "BLOCK",
+        Action::Allow(_) => "ALLOW",
+        Action::Count(_) => "COUNT",
+        Action::Captcha(_) => "CAPTCHA",
+        Action::Challenge(_) => "CHALLENGE",
+    }
+}
+
 /// A web ACL ready to evaluate requests.
 #[derive(Debug)]
 pub struct Evaluator {
     acl: WebAcl,
-    checks: Vec<Check>,
+    entries: Vec<Entry>,
     /// How many distinct transformed components the rules inspect.
     slots: usize,
-    /// Per rule, the country database of a GeoMatch in it (for geo labels).
-    geo: Vec<Option<Arc<crate::geo::GeoDb>>>,
+    /// What compiling found worth saying (groups that cannot run here,
+    /// search strings read as text).
+    warnings: Vec<String>,
 }
 
 impl Evaluator {
-    /// Compiles every rule against the loaded `sets`; a rule that cannot be
-    /// evaluated is an error naming it.
+    /// Compiles every rule against the loaded `sets` (and the rule groups
+    /// palisade ships); a rule that cannot be evaluated is an error naming
+    /// it.
     pub fn new(acl: WebAcl, sets: &Sets) -> Result<Evaluator, String> {
         let slots = RefCell::new(Vec::new());
-        let checks: Vec<Check> = acl
-            .rules
-            .iter()
-            .map(|rule| {
-                compile(&rule.statement, sets, &slots)
-                    .map_err(|e| format!("rule {:?}: {e}", rule.name))
-            })
-            .collect::<Result<_, _>>()?;
-        let slots = slots.into_inner().len();
-        let geo = checks.iter().map(|c| c.geo().cloned()).collect();
+        let warnings = RefCell::new(acl.warnings.clone());
+        let mut entries = Vec::with_capacity(acl.rules.len());
+        for (index, rule) in acl.rules.iter().enumerate() {
+            let ctx = Ctx {
+                sets,
+                slots: &slots,
+                blobs: acl.blobs,
+                warnings: &warnings,
+                namespace: None,
+                rule: &rule.name,
+            };
+            let entry = match &rule.statement {
+                Statement::ManagedRuleGroupStatement(_)
+                | Statement::RuleGroupReferenceStatement(_) => {
+                    group_entry(index, rule, &ctx, acl.strict)
+                        .map_err(|e| format!("rule {:?}: {e}", rule.name))?
+                        .map(|g| Entry::Group(Box::new(g)))
+                }
+                statement => {
+                    let check = compile(statement, &ctx)
+                        .map_err(|e| format!("rule {:?}: {e}", rule.name))?;
+                    let geo = check.geo().cloned();
+                    Some(Entry::Rule { index, check, geo })
+                }
+            };
+            entries.extend(entry);
+        }
         Ok(Evaluator {
+            slots: slots.into_inner().len(),
+            warnings: warnings.into_inner(),
             acl,
-            checks,
-            slots,
-            geo,
+            entries,
         })
+    }
+
+    /// What was read or compiled that does not do all it says here: fields
+    /// palisade ignores, rule groups that need AWS's own data, search
+    /// strings read as text.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// The web ACL it evaluates.
+    pub fn acl(&self) -> &WebAcl {
+        &self.acl
     }
 
     /// Takes over the in-memory counters of `previous`'s rate-based rules
@@ -730,30 +963,49 @@ impl Evaluator {
             )),
             _ => None,
         };
-        for (rule, check) in self.acl.rules.iter().zip(self.checks.iter_mut()) {
+        let previous_rates: Vec<(&str, String, &Arc<MemoryLimiter>)> = previous
+            .entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Rule { index, check, .. } => match check {
+                    Check::Rate { limiter, .. } => Some((
+                        previous.acl.rules[*index].name.as_str(),
+                        counting(check)?,
+                        limiter,
+                    )),
+                    _ => None,
+                },
+                Entry::Group(_) => None,
+            })
+            .collect();
+        for entry in &mut self.entries {
+            let Entry::Rule { index, check, .. } = entry else {
+                continue;
+            };
             let Some(mine) = counting(check) else {
                 continue;
             };
-            let old = previous
-                .acl
-                .rules
+            let name = &self.acl.rules[*index].name;
+            if let Some((_, _, kept)) = previous_rates
                 .iter()
-                .zip(&previous.checks)
-                .find(|(r, c)| r.name == rule.name && counting(c).as_ref() == Some(&mine));
-            if let (Some((_, Check::Rate { limiter: kept, .. })), Check::Rate { limiter, .. }) =
-                (old, check)
+                .find(|(n, c, _)| *n == name.as_str() && *c == mine)
+                && let Check::Rate { limiter, .. } = check
             {
-                *limiter = kept.clone();
+                *limiter = Arc::clone(kept);
             }
         }
     }
 
-    fn response(&self, custom: Option<&CustomResponse>) -> Option<Response> {
+    fn response(
+        &self,
+        custom: Option<&CustomResponse>,
+        bodies: &BTreeMap<String, ResponseBody>,
+    ) -> Option<Response> {
         let custom = custom?;
         let body = custom
             .custom_response_body_key
             .as_ref()
-            .and_then(|k| self.acl.response_bodies.get(k));
+            .and_then(|k| bodies.get(k).or_else(|| self.acl.response_bodies.get(k)));
         Some(Response {
             status: custom.response_code,
             content_type: body.map(|b| match b.content_type.as_str() {
@@ -796,6 +1048,39 @@ impl Evaluator {
             .await
     }
 
+    /// The decision an action takes: `None` for Count (evaluation goes on).
+    fn decide(
+        &self,
+        action: &Action,
+        rule: &str,
+        bodies: &BTreeMap<String, ResponseBody>,
+        verdict: &mut Verdict,
+    ) -> Option<Decision> {
+        match action {
+            Action::Count(count) => {
+                if let Some(handling) = &count.custom_request_handling {
+                    insert(verdict, &handling.insert_headers);
+                }
+                None
+            }
+            Action::Allow(allow) => {
+                if let Some(handling) = &allow.custom_request_handling {
+                    insert(verdict, &handling.insert_headers);
+                }
+                Some(Decision::Allow)
+            }
+            Action::Block(block) => Some(Decision::Block(
+                self.response(block.custom_response.as_ref(), bodies),
+            )),
+            Action::Captcha(_) | Action::Challenge(_) => {
+                verdict.note = Some(format!(
+                    "rule {rule:?} asks for a CAPTCHA or challenge; blocked instead"
+                ));
+                Some(Decision::Block(None))
+            }
+        }
+    }
+
     async fn run(
         &self,
         request: &WafRequest<'_>,
@@ -806,20 +1091,29 @@ impl Evaluator {
         let mut verdict = Verdict {
             decision: Decision::Allow,
             terminating_rule: None,
+            terminating_group: None,
+            terminating_group_rule: None,
             labels: Vec::new(),
             inserted_headers: Vec::new(),
             counted: Vec::new(),
+            matches: Vec::new(),
             note: None,
             store_error: None,
         };
-        let insert = |verdict: &mut Verdict, headers: &[NamedValue]| {
-            verdict.inserted_headers.extend(
-                headers
-                    .iter()
-                    .map(|h| (format!("x-amzn-waf-{}", h.name), h.value.clone())),
-            );
-        };
-        for ((rule, check), geo) in self.acl.rules.iter().zip(&self.checks).zip(&self.geo) {
+        let no_bodies = BTreeMap::new();
+        for entry in &self.entries {
+            let (index, check, geo) = match entry {
+                Entry::Rule { index, check, geo } => (*index, check, geo),
+                Entry::Group(group) => {
+                    if let Some(decision) = self.run_group(group, request, now, &memo, &mut verdict)
+                    {
+                        verdict.decision = decision;
+                        return verdict;
+                    }
+                    continue;
+                }
+            };
+            let rule: &Rule = &self.acl.rules[index];
             let matched = match (check, shared) {
                 (Check::Rate { limit, window, .. }, Some((store, failure))) => {
                     match check.rate_key(request, &verdict.labels, now, &memo) {
@@ -854,38 +1148,31 @@ impl Evaluator {
             verdict
                 .labels
                 .extend(rule.rule_labels.iter().map(|l| l.name.clone()));
-            let decision = match &rule.action {
-                Some(Action::Count(count)) => {
-                    if let Some(handling) = &count.custom_request_handling {
-                        insert(&mut verdict, &handling.insert_headers);
-                    }
-                    verdict.counted.push(rule.name.clone());
-                    continue;
-                }
-                Some(Action::Allow(allow)) => {
-                    if let Some(handling) = &allow.custom_request_handling {
-                        insert(&mut verdict, &handling.insert_headers);
-                    }
-                    Decision::Allow
-                }
-                Some(Action::Block(block)) => {
-                    Decision::Block(self.response(block.custom_response.as_ref()))
-                }
-                Some(Action::Captcha(_) | Action::Challenge(_)) => {
-                    verdict.note = Some(format!(
-                        "rule {:?} asks for a CAPTCHA or challenge; blocked instead",
-                        rule.name
-                    ));
-                    Decision::Block(None)
-                }
-                None => continue,
+            let Some(action) = &rule.action else {
+                continue;
             };
-            verdict.decision = decision;
-            verdict.terminating_rule = Some(rule.name.clone());
-            return verdict;
+            match self.decide(action, &rule.name, &no_bodies, &mut verdict) {
+                None => {
+                    verdict.counted.push(rule.name.clone());
+                    verdict.matches.push(RuleMatch {
+                        rule: rule.name.clone(),
+                        group: None,
+                        group_rule: None,
+                        action: "COUNT",
+                        overridden: false,
+                    });
+                }
+                Some(decision) => {
+                    verdict.decision = decision;
+                    verdict.terminating_rule = Some(rule.name.clone());
+                    return verdict;
+                }
+            }
         }
         verdict.decision = match &self.acl.default_action {
-            Action::Block(block) => Decision::Block(self.response(block.custom_response.as_ref())),
+            Action::Block(block) => {
+                Decision::Block(self.response(block.custom_response.as_ref(), &no_bodies))
+            }
             Action::Allow(allow) => {
                 if let Some(handling) = &allow.custom_request_handling {
                     insert(&mut verdict, &handling.insert_headers);
@@ -896,6 +1183,194 @@ impl Evaluator {
         };
         verdict
     }
+
+    /// A rule group's rules in order, as the web ACL rule at its place:
+    /// `Some` when one of them decides.
+    fn run_group<'a>(
+        &self,
+        group: &GroupEntry,
+        request: &WafRequest<'a>,
+        now: Instant,
+        memo: &Memo<'a>,
+        verdict: &mut Verdict,
+    ) -> Option<Decision> {
+        if let Some(scope) = &group.scope_down
+            && !scope.matches(request, &verdict.labels, now, memo)
+        {
+            return None;
+        }
+        let acl_rule = &self.acl.rules[group.index].name;
+        for rule in &group.rules {
+            if !rule.check.matches(request, &verdict.labels, now, memo) {
+                continue;
+            }
+            verdict.labels.extend(rule.labels.iter().cloned());
+            let counted = group.count_all && !matches!(rule.action, Action::Count(_));
+            let decision = if counted {
+                None
+            } else {
+                self.decide(&rule.action, &rule.name, &group.bodies, verdict)
+            };
+            match decision {
+                None => {
+                    verdict.counted.push(format!("{acl_rule}#{}", rule.name));
+                    verdict.matches.push(RuleMatch {
+                        rule: acl_rule.clone(),
+                        group: Some(group.id.clone()),
+                        group_rule: Some(rule.name.clone()),
+                        action: rule.overridden.unwrap_or(action_name(&rule.action)),
+                        overridden: counted || rule.overridden.is_some(),
+                    });
+                }
+                Some(decision) => {
+                    verdict.terminating_rule = Some(acl_rule.clone());
+                    verdict.terminating_group = Some(group.id.clone());
+                    verdict.terminating_group_rule = Some(rule.name.clone());
+                    return Some(decision);
+                }
+            }
+        }
+        None
+    }
+}
+
+fn insert(verdict: &mut Verdict, headers: &[NamedValue]) {
+    verdict.inserted_headers.extend(
+        headers
+            .iter()
+            .map(|h| (format!("x-amzn-waf-{}", h.name), h.value.clone())),
+    );
+}
+
+/// The group a web ACL rule names, compiled with its exclusions and
+/// overrides; `None` for a group that needs AWS's own data (a warning says
+/// so; with `strict`, an error).
+fn group_entry(
+    index: usize,
+    rule: &Rule,
+    ctx: &Ctx<'_>,
+    strict: bool,
+) -> Result<Option<GroupEntry>, String> {
+    let shipped;
+    let (group, id, scope_down, excluded, overrides): (&RuleGroup, String, _, _, _) = match &rule
+        .statement
+    {
+        Statement::ManagedRuleGroupStatement(m) => {
+            let id = format!("{}#{}", m.vendor_name, m.name);
+            match crate::managed::find(&m.vendor_name, &m.name) {
+                Some(crate::managed::Shipped::Group(g)) => {
+                    shipped = g;
+                    (
+                        shipped,
+                        id,
+                        m.scope_down_statement.as_deref(),
+                        &m.excluded_rules,
+                        &m.rule_action_overrides,
+                    )
+                }
+                Some(crate::managed::Shipped::NeedsAws(what)) => {
+                    let message = format!(
+                        "managed rule group {}/{} needs {what}, which AWS does not publish; it evaluates as no match here",
+                        m.vendor_name, m.name
+                    );
+                    if strict {
+                        return Err(message);
+                    }
+                    ctx.warnings
+                        .borrow_mut()
+                        .push(format!("rule {:?}: {message}", rule.name));
+                    return Ok(None);
+                }
+                None => {
+                    return Err(format!(
+                        "no managed rule group {}/{} (palisade has: {})",
+                        m.vendor_name,
+                        m.name,
+                        crate::managed::names().join(", ")
+                    ));
+                }
+            }
+        }
+        Statement::RuleGroupReferenceStatement(r) => {
+            let group = ctx.sets.rule_group(&r.arn).ok_or_else(|| {
+                    format!(
+                        "no rule group with ARN {:?} was loaded (give its file with the web ACL's rule groups)",
+                        r.arn
+                    )
+                })?;
+            (
+                group,
+                r.arn.clone(),
+                None,
+                &r.excluded_rules,
+                &r.rule_action_overrides,
+            )
+        }
+        _ => return Err("not a rule group statement".to_string()),
+    };
+    for named in excluded
+        .iter()
+        .map(|e| &e.name)
+        .chain(overrides.iter().map(|o| &o.name))
+    {
+        if !group.rules.iter().any(|r| r.name == *named) {
+            return Err(format!(
+                "the rule group {id} has no rule {named:?} (excluded or overridden)"
+            ));
+        }
+    }
+    let group_ctx = Ctx {
+        sets: ctx.sets,
+        slots: ctx.slots,
+        blobs: group.blobs,
+        warnings: ctx.warnings,
+        namespace: Some(&group.label_namespace),
+        rule: ctx.rule,
+    };
+    let mut rules = Vec::with_capacity(group.rules.len());
+    for r in &group.rules {
+        let own = r
+            .action
+            .clone()
+            .ok_or_else(|| format!("rule group rule {:?} has no Action", r.name))?;
+        let (action, overridden) = if let Some(o) = overrides.iter().find(|o| o.name == r.name) {
+            (o.action_to_use.clone(), Some(action_name(&own)))
+        } else if excluded.iter().any(|e| e.name == r.name) {
+            (Action::Count(Default::default()), Some(action_name(&own)))
+        } else {
+            (own, None)
+        };
+        rules.push(GroupRule {
+            name: r.name.clone(),
+            check: compile(&r.statement, &group_ctx)
+                .map_err(|e| format!("rule group {id}, rule {:?}: {e}", r.name))?,
+            action,
+            overridden,
+            labels: r
+                .rule_labels
+                .iter()
+                .map(|l| {
+                    if l.name.starts_with("awswaf:") {
+                        l.name.clone()
+                    } else {
+                        format!("{}{}", group.label_namespace, l.name)
+                    }
+                })
+                .collect(),
+        });
+    }
+    let scope_down = match scope_down {
+        Some(s) => Some(compile(s, ctx).map_err(|e| format!("ScopeDownStatement: {e}"))?),
+        None => None,
+    };
+    Ok(Some(GroupEntry {
+        index,
+        id,
+        scope_down,
+        count_all: rule.override_action == Some(OverrideAction::Count(Default::default())),
+        rules,
+        bodies: group.response_bodies.clone(),
+    }))
 }
 
 #[cfg(test)]

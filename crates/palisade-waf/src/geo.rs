@@ -60,6 +60,18 @@ impl GeoDb {
         })
     }
 
+    /// The autonomous system number of `ip`, from an ASN database
+    /// (GeoLite2-ASN's `autonomous_system_number`).
+    pub fn asn(&self, ip: IpAddr) -> Option<u64> {
+        #[derive(Deserialize)]
+        struct Asn {
+            autonomous_system_number: Option<u64>,
+        }
+        let found = self.reader.lookup(ip).ok()?;
+        let record: Asn = found.decode().ok()??;
+        record.autonomous_system_number
+    }
+
     /// The ISO 3166-1 country of `ip` (its registered country when the
     /// database gives no other), `None` when the address is not listed.
     pub fn country(&self, ip: IpAddr) -> Option<String> {

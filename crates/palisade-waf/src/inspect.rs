@@ -478,6 +478,27 @@ impl FieldToMatch {
                     },
                 }
             }
+            FieldToMatch::HeaderOrder(_) => {
+                let mut order = String::with_capacity(request.headers.len() * 12);
+                for (i, (name, _)) in request.headers.iter().enumerate() {
+                    if i > 0 {
+                        order.push(':');
+                    }
+                    order.push_str(name);
+                }
+                smallvec![Cow::Owned(order.into_bytes())]
+            }
+            // A client never sends the fragment, and the gateway serves
+            // plain HTTP (no ClientHello to fingerprint): these components
+            // are always missing here, so the statement's fallback decides.
+            FieldToMatch::UriFragment(f)
+            | FieldToMatch::Ja3Fingerprint(f)
+            | FieldToMatch::Ja4Fingerprint(f) => {
+                return match f.fallback_behavior {
+                    Some(crate::acl::Fallback::Match) => Component::Match,
+                    _ => Component::NoMatch,
+                };
+            }
         };
         Component::Values(values)
     }

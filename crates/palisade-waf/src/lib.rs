@@ -9,6 +9,7 @@ pub mod cases;
 pub mod eval;
 pub mod geo;
 pub mod inspect;
+pub mod managed;
 pub mod rate;
 #[cfg(feature = "redis")]
 pub mod redis_rate;
@@ -18,8 +19,8 @@ pub mod transform;
 mod verdicts;
 pub mod xss;
 
-pub use acl::{AclError, WebAcl};
-pub use eval::{Decision, Evaluator, Response, SharedRate, StoreFailure, Verdict};
+pub use acl::{AclError, ParseOptions, RuleGroup, WebAcl};
+pub use eval::{Decision, Evaluator, Response, RuleMatch, SharedRate, StoreFailure, Verdict};
 pub use inspect::{BODY_INSPECTION_LIMIT, Component, WafRequest};
 pub use sets::{IpSet, RegexSet, Set, Sets, parse_set};
 pub use sqli::is_sqli;

@@ -157,6 +157,10 @@ pub struct Sets {
     pub regex: Vec<RegexSet>,
     /// The country database GeoMatch statements look addresses up in.
     pub geo: Option<std::sync::Arc<crate::geo::GeoDb>>,
+    /// The autonomous-system database of AsnMatch statements.
+    pub asn: Option<std::sync::Arc<crate::geo::GeoDb>>,
+    /// Rule groups of your own, found by ARN.
+    pub rule_groups: Vec<crate::acl::RuleGroup>,
 }
 
 impl Sets {
@@ -173,6 +177,10 @@ impl Sets {
 
     pub fn regex_set(&self, arn: &str) -> Option<&RegexSet> {
         self.regex.iter().find(|s| s.arn == arn)
+    }
+
+    pub fn rule_group(&self, arn: &str) -> Option<&crate::acl::RuleGroup> {
+        self.rule_groups.iter().find(|g| g.arn == arn)
     }
 }
 

@@ -121,7 +121,7 @@ impl serde_json::ser::Formatter for SafePretty<'_> {
             .char_indices()
             .find(|&(_, c)| hazardous(c) && (c as u32) >= 0x7f)
         {
-            writer.write_all(rest[..at].as_bytes())?;
+            writer.write_all(&rest.as_bytes()[..at])?;
             write!(writer, "\\u{:04x}", c as u32)?;
             rest = &rest[at + c.len_utf8()..];
         }
