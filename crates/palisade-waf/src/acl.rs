@@ -927,7 +927,17 @@ impl RuleGroup {
     /// Reads a rule group document (`{"RuleGroup": ..., "LockToken"}`, the
     /// group alone, or CloudFormation `AWS::WAFv2::RuleGroup`).
     pub fn parse(text: &str, origin: &str, options: ParseOptions) -> Result<RuleGroup, AclError> {
-        let (mut map, blobs) = read_document(text, origin, "RuleGroup", "AWS::WAFv2::RuleGroup")?;
+        let (map, blobs) = read_document(text, origin, "RuleGroup", "AWS::WAFv2::RuleGroup")?;
+        RuleGroup::from_map(map, blobs, origin, options)
+    }
+
+    /// A rule group from its document's object.
+    pub(crate) fn from_map(
+        mut map: serde_json::Map<String, Value>,
+        blobs: Blobs,
+        origin: &str,
+        options: ParseOptions,
+    ) -> Result<RuleGroup, AclError> {
         let field = |path: &str, message: String| AclError::Field {
             origin: origin.to_string(),
             path: path.to_string(),

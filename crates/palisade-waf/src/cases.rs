@@ -66,6 +66,9 @@ pub struct Case {
     pub expect: Option<Expect>,
     /// The rule expected to decide (`Default_Action` for none).
     pub expect_rule: Option<String>,
+    /// For a case read from a go-ftw file: the CRS rule it tests.
+    #[serde(skip)]
+    pub crs_rule: Option<u64>,
 }
 
 fn get() -> String {
@@ -120,6 +123,289 @@ pub fn parse_cases(text: &str, origin: &str) -> Result<Vec<Case>, CasesError> {
         }
     }
     Ok(file.cases)
+}
+
+/// go-ftw's test files (the OWASP CRS regression tests): `rule_id`,
+/// `tests[].stages[].input` (method, uri, headers, data, encoded_request)
+/// and `output.log` (`expect_ids`: the rule must fire; `no_expect_ids`: it
+/// must not).
+#[derive(Debug, Deserialize)]
+struct FtwFile {
+    rule_id: Option<u64>,
+    #[serde(default)]
+    tests: Vec<FtwTest>,
+}
+
+#[derive(Debug, Deserialize)]
+struct FtwTest {
+    test_id: Option<u64>,
+    #[serde(alias = "test_title", alias = "description")]
+    desc: Option<String>,
+    #[serde(default)]
+    stages: Vec<FtwStage>,
+}
+
+#[derive(Debug, Deserialize)]
+struct FtwStage {
+    /// ftw v1 nests the stage one level deeper.
+    stage: Option<Box<FtwStage>>,
+    input: Option<FtwInput>,
+    output: Option<FtwOutput>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct FtwInput {
+    method: Option<String>,
+    uri: Option<String>,
+    #[serde(default)]
+    headers: BTreeMap<String, serde_yaml_ng::Value>,
+    data: Option<serde_yaml_ng::Value>,
+    encoded_request: Option<String>,
+    raw_request: Option<String>,
+    autocomplete_headers: Option<bool>,
+    stop_magic: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct FtwOutput {
+    log: Option<FtwLog>,
+    #[serde(default)]
+    expect_ids: Vec<u64>,
+    #[serde(default)]
+    no_expect_ids: Vec<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct FtwLog {
+    #[serde(default)]
+    expect_ids: Vec<u64>,
+    #[serde(default)]
+    no_expect_ids: Vec<u64>,
+}
+
+/// Whether a document is a go-ftw test file (rather than palisade's own
+/// `cases:` file).
+pub fn is_ftw(text: &str) -> bool {
+    text.lines()
+        .any(|l| l.starts_with("tests:") || l.starts_with("rule_id:"))
+}
+
+/// Reads a go-ftw test file into cases: each stage a request, expected to
+/// be blocked when it lists `expect_ids` (the CRS rule would fire) and
+/// allowed when it lists only `no_expect_ids`. Requests are built as go-ftw
+/// sends them: form data URL-encoded unless it already is, multipart line
+/// ends as CRLF, a raw `encoded_request` taken apart.
+pub fn parse_ftw(text: &str, origin: &str) -> Result<Vec<Case>, CasesError> {
+    let error = |message: String| CasesError {
+        origin: origin.to_string(),
+        message,
+    };
+    if text.len() > MAX_CASES_BYTES {
+        return Err(error(format!("larger than {MAX_CASES_BYTES} bytes")));
+    }
+    // A file commented out whole is a file without tests.
+    let file: Option<FtwFile> = serde_yaml_ng::from_str(text).map_err(|e| {
+        let at = e
+            .location()
+            .map(|l| format!("line {}, column {}: ", l.line(), l.column()))
+            .unwrap_or_default();
+        error(format!("{at}{e}"))
+    })?;
+    let Some(file) = file else {
+        return Ok(Vec::new());
+    };
+    let mut cases = Vec::new();
+    for (t, test) in file.tests.iter().enumerate() {
+        let id = test.test_id.unwrap_or(t as u64 + 1);
+        for (n, stage) in test.stages.iter().enumerate() {
+            let stage = stage.stage.as_deref().unwrap_or(stage);
+            let Some(input) = &stage.input else { continue };
+            let output = stage.output.as_ref();
+            let log = output.and_then(|o| o.log.as_ref());
+            let expect_ids = log
+                .map(|l| l.expect_ids.as_slice())
+                .filter(|l| !l.is_empty())
+                .or(output.map(|o| o.expect_ids.as_slice()))
+                .unwrap_or_default();
+            let no_expect_ids = log
+                .map(|l| l.no_expect_ids.as_slice())
+                .filter(|l| !l.is_empty())
+                .or(output.map(|o| o.no_expect_ids.as_slice()))
+                .unwrap_or_default();
+            let expect = if !expect_ids.is_empty() {
+                Some(Expect::Block)
+            } else if !no_expect_ids.is_empty() {
+                Some(Expect::Allow)
+            } else {
+                None
+            };
+            let name = match &test.desc {
+                Some(desc) => format!(
+                    "{}-{id}{}: {}",
+                    file.rule_id.unwrap_or_default(),
+                    if test.stages.len() > 1 {
+                        format!(".{}", n + 1)
+                    } else {
+                        String::new()
+                    },
+                    desc.trim()
+                ),
+                None => format!("{}-{id}", file.rule_id.unwrap_or_default()),
+            };
+            let mut case = ftw_request(input).map_err(|m| error(format!("{name}: {m}")))?;
+            case.name = name;
+            case.expect = expect;
+            case.crs_rule = file.rule_id;
+            cases.push(case);
+        }
+    }
+    Ok(cases)
+}
+
+/// A header value as YAML gives it (numbers and booleans as written).
+fn yaml_text(value: &serde_yaml_ng::Value) -> String {
+    match value {
+        serde_yaml_ng::Value::String(s) => s.clone(),
+        serde_yaml_ng::Value::Number(n) => n.to_string(),
+        serde_yaml_ng::Value::Bool(b) => b.to_string(),
+        serde_yaml_ng::Value::Null => String::new(),
+        serde_yaml_ng::Value::Sequence(items) => {
+            items.iter().map(yaml_text).collect::<Vec<_>>().join("\r\n")
+        }
+        other => serde_yaml_ng::to_string(other).unwrap_or_default(),
+    }
+}
+
+fn ftw_request(input: &FtwInput) -> Result<Case, String> {
+    let raw = match (&input.encoded_request, &input.raw_request) {
+        (Some(encoded), _) => Some({
+            let compact: Vec<u8> = encoded
+                .bytes()
+                .filter(|b| !b.is_ascii_whitespace())
+                .collect();
+            match crate::transform::Transform::Base64Decode.apply(&compact) {
+                std::borrow::Cow::Owned(bytes) => bytes,
+                std::borrow::Cow::Borrowed(_) => return Err("encoded_request is not base64".into()),
+            }
+        }),
+        (None, Some(raw)) => Some(raw.clone().into_bytes()),
+        (None, None) => None,
+    };
+    if let Some(raw) = raw {
+        return raw_case(&raw);
+    }
+    let mut headers: BTreeMap<String, String> = input
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), yaml_text(v)))
+        .collect();
+    let autocomplete = input.autocomplete_headers.unwrap_or(true) && input.stop_magic != Some(true);
+    let mut body = input.data.as_ref().map(yaml_text);
+    let content_type = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        .map(|(_, v)| v.to_ascii_lowercase());
+    if let Some(data) = &mut body
+        && !data.is_empty()
+        && autocomplete
+    {
+        match content_type.as_deref() {
+            None => {
+                headers.insert(
+                    "Content-Type".to_string(),
+                    "application/x-www-form-urlencoded".to_string(),
+                );
+                *data = form_encoded(data);
+            }
+            Some(t) if t.starts_with("application/x-www-form-urlencoded") => {
+                *data = form_encoded(data);
+            }
+            Some(t) if t.starts_with("multipart/form-data") => {
+                *data = data.replace("\r\n", "\n").replace('\n', "\r\n");
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(Case {
+        name: String::new(),
+        method: input.method.clone().unwrap_or_else(get),
+        path: input.uri.clone().unwrap_or_else(root),
+        headers,
+        body,
+        json: None,
+        body_size: None,
+        client_ip: None,
+        repeat: 1,
+        expect: None,
+        expect_rule: None,
+        crs_rule: None,
+    })
+}
+
+/// `k=v&...` with each key and value URL-encoded, as go-ftw sends form data
+/// that is not already encoded (decoding it changes nothing).
+fn form_encoded(data: &str) -> String {
+    let decoded = crate::transform::Transform::UrlDecode.apply(data.as_bytes());
+    if decoded.as_ref() != data.as_bytes() {
+        return data.to_string();
+    }
+    let escape = |part: &str| {
+        let mut out = String::with_capacity(part.len());
+        for b in part.bytes() {
+            match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    out.push(b as char);
+                }
+                b' ' => out.push('+'),
+                _ => out.push_str(&format!("%{b:02X}")),
+            }
+        }
+        out
+    };
+    data.split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, v)) => format!("{}={}", escape(k), escape(v)),
+            None => escape(pair),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// A case from a raw HTTP request.
+fn raw_case(raw: &[u8]) -> Result<Case, String> {
+    let text = String::from_utf8_lossy(raw);
+    let (head, body) = match text.find("\r\n\r\n") {
+        Some(at) => (&text[..at], &text[at + 4..]),
+        None => match text.find("\n\n") {
+            Some(at) => (&text[..at], &text[at + 2..]),
+            None => (&text[..], ""),
+        },
+    };
+    let mut lines = head.lines();
+    let request_line = lines.next().unwrap_or_default();
+    let mut parts = request_line.split_whitespace();
+    let method = parts.next().unwrap_or("GET").to_string();
+    let path = parts.next().unwrap_or("/").to_string();
+    let mut headers = BTreeMap::new();
+    for line in lines {
+        if let Some((k, v)) = line.split_once(':') {
+            headers.insert(k.trim().to_string(), v.trim().to_string());
+        }
+    }
+    Ok(Case {
+        name: String::new(),
+        method,
+        path,
+        headers,
+        body: (!body.is_empty()).then(|| body.to_string()),
+        json: None,
+        body_size: None,
+        client_ip: None,
+        repeat: 1,
+        expect: None,
+        expect_rule: None,
+        crs_rule: None,
+    })
 }
 
 /// A case's result.

@@ -186,8 +186,7 @@ fn check_field(field: &FieldToMatch) -> Result<(), String> {
 fn compile(statement: &Statement, ctx: &Ctx<'_>) -> Result<Check, String> {
     let sets = ctx.sets;
     let compile = |s: &Statement| compile(s, ctx);
-    let fields = statement_fields(statement);
-    for field in fields {
+    if let Some(field) = statement_field(statement) {
         check_field(field)?;
     }
     let slot = |field: &FieldToMatch, list: &[crate::acl::TextTransformation]| {
@@ -377,7 +376,7 @@ fn compile(statement: &Statement, ctx: &Ctx<'_>) -> Result<Check, String> {
 }
 
 /// The component a statement inspects, if it inspects one.
-fn statement_fields(statement: &Statement) -> Option<&FieldToMatch> {
+fn statement_field(statement: &Statement) -> Option<&FieldToMatch> {
     match statement {
         Statement::ByteMatchStatement(s) => Some(&s.field_to_match),
         Statement::RegexMatchStatement(s) => Some(&s.field_to_match),

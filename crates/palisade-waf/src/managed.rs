@@ -7,7 +7,25 @@
 
 use std::sync::OnceLock;
 
-use crate::acl::{ParseOptions, RuleGroup};
+use crate::acl::{Blobs, ParseOptions, RuleGroup};
+
+/// A shipped group's vendor, name and document (`rules/<vendor>/<name>.yaml`).
+macro_rules! shipped {
+    ("AWS", $name:literal) => {
+        (
+            "AWS",
+            $name,
+            include_str!(concat!("../rules/aws/", $name, ".yaml")),
+        )
+    };
+    ("palisade", $name:literal) => {
+        (
+            "palisade",
+            $name,
+            include_str!(concat!("../rules/palisade/", $name, ".yaml")),
+        )
+    };
+}
 
 /// A group palisade knows by name.
 #[derive(Debug)]
@@ -18,7 +36,24 @@ pub enum Shipped {
 }
 
 /// (vendor, name, document) of each shipped group.
-const DOCUMENTS: &[(&str, &str, &str)] = &[];
+const DOCUMENTS: &[(&str, &str, &str)] = &[
+    shipped!("AWS", "AWSManagedRulesCommonRuleSet"),
+    shipped!("AWS", "AWSManagedRulesKnownBadInputsRuleSet"),
+    shipped!("AWS", "AWSManagedRulesSQLiRuleSet"),
+    shipped!("AWS", "AWSManagedRulesLinuxRuleSet"),
+    shipped!("AWS", "AWSManagedRulesUnixRuleSet"),
+    shipped!("AWS", "AWSManagedRulesWindowsRuleSet"),
+    shipped!("AWS", "AWSManagedRulesPHPRuleSet"),
+    shipped!("AWS", "AWSManagedRulesWordPressRuleSet"),
+    shipped!("AWS", "AWSManagedRulesAdminProtectionRuleSet"),
+    shipped!("palisade", "PalisadeHeaderInjectionRuleSet"),
+    shipped!("palisade", "PalisadeNoSQLInjectionRuleSet"),
+    shipped!("palisade", "PalisadeLDAPInjectionRuleSet"),
+    shipped!("palisade", "PalisadeTemplateInjectionRuleSet"),
+    shipped!("palisade", "PalisadePrototypePollutionRuleSet"),
+    shipped!("palisade", "PalisadeServerCodeInjectionRuleSet"),
+    shipped!("palisade", "PalisadeUnreadComponentsRuleSet"),
+];
 
 /// AWS's groups that need AWS's own data, and which.
 const NEEDS_AWS: &[(&str, &str)] = &[
@@ -51,13 +86,35 @@ fn groups() -> &'static [(&'static str, RuleGroup)] {
         DOCUMENTS
             .iter()
             .map(|(vendor, name, text)| {
-                let origin = format!("rules/{vendor}/{name}.json");
-                let group = RuleGroup::parse(text, &origin, ParseOptions { strict: true })
+                let origin = format!("rules/{}/{name}.yaml", vendor.to_lowercase());
+                let group = read_shipped(text, &origin)
                     .unwrap_or_else(|e| panic!("a shipped rule group does not read: {e}"));
                 (*vendor, group)
             })
             .collect()
     })
+}
+
+/// The anchors every shipped group may refer to (`rules/patterns.yaml`).
+const PATTERNS: &str = include_str!("../rules/patterns.yaml");
+
+/// A shipped group's YAML, read after `patterns.yaml`: its `x-` keys hold the anchors its rules share
+/// (transformations, patterns), not fields of the group.
+fn read_shipped(text: &str, origin: &str) -> Result<RuleGroup, String> {
+    let whole = format!("{PATTERNS}\n{text}");
+    let mut document: serde_json::Value = serde_yaml_ng::from_str(&whole)
+        .map_err(|e| format!("{origin} (after patterns.yaml): {e}"))?;
+    let map = document
+        .as_object_mut()
+        .ok_or_else(|| format!("{origin}: not a mapping"))?;
+    map.retain(|key, _| !key.starts_with("x-"));
+    RuleGroup::from_map(
+        std::mem::take(map),
+        Blobs::Text,
+        origin,
+        ParseOptions { strict: true },
+    )
+    .map_err(|e| e.to_string())
 }
 
 /// The shipped group `vendor`/`name` (vendor `AWS` or `palisade`).
@@ -83,4 +140,24 @@ pub fn names() -> Vec<String> {
         .iter()
         .map(|(vendor, g)| format!("{vendor}/{}", g.name))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_group_reads_and_compiles() {
+        for name in names() {
+            let (vendor, group) = name.split_once('/').unwrap_or_default();
+            let acl = format!(
+                r#"{{"Name": "t", "DefaultAction": {{"Allow": {{}}}}, "Rules": [{{"Name": "g", "Priority": 0,
+                "OverrideAction": {{"None": {{}}}}, "Statement": {{"ManagedRuleGroupStatement": {{"VendorName": "{vendor}", "Name": "{group}"}}}}}}]}}"#
+            );
+            let acl = crate::WebAcl::parse(&acl, "t.json").unwrap_or_else(|e| panic!("{e}"));
+            crate::Evaluator::new(acl, &crate::Sets::default())
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+        assert!(names().len() >= 9, "{:?}", names());
+    }
 }

@@ -1,0 +1,227 @@
+//! Every managed rule group palisade ships (AWS's, as palisade implements
+//! them, and its own) against the OWASP CRS regression tests in `../shared/data/waf-corpus/crs`, request-phase files
+//! 913 to 944: per attack class, the share of attack requests (a CRS rule
+//! must fire) blocked and of near-miss requests (`no_expect_ids` only)
+//! let through, printed and pinned.
+
+#![allow(clippy::print_stderr)]
+
+use std::collections::BTreeMap;
+
+use palisade_waf::cases::{Expect, parse_ftw, run};
+use palisade_waf::{Decision, Evaluator, Sets, WebAcl};
+
+/// The classes of the request-phase files, and the floors their rates are
+/// pinned at: (attacks blocked, near-misses passed), in percent.
+const CLASSES: &[(&str, &str, f64, f64)] = &[
+    ("REQUEST-913-SCANNER-DETECTION", "scanners", 0.0, 0.0),
+    (
+        "REQUEST-920-PROTOCOL-ENFORCEMENT",
+        "protocol enforcement",
+        0.0,
+        0.0,
+    ),
+    (
+        "REQUEST-921-PROTOCOL-ATTACK",
+        "protocol attacks (CRLF, smuggling)",
+        0.0,
+        0.0,
+    ),
+    ("REQUEST-922-MULTIPART-ATTACK", "multipart", 0.0, 0.0),
+    (
+        "REQUEST-930-APPLICATION-ATTACK-LFI",
+        "local file inclusion",
+        0.0,
+        0.0,
+    ),
+    (
+        "REQUEST-931-APPLICATION-ATTACK-RFI",
+        "remote file inclusion",
+        0.0,
+        0.0,
+    ),
+    (
+        "REQUEST-932-APPLICATION-ATTACK-RCE",
+        "command injection",
+        0.0,
+        0.0,
+    ),
+    (
+        "REQUEST-933-APPLICATION-ATTACK-PHP",
+        "PHP injection",
+        0.0,
+        0.0,
+    ),
+    (
+        "REQUEST-934-APPLICATION-ATTACK-GENERIC",
+        "generic (SSRF, SSTI, Node.js, prototype pollution)",
+        0.0,
+        0.0,
+    ),
+    (
+        "REQUEST-941-APPLICATION-ATTACK-XSS",
+        "cross-site scripting",
+        0.0,
+        0.0,
+    ),
+    (
+        "REQUEST-942-APPLICATION-ATTACK-SQLI",
+        "SQL injection",
+        0.0,
+        0.0,
+    ),
+    (
+        "REQUEST-943-APPLICATION-ATTACK-SESSION-FIXATION",
+        "session fixation",
+        0.0,
+        0.0,
+    ),
+    ("REQUEST-944-APPLICATION-ATTACK-JAVA", "Java", 0.0, 0.0),
+];
+
+/// A web ACL of every managed rule group palisade ships, AWS's and its own,
+/// in that order: each CRS class is measured against the groups that cover
+/// it.
+fn every_group() -> Evaluator {
+    let rules: Vec<String> = palisade_waf::managed::names()
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let (vendor, group) = name.split_once('/').unwrap_or_default();
+            format!(
+                r#"{{"Name": "{vendor}-{group}", "Priority": {i}, "OverrideAction": {{"None": {{}}}},
+                "Statement": {{"ManagedRuleGroupStatement": {{"VendorName": "{vendor}", "Name": "{group}"}}}}}}"#
+            )
+        })
+        .collect();
+    let text = format!(
+        r#"{{"Name": "every-group", "DefaultAction": {{"Allow": {{}}}}, "Rules": [{}]}}"#,
+        rules.join(",")
+    );
+    let acl = WebAcl::parse(&text, "every-group.json").unwrap_or_else(|e| panic!("{e}"));
+    Evaluator::new(acl, &Sets::default()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[derive(Default)]
+struct Tally {
+    attacks: usize,
+    blocked: usize,
+    benign: usize,
+    passed: usize,
+    missed: Vec<String>,
+    false_positives: Vec<String>,
+}
+
+fn percent(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        100.0
+    } else {
+        100.0 * part as f64 / whole as f64
+    }
+}
+
+#[test]
+fn the_starter_acl_on_the_crs_regression_tests() {
+    let Some(data) = palisade_testkit::data_dir("waf-corpus/crs/tests/regression/tests") else {
+        return;
+    };
+    let evaluator = every_group();
+    let mut tallies: BTreeMap<&str, Tally> = BTreeMap::new();
+    let mut serial = 0u32;
+    for (dir, class, _, _) in CLASSES {
+        let tally = tallies.entry(class).or_default();
+        let mut files: Vec<_> = std::fs::read_dir(data.join(dir))
+            .unwrap_or_else(|e| panic!("{dir}: {e}"))
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+            .collect();
+        files.sort();
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{e}"));
+            let mut cases =
+                parse_ftw(&text, &file.display().to_string()).unwrap_or_else(|e| panic!("{e}"));
+            // The tests are sent to a server on this machine, so they name
+            // it `localhost`, which AWS's known-bad-inputs group blocks:
+            // here they name a site instead.
+            for case in &mut cases {
+                // One client each, so the rate-based rule never decides.
+                serial += 1;
+                case.client_ip = Some(std::net::IpAddr::V4(std::net::Ipv4Addr::from(
+                    0x0a00_0000_u32 + serial,
+                )));
+                for (name, value) in case.headers.iter_mut() {
+                    if name.eq_ignore_ascii_case("host") && value == "localhost" {
+                        *value = "www.example.com".to_string();
+                    }
+                }
+            }
+            for (case, outcome) in cases.iter().zip(run(&evaluator, &cases)) {
+                let blocked = matches!(outcome.verdict.decision, Decision::Block(_));
+                match case.expect {
+                    Some(Expect::Block) => {
+                        tally.attacks += 1;
+                        if blocked {
+                            tally.blocked += 1;
+                        } else {
+                            tally.missed.push(case.name.clone());
+                        }
+                    }
+                    Some(Expect::Allow) => {
+                        tally.benign += 1;
+                        if blocked {
+                            tally.false_positives.push(format!(
+                                "{} (by {}{})",
+                                case.name,
+                                outcome.verdict.terminating_rule.as_deref().unwrap_or("?"),
+                                outcome
+                                    .verdict
+                                    .terminating_group_rule
+                                    .as_deref()
+                                    .map(|r| format!("#{r}"))
+                                    .unwrap_or_default()
+                            ));
+                        } else {
+                            tally.passed += 1;
+                        }
+                    }
+                    None => {}
+                }
+            }
+        }
+    }
+    eprintln!(
+        "{:<52} {:>16} {:>18}",
+        "class", "attacks blocked", "near-misses passed"
+    );
+    let verbose = std::env::var_os("PALISADE_CRS_DETAIL").is_some();
+    let mut failures = Vec::new();
+    for (_, class, attack_floor, benign_floor) in CLASSES {
+        let t = &tallies[class];
+        let blocked = percent(t.blocked, t.attacks);
+        let passed = percent(t.passed, t.benign);
+        eprintln!(
+            "{class:<52} {:>6}/{:<4} {blocked:5.1}% {:>6}/{:<4} {passed:5.1}%",
+            t.blocked, t.attacks, t.passed, t.benign
+        );
+        if verbose {
+            for m in &t.missed {
+                eprintln!("    missed: {m}");
+            }
+            for f in &t.false_positives {
+                eprintln!("    blocked near-miss: {f}");
+            }
+        }
+        if blocked < *attack_floor {
+            failures.push(format!(
+                "{class}: {blocked:.1}% of attacks blocked, below {attack_floor}%"
+            ));
+        }
+        if passed < *benign_floor {
+            failures.push(format!(
+                "{class}: {passed:.1}% of near-misses passed, below {benign_floor}%"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
