@@ -278,10 +278,13 @@ pub enum WafCommand {
 
 #[derive(Args, Debug)]
 pub struct WafTestArgs {
-    /// The web ACL: an AWS WAF web ACL JSON document, as exported
+    /// The web ACL: AWS WAF's JSON (the ACL, `get-web-acl` output or `--cli-input-json` input) or a
+    /// CloudFormation `AWS::WAFv2::WebACL` (template or properties, YAML or JSON)
     #[arg(long, value_name = "FILE")]
     pub web_acl: PathBuf,
-    /// The cases: YAML (or JSON) with `cases:`, each a request and, optionally, `expect: ALLOW|BLOCK` and `expect_rule`
+    /// The cases: YAML (or JSON) with `cases:`, each a request and, optionally, `expect: ALLOW|BLOCK` and
+    /// `expect_rule`; or a go-ftw test file (OWASP CRS's regression tests): a stage whose `expect_ids`
+    /// are set must be blocked, one with only `no_expect_ids` allowed
     #[arg(long, value_name = "FILE")]
     pub requests: PathBuf,
     /// IP set and regex pattern set JSON files the web ACL references by ARN
@@ -290,6 +293,18 @@ pub struct WafTestArgs {
     /// A MaxMind-format country database (e.g. GeoLite2-Country.mmdb) for GeoMatch statements
     #[arg(long, value_name = "FILE")]
     pub geo_database: Option<PathBuf>,
+    /// A MaxMind-format ASN database (e.g. GeoLite2-ASN.mmdb) for AsnMatch statements
+    #[arg(long, value_name = "FILE")]
+    pub asn_database: Option<PathBuf>,
+    /// Rule group documents (`aws wafv2 get-rule-group` output or CloudFormation) the web ACL references by ARN
+    #[arg(long = "rule-groups", value_name = "FILE", num_args = 1..)]
+    pub rule_groups: Vec<PathBuf>,
+    /// Refuse what would be a warning: unknown fields, and managed groups that need AWS's own data
+    #[arg(long)]
+    pub strict: bool,
+    /// Write each verdict as an AWS WAF log record (one JSON object per line) to FILE
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

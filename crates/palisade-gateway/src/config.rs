@@ -101,6 +101,10 @@ pub struct Config {
     pub watched: Vec<PathBuf>,
     /// The web ACL evaluated before routing.
     pub waf: Option<crate::waf::Waf>,
+    /// What loaded but does not do all it says here (a managed group that
+    /// needs AWS's data, an unknown field in the web ACL): reported at
+    /// start, on reload and by `--check`.
+    pub warnings: Vec<String>,
 }
 
 impl Config {
@@ -201,6 +205,10 @@ fn compile(document: &Value, file: &Path, base: &Path, reader: &mut Reader) -> O
         limits,
         access_log,
         watched,
+        warnings: waf
+            .as_ref()
+            .map(|w| w.evaluator.warnings().to_vec())
+            .unwrap_or_default(),
         waf,
     })
 }

@@ -394,6 +394,23 @@ async fn pipeline(
         );
         let verdict = waf.evaluate(&inspected).await;
         waf.record(&verdict, &inspected, &request_id);
+        if shared.waf_log.enabled() {
+            let context = palisade_waf::log::LogContext {
+                timestamp_ms: u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0),
+                http_version: match parts.version {
+                    http::Version::HTTP_10 => "HTTP/1.0",
+                    http::Version::HTTP_2 => "HTTP/2.0",
+                    _ => "HTTP/1.1",
+                },
+                request_id: &request_id,
+                source_name: "APIGW",
+                source_id: "-",
+                country: None,
+                body_size: Some(body.len() as u64),
+            };
+            let record = waf.evaluator.aws_log(&verdict, &inspected, &context);
+            shared.waf_log.line(record.to_string());
+        }
         if let Some((down, message)) = waf.stats.store_state(verdict.store_error.as_deref()) {
             shared.event(if down { Level::Warn } else { Level::Info }, message);
         }

@@ -135,6 +135,8 @@ pub(crate) struct Shared {
     current: RwLock<Arc<Runtime>>,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) log: AccessLogger,
+    /// AWS WAF log records, when `waf.log` names a place.
+    pub(crate) waf_log: AccessLogger,
     shutting_down: AtomicBool,
     /// Bumped by each reload, after the swap.
     generation: AtomicU64,
@@ -203,6 +205,12 @@ impl Shared {
                 "access_log changes only on restart".to_string(),
             );
         }
+        if waf_log_target(&config) != waf_log_target(&old.config) {
+            self.event(Level::Warn, "waf.log changes only on restart".to_string());
+        }
+        for warning in &config.warnings {
+            self.event(Level::Warn, warning.clone());
+        }
         // In-memory rate counters of unchanged rate-based rules carry over,
         // so a reload is not a way around a limit.
         if let (Some(new), Some(previous)) = (&mut config.waf, &old.config.waf) {
@@ -254,6 +262,13 @@ impl Running {
     }
 }
 
+fn waf_log_target(config: &Config) -> crate::config::AccessLog {
+    config
+        .waf
+        .as_ref()
+        .map_or(crate::config::AccessLog::Off, |w| w.log.clone())
+}
+
 /// Loads `file` and starts serving it: one single-threaded runtime per
 /// worker, each accepting on its own `SO_REUSEPORT` listener, so a request
 /// is handled start to finish on one thread (no work stealing, no
@@ -269,6 +284,8 @@ pub async fn start(file: &Path, options: ServeOptions) -> Result<Running, Error>
         .max(1);
     let metrics = Arc::new(Metrics::new(workers));
     let log = AccessLogger::open(&config.access_log, metrics.clone())?;
+    let waf_log = AccessLogger::open(&waf_log_target(&config), metrics.clone())?;
+    let warnings = config.warnings.clone();
     let mut listeners = Vec::with_capacity(workers);
     let mut address = config.listen;
     refuse_taken(address)?;
@@ -292,6 +309,7 @@ pub async fn start(file: &Path, options: ServeOptions) -> Result<Running, Error>
         current: RwLock::new(Arc::new(Runtime::new(config, &metrics))),
         metrics,
         log,
+        waf_log,
         shutting_down: AtomicBool::new(false),
         generation: AtomicU64::new(0),
         events: options.events.clone(),
@@ -319,6 +337,9 @@ pub async fn start(file: &Path, options: ServeOptions) -> Result<Running, Error>
     }
     if let Some(every) = options.watch_interval {
         tokio::spawn(watch_files(shared.clone(), every, stop));
+    }
+    for warning in warnings {
+        shared.event(Level::Warn, warning);
     }
     shared.event(
         Level::Info,

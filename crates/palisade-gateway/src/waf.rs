@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex};
 
 use http::{HeaderMap, HeaderValue};
 use palisade_waf::redis_rate::RedisRate;
-use palisade_waf::{Decision, Evaluator, Sets, StoreFailure, Verdict, WafRequest, WebAcl};
+use palisade_waf::{
+    Decision, Evaluator, ParseOptions, RuleGroup, Sets, StoreFailure, Verdict, WafRequest, WebAcl,
+};
 use serde_json::Value;
 
 use crate::metrics::escape;
@@ -29,6 +31,8 @@ const SAMPLES: usize = 100;
 pub struct Waf {
     pub web_acl: PathBuf,
     pub evaluator: Evaluator,
+    /// Where AWS WAF log records go (`Off`: nowhere).
+    pub log: crate::config::AccessLog,
     /// `None`: rate-based rules count in this process's memory.
     pub store: Option<RedisRate>,
     pub failure: StoreFailure,
@@ -171,7 +175,11 @@ pub(crate) fn section(
     const KNOWN: &[&str] = &[
         "web_acl",
         "sets",
+        "rule_groups",
         "geo_database",
+        "asn_database",
+        "strict",
+        "log",
         "rate_limit_store",
         "redis_failure",
     ];
@@ -200,19 +208,60 @@ pub(crate) fn section(
             }
         }
     }
-    if let Some(v) = map.get("geo_database")
-        && let Some(file) = reader.string(v, "/waf/geo_database")
-    {
-        let geo_path = base.join(file);
-        watched.push(geo_path.clone());
-        match palisade_waf::geo::GeoDb::open(&geo_path) {
-            Ok(db) => sets.geo = Some(Arc::new(db)),
-            Err(e) => {
-                reader.problem("/waf/geo_database", e);
-                sets_ok = false;
+    let strict = match map.get("strict") {
+        Some(v) => reader.boolean(v, "/waf/strict").unwrap_or(false),
+        None => false,
+    };
+    let options = ParseOptions { strict };
+    if let Some(list) = map.get("rule_groups") {
+        for (i, file) in reader
+            .strings(list, "/waf/rule_groups")
+            .into_iter()
+            .enumerate()
+        {
+            let group_path = base.join(&file);
+            watched.push(group_path.clone());
+            let parsed = read_limited(&group_path)
+                .map_err(|e| e.to_string())
+                .and_then(|text| {
+                    RuleGroup::parse(&text, &group_path.display().to_string(), options)
+                        .map_err(|e| e.to_string())
+                });
+            match parsed {
+                Ok(group) => sets.rule_groups.push(group),
+                Err(e) => {
+                    reader.problem(&format!("/waf/rule_groups/{i}"), e);
+                    sets_ok = false;
+                }
             }
         }
     }
+    for (key, asn) in [("geo_database", false), ("asn_database", true)] {
+        let pointer = format!("/waf/{key}");
+        if let Some(v) = map.get(key)
+            && let Some(file) = reader.string(v, &pointer)
+        {
+            let db_path = base.join(file);
+            watched.push(db_path.clone());
+            match palisade_waf::geo::GeoDb::open(&db_path) {
+                Ok(db) if asn => sets.asn = Some(Arc::new(db)),
+                Ok(db) => sets.geo = Some(Arc::new(db)),
+                Err(e) => {
+                    reader.problem(&pointer, e);
+                    sets_ok = false;
+                }
+            }
+        }
+    }
+    let log = match map.get("log") {
+        None => crate::config::AccessLog::Off,
+        Some(v) => match reader.string(v, "/waf/log") {
+            Some("off") | None => crate::config::AccessLog::Off,
+            Some("stdout") | Some("-") => crate::config::AccessLog::Stdout,
+            Some("stderr") => crate::config::AccessLog::Stderr,
+            Some(path) => crate::config::AccessLog::File(base.join(path)),
+        },
+    };
     let store = match map.get("rate_limit_store") {
         None => None,
         Some(v) => match reader.string(v, "/waf/rate_limit_store")? {
@@ -254,7 +303,7 @@ pub(crate) fn section(
             return None;
         }
     };
-    let acl = match WebAcl::parse(&text, &path.display().to_string()) {
+    let acl = match WebAcl::parse_with(&text, &path.display().to_string(), options) {
         Ok(acl) => acl,
         Err(e) => {
             reader.problem("/waf/web_acl", e.to_string());
@@ -269,6 +318,7 @@ pub(crate) fn section(
         Ok(evaluator) => Some(Waf {
             web_acl: path,
             evaluator,
+            log,
             store,
             failure,
             stats,
@@ -358,8 +408,10 @@ impl Waf {
         };
         self.stats
             .count(verdict.terminating_rule.as_deref(), action);
-        for rule in &verdict.counted {
-            self.stats.count(Some(rule), 2);
+        // A group's counted rules count under the web ACL rule of the
+        // group, as its metric in AWS does.
+        for matched in &verdict.matches {
+            self.stats.count(Some(&matched.rule), 2);
         }
         if verdict.terminating_rule.is_some() || !verdict.counted.is_empty() {
             self.stats.sample(serde_json::json!({
@@ -370,6 +422,7 @@ impl Waf {
                 "path": request.uri_path,
                 "action": ACTIONS[action].to_uppercase(),
                 "terminating_rule": verdict.terminating_rule,
+                "rule": palisade_waf::cases::deciding_rule(verdict),
                 "counted": verdict.counted,
                 "labels": verdict.labels,
             }));

@@ -138,7 +138,8 @@ async fn header_values_outside_ascii_are_inspected_too() {
     let running = setup.start().await;
     let status = |header: &[u8]| {
         let mut request =
-            b"GET /rides HTTP/1.1\r\nHost: t\r\nConnection: close\r\nUser-Agent: ".to_vec();
+            b"GET /rides HTTP/1.1\r\nHost: api.example.com\r\nConnection: close\r\nUser-Agent: "
+                .to_vec();
         request.extend_from_slice(header);
         request.extend_from_slice(b"\r\n\r\n");
         async move {
@@ -163,7 +164,12 @@ async fn counted_rules_insert_headers_and_the_admin_listener_shows_counters_and_
     let setup = starter(&upstream);
     let running = setup.start().await;
     let at = running.address;
-    let admin_path = send(at, "GET", "/admin/users", &[], "")
+    let browser = (
+        "user-agent",
+        "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0",
+    );
+    let host = ("host", "api.example.com");
+    let admin_path = send(at, "GET", "/admin/users", &[browser, host], "")
         .await
         .expect("send");
     assert_eq!(admin_path.status, 200);
@@ -174,13 +180,17 @@ async fn counted_rules_insert_headers_and_the_admin_listener_shows_counters_and_
         at,
         "POST",
         "/feedback",
-        &[("content-type", "application/x-www-form-urlencoded")],
+        &[
+            ("content-type", "application/x-www-form-urlencoded"),
+            browser,
+            host,
+        ],
         "comment=%3Cscript%3Ealert(1)%3C%2Fscript%3E",
     )
     .await
     .expect("send");
     assert_eq!(xss.status, 403);
-    let bot = send(at, "GET", "/", &[("user-agent", "Nikto/2.5")], "")
+    let bot = send(at, "GET", "/", &[("user-agent", "Nikto/2.5"), host], "")
         .await
         .expect("send");
     assert_eq!(bot.status, 403);
@@ -193,7 +203,8 @@ async fn counted_rules_insert_headers_and_the_admin_listener_shows_counters_and_
         .body;
     for line in [
         r#"palisade_waf_rule_matches_total{web_acl="starter",rule="admin-paths",action="count"} 1"#,
-        r#"palisade_waf_rule_matches_total{web_acl="starter",rule="xss",action="block"} 1"#,
+        r#"palisade_waf_rule_matches_total{web_acl="starter",rule="AWS-AWSManagedRulesAdminProtectionRuleSet",action="count"} 1"#,
+        r#"palisade_waf_rule_matches_total{web_acl="starter",rule="AWS-AWSManagedRulesCommonRuleSet",action="block"} 1"#,
         r#"palisade_waf_rule_matches_total{web_acl="starter",rule="bad-bots",action="block"} 1"#,
         r#"palisade_waf_rule_matches_total{web_acl="starter",rule="Default_Action",action="allow"} 1"#,
     ] {
@@ -206,15 +217,32 @@ async fn counted_rules_insert_headers_and_the_admin_listener_shows_counters_and_
     let samples = sampled["sampled_requests"].as_array().expect("list");
     assert_eq!(samples.len(), 3);
     assert_eq!(samples[0]["terminating_rule"], "bad-bots");
-    assert_eq!(samples[1]["terminating_rule"], "xss");
-    assert_eq!(samples[1]["labels"], serde_json::json!(["starter:xss"]));
-    assert_eq!(samples[2]["counted"], serde_json::json!(["admin-paths"]));
+    assert_eq!(
+        samples[1]["terminating_rule"],
+        "AWS-AWSManagedRulesCommonRuleSet"
+    );
+    assert_eq!(
+        samples[1]["rule"],
+        "AWS#AWSManagedRulesCommonRuleSet#CrossSiteScripting_BODY"
+    );
+    assert_eq!(
+        samples[1]["labels"],
+        serde_json::json!(["awswaf:managed:aws:core-rule-set:CrossSiteScripting_Body"])
+    );
+    assert_eq!(
+        samples[2]["counted"],
+        serde_json::json!([
+            "admin-paths",
+            "AWS-AWSManagedRulesAdminProtectionRuleSet#AdminProtection_URIPATH"
+        ])
+    );
 
     // A client naming the inserted header (or its own copy of it) as
     // hop-by-hop must not keep it from the backend, nor choose its value.
     let reply = common::raw(
         at,
-        b"GET /admin/users HTTP/1.1\r\nHost: t\r\nConnection: close, x-amzn-waf-suspicious\r\n\
+        b"GET /admin/users HTTP/1.1\r\nHost: api.example.com\r\nUser-Agent: curl/8.5.0\r\n\
+          Connection: close, x-amzn-waf-suspicious\r\n\
           x-amzn-waf-suspicious: nothing\r\n\r\n",
         Duration::from_secs(5),
     )
@@ -447,4 +475,187 @@ async fn a_reload_keeps_in_memory_rate_counters() {
         .expect("send");
     assert_eq!(after.status, 403, "the fourth request, after a reload");
     running.shutdown().await;
+}
+
+const GROUPS: &str = r#"
+listen: 127.0.0.1:0
+upstreams:
+  backend: { url: "${UPSTREAM}" }
+routes:
+  - { method: ANY, path: "/{proxy+}", upstream: backend }
+waf:
+  web_acl: acl.yaml
+  rule_groups: [groups/internal.json]
+  log: waf.log
+access_log: off
+"#;
+
+/// A CloudFormation web ACL: AWS's IP reputation group (which needs AWS's
+/// data), palisade's AWS core group with a counted rule, and a rule group
+/// of one's own from `get-rule-group` output.
+const GROUPS_ACL: &str = r#"
+Type: AWS::WAFv2::WebACL
+Properties:
+  Name: groups
+  Scope: REGIONAL
+  DefaultAction: { Allow: {} }
+  VisibilityConfig: { SampledRequestsEnabled: true, CloudWatchMetricsEnabled: true, MetricName: groups }
+  Rules:
+    - Name: AWS-AWSManagedRulesAmazonIpReputationList
+      Priority: 0
+      OverrideAction: { None: {} }
+      Statement:
+        ManagedRuleGroupStatement: { VendorName: AWS, Name: AWSManagedRulesAmazonIpReputationList }
+      VisibilityConfig: { SampledRequestsEnabled: true, CloudWatchMetricsEnabled: true, MetricName: ip }
+    - Name: AWS-AWSManagedRulesCommonRuleSet
+      Priority: 1
+      OverrideAction: { None: {} }
+      Statement:
+        ManagedRuleGroupStatement:
+          VendorName: AWS
+          Name: AWSManagedRulesCommonRuleSet
+          RuleActionOverrides:
+            - { Name: NoUserAgent_HEADER, ActionToUse: { Count: {} } }
+      VisibilityConfig: { SampledRequestsEnabled: true, CloudWatchMetricsEnabled: true, MetricName: core }
+    - Name: internal
+      Priority: 2
+      OverrideAction: { None: {} }
+      Statement:
+        RuleGroupReferenceStatement:
+          Arn: arn:aws:wafv2:us-east-1:111122223333:regional/rulegroup/internal/1f2e
+      VisibilityConfig: { SampledRequestsEnabled: true, CloudWatchMetricsEnabled: true, MetricName: internal }
+"#;
+
+const INTERNAL_GROUP: &str = r#"{"RuleGroup": {"Name": "internal", "Id": "1f2e",
+  "ARN": "arn:aws:wafv2:us-east-1:111122223333:regional/rulegroup/internal/1f2e",
+  "Capacity": 10, "LabelNamespace": "awswaf:111122223333:rulegroup:internal:",
+  "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": true, "MetricName": "internal"},
+  "Rules": [{"Name": "no-debug", "Priority": 0, "Action": {"Block": {}},
+    "RuleLabels": [{"Name": "debug"}],
+    "Statement": {"ByteMatchStatement": {"SearchString": "L2RlYnVn", "PositionalConstraint": "STARTS_WITH",
+      "FieldToMatch": {"UriPath": {}}, "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}},
+    "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": true, "MetricName": "no-debug"}}]},
+  "LockToken": "e8f1"}"#;
+
+#[tokio::test]
+async fn managed_and_own_rule_groups_run_and_verdicts_are_logged_as_aws_waf_logs_them() {
+    let upstream = Upstream::start().await;
+    let setup = Setup::new(
+        GROUPS,
+        &[
+            ("acl.yaml", GROUPS_ACL),
+            ("groups/internal.json", INTERNAL_GROUP),
+        ],
+    )
+    .var("UPSTREAM", &upstream.url());
+    let config =
+        palisade_gateway::Config::load(&setup.config, &|name| setup.variables.get(name).cloned())
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.warnings.len(), 1, "{:?}", config.warnings);
+    assert!(
+        config.warnings[0].contains("AWSManagedRulesAmazonIpReputationList")
+            && config.warnings[0].contains("no match"),
+        "{:?}",
+        config.warnings
+    );
+    let running = setup.start().await;
+    let at = running.address;
+    let host = ("host", "api.example.com");
+    // No user agent: counted by the override, passed on.
+    let counted = send(at, "GET", "/rides", &[host], "").await.expect("send");
+    assert_eq!(counted.status, 200);
+    let debug = send(at, "GET", "/debug/vars", &[host], "")
+        .await
+        .expect("send");
+    assert_eq!(debug.status, 403);
+    let traversal = send(
+        at,
+        "GET",
+        "/files?name=..%2F..%2Fetc%2Fpasswd",
+        &[host, ("user-agent", "curl/8.5.0")],
+        "",
+    )
+    .await
+    .expect("send");
+    assert_eq!(traversal.status, 403);
+    assert_eq!(upstream.seen().len(), 1);
+    running.shutdown().await;
+
+    let log = std::fs::read_to_string(setup.path("waf.log")).expect("waf log");
+    let records: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(records.len(), 3);
+    let [counted, debug, traversal] = &records[..] else {
+        panic!("{records:?}");
+    };
+    assert_eq!(counted["action"], "ALLOW");
+    assert_eq!(counted["terminatingRuleId"], "Default_Action");
+    assert_eq!(counted["formatVersion"], 1);
+    assert_eq!(counted["httpSourceName"], "APIGW");
+    assert_eq!(counted["httpRequest"]["httpMethod"], "GET");
+    assert_eq!(counted["httpRequest"]["uri"], "/rides");
+    assert_eq!(counted["httpRequest"]["clientIp"], "127.0.0.1");
+    assert_eq!(
+        counted["ruleGroupList"][0]["ruleGroupId"],
+        "AWS#AWSManagedRulesCommonRuleSet"
+    );
+    assert_eq!(
+        counted["ruleGroupList"][0]["nonTerminatingMatchingRules"],
+        serde_json::json!([{"ruleId": "NoUserAgent_HEADER", "action": "COUNT",
+            "overriddenAction": "BLOCK", "ruleMatchDetails": []}])
+    );
+    assert_eq!(debug["action"], "BLOCK");
+    assert_eq!(debug["terminatingRuleId"], "internal");
+    assert_eq!(debug["terminatingRuleType"], "GROUP");
+    assert_eq!(
+        debug["ruleGroupList"][1]["ruleGroupId"],
+        "arn:aws:wafv2:us-east-1:111122223333:regional/rulegroup/internal/1f2e"
+    );
+    assert_eq!(
+        debug["ruleGroupList"][1]["terminatingRule"]["ruleId"],
+        "no-debug"
+    );
+    assert!(
+        debug["labels"].as_array().is_some_and(|l| l.contains(
+            &serde_json::json!({"name": "awswaf:111122223333:rulegroup:internal:debug"})
+        )),
+        "{debug}"
+    );
+    assert_eq!(
+        traversal["terminatingRuleId"],
+        "AWS-AWSManagedRulesCommonRuleSet"
+    );
+    assert_eq!(traversal["terminatingRuleType"], "MANAGED_RULE_GROUP");
+    assert_eq!(
+        traversal["ruleGroupList"][0]["terminatingRule"]["ruleId"],
+        "GenericLFI_QUERYARGUMENTS"
+    );
+    assert_eq!(
+        traversal["httpRequest"]["args"],
+        "name=..%2F..%2Fetc%2Fpasswd"
+    );
+}
+
+#[test]
+fn strict_refuses_a_group_that_needs_aws_data() {
+    let setup = Setup::new(
+        &GROUPS.replace("  log: waf.log\n", "  strict: true\n"),
+        &[
+            ("acl.yaml", GROUPS_ACL),
+            ("groups/internal.json", INTERNAL_GROUP),
+        ],
+    )
+    .var("UPSTREAM", "http://127.0.0.1:9");
+    let error =
+        palisade_gateway::Config::load(&setup.config, &|name| setup.variables.get(name).cloned())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+    assert!(error.contains("/waf/web_acl"), "{error}");
+    assert!(
+        error.contains("AWSManagedRulesAmazonIpReputationList"),
+        "{error}"
+    );
 }

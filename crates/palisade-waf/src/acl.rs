@@ -39,9 +39,14 @@ pub enum AclError {
 
 /// Fields of an export that describe the ACL in AWS and do not change what
 /// it does here.
-const METADATA: [&str; 16] = [
+const METADATA: [&str; 21] = [
     "Id",
     "ARN",
+    "Arn",
+    "Scope",
+    "Tags",
+    "DataProtectionConfig",
+    "OnSourceDDoSProtectionConfig",
     "Description",
     "Capacity",
     "LockToken",
@@ -191,7 +196,7 @@ pub struct ManagedGroup {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct GroupReference {
-    #[serde(rename = "ARN")]
+    #[serde(rename = "ARN", alias = "Arn")]
     pub arn: String,
     #[serde(default)]
     pub excluded_rules: Vec<Named>,
@@ -262,7 +267,7 @@ pub struct RegexMatch {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct RegexSetReference {
-    #[serde(rename = "ARN")]
+    #[serde(rename = "ARN", alias = "Arn")]
     pub arn: String,
     pub field_to_match: FieldToMatch,
     #[serde(deserialize_with = "by_priority")]
@@ -320,7 +325,7 @@ pub struct Inspect {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct IpSetReference {
-    #[serde(rename = "ARN")]
+    #[serde(rename = "ARN", alias = "Arn")]
     pub arn: String,
     #[serde(rename = "IPSetForwardedIPConfig")]
     pub ip_set_forwarded_ip_config: Option<ForwardedIp>,
@@ -601,6 +606,9 @@ pub struct ParseOptions {
 #[derive(Debug, Clone)]
 pub struct WebAcl {
     pub name: String,
+    /// The ACL's ARN when the document holds one (`get-web-acl` output):
+    /// AWS WAF logs name the ACL by it.
+    pub arn: Option<String>,
     pub default_action: Action,
     pub rules: Vec<Rule>,
     pub response_bodies: BTreeMap<String, ResponseBody>,
@@ -726,6 +734,9 @@ impl WebAcl {
             Some(Value::String(s)) => s,
             _ => return Err(field("Name", "missing, or not a string".to_string())),
         };
+        let arn = ["ARN", "Arn"]
+            .iter()
+            .find_map(|k| map.get(*k).and_then(Value::as_str).map(str::to_string));
         let default_action = map
             .remove("DefaultAction")
             .ok_or_else(|| field("DefaultAction", "missing".to_string()))
@@ -747,6 +758,7 @@ impl WebAcl {
         let rules = read_rules(map.remove("Rules"), origin, options, &mut warnings)?;
         let acl = WebAcl {
             name,
+            arn,
             default_action,
             rules,
             response_bodies,
@@ -911,8 +923,9 @@ pub struct RuleGroup {
 }
 
 /// Fields of a rule group export that do not change what it does.
-const GROUP_METADATA: [&str; 9] = [
+const GROUP_METADATA: [&str; 10] = [
     "Id",
+    "Arn",
     "Description",
     "Capacity",
     "LockToken",
@@ -970,12 +983,12 @@ impl RuleGroup {
         };
         let name =
             text_field(&mut map, "Name")?.ok_or_else(|| field("Name", "missing".to_string()))?;
-        let arn = text_field(&mut map, "ARN")?.ok_or_else(|| {
-            field(
-                "ARN",
-                "missing (a RuleGroupReferenceStatement names the group by it)".to_string(),
-            )
-        })?;
+        // CloudFormation's properties hold no ARN (AWS assigns it): such a
+        // group is found by the name in the referencing ARN.
+        let arn = match text_field(&mut map, "ARN")? {
+            Some(arn) => arn,
+            None => text_field(&mut map, "Arn")?.unwrap_or_default(),
+        };
         let label_namespace = text_field(&mut map, "LabelNamespace")?
             .unwrap_or_else(|| format!("awswaf:{}:rulegroup:{name}:", account_of(&arn)));
         let response_bodies = match map.remove("CustomResponseBodies") {

@@ -27,7 +27,19 @@ pub struct CasesError {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
+    #[serde(default)]
+    defaults: Defaults,
     cases: Vec<Case>,
+}
+
+/// What every case has unless it says otherwise: headers a real client
+/// always sends (a user agent, an accept) and its address.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Defaults {
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    client_ip: Option<IpAddr>,
 }
 
 /// What a case expects the web ACL to do.
@@ -64,8 +76,12 @@ pub struct Case {
     #[serde(default = "once")]
     pub repeat: u32,
     pub expect: Option<Expect>,
-    /// The rule expected to decide (`Default_Action` for none).
+    /// The rule expected to decide (`Default_Action` for none): the web
+    /// ACL's rule, or a group's rule as [`deciding_rule`] names it.
     pub expect_rule: Option<String>,
+    /// Labels the request must carry (those of counted rules too).
+    #[serde(default)]
+    pub expect_labels: Vec<String>,
     /// For a case read from a go-ftw file: the CRS rule it tests.
     #[serde(skip)]
     pub crs_rule: Option<u64>,
@@ -90,7 +106,7 @@ pub fn parse_cases(text: &str, origin: &str) -> Result<Vec<Case>, CasesError> {
     if text.len() > MAX_CASES_BYTES {
         return Err(error(format!("larger than {MAX_CASES_BYTES} bytes")));
     }
-    let file: File = serde_yaml_ng::from_str(text).map_err(|e| {
+    let mut file: File = serde_yaml_ng::from_str(text).map_err(|e| {
         let at = e
             .location()
             .map(|l| format!("line {}, column {}: ", l.line(), l.column()))
@@ -120,6 +136,17 @@ pub fn parse_cases(text: &str, origin: &str) -> Result<Vec<Case>, CasesError> {
                 "cases[{i}] ({:?}): body_size is at most {MAX_CASES_BYTES}",
                 case.name
             )));
+        }
+    }
+    for case in &mut file.cases {
+        for (name, value) in &file.defaults.headers {
+            // A case's own header wins, whatever its case.
+            if !case.headers.keys().any(|k| k.eq_ignore_ascii_case(name)) {
+                case.headers.insert(name.clone(), value.clone());
+            }
+        }
+        if case.client_ip.is_none() {
+            case.client_ip = file.defaults.client_ip;
         }
     }
     Ok(file.cases)
@@ -338,6 +365,7 @@ fn ftw_request(input: &FtwInput) -> Result<Case, String> {
         repeat: 1,
         expect: None,
         expect_rule: None,
+        expect_labels: Vec::new(),
         crs_rule: None,
     })
 }
@@ -404,8 +432,23 @@ fn raw_case(raw: &[u8]) -> Result<Case, String> {
         repeat: 1,
         expect: None,
         expect_rule: None,
+        expect_labels: Vec::new(),
         crs_rule: None,
     })
+}
+
+/// The rule that decided, as AWS WAF's logs and console name it: a rule
+/// group's rule as `<group>#<rule>` (`AWS#AWSManagedRulesCommonRuleSet#
+/// NoUserAgent_HEADER`, or the group's ARN then the rule), any other rule
+/// by its name, and `Default_Action` when none did.
+pub fn deciding_rule(verdict: &Verdict) -> String {
+    match (&verdict.terminating_group, &verdict.terminating_group_rule) {
+        (Some(group), Some(rule)) => format!("{group}#{rule}"),
+        _ => verdict
+            .terminating_rule
+            .clone()
+            .unwrap_or_else(|| "Default_Action".to_string()),
+    }
 }
 
 /// A case's result.
@@ -419,6 +462,16 @@ pub struct Outcome {
 /// Sends every case through `evaluator`, in order (rate-based rules see
 /// the earlier cases' requests).
 pub fn run(evaluator: &Evaluator, cases: &[Case]) -> Vec<Outcome> {
+    run_with(evaluator, cases, |_, _| {})
+}
+
+/// [`run`], handing each request and its verdict to `each` as it is
+/// decided (to log them).
+pub fn run_with(
+    evaluator: &Evaluator,
+    cases: &[Case],
+    mut each: impl FnMut(&WafRequest<'_>, &Verdict),
+) -> Vec<Outcome> {
     cases
         .iter()
         .map(|case| {
@@ -453,6 +506,7 @@ pub fn run(evaluator: &Evaluator, cases: &[Case]) -> Vec<Outcome> {
             for _ in 1..case.repeat {
                 verdict = evaluator.evaluate_at(&request, Instant::now());
             }
+            each(&request, &verdict);
             let action = match verdict.decision {
                 Decision::Allow => Expect::Allow,
                 Decision::Block(_) => Expect::Block,
@@ -467,10 +521,21 @@ pub fn run(evaluator: &Evaluator, cases: &[Case]) -> Vec<Outcome> {
             {
                 mismatch.push(format!("expected {expected:?}, got {action:?}"));
             }
+            let decided = deciding_rule(&verdict);
             if let Some(expected) = &case.expect_rule
                 && expected != rule
+                && *expected != decided
             {
-                mismatch.push(format!("expected rule {expected:?}, got {rule:?}"));
+                mismatch.push(format!("expected rule {expected:?}, got {decided:?}"));
+            }
+            let missing: Vec<&str> = case
+                .expect_labels
+                .iter()
+                .filter(|l| !verdict.labels.contains(l))
+                .map(String::as_str)
+                .collect();
+            if !missing.is_empty() {
+                mismatch.push(format!("expected label(s) {}", missing.join(", ")));
             }
             Outcome {
                 verdict,
@@ -524,6 +589,30 @@ cases:
             Some("expected Block, got Allow")
         );
         assert_eq!(outcomes[2].mismatch, None, "{:?}", outcomes[2].verdict);
+    }
+
+    #[test]
+    fn defaults_fill_what_a_case_leaves_out() {
+        let cases = parse_cases(
+            "defaults:\n  headers: {user-agent: curl/8.5.0, accept: '*/*'}\n  client_ip: 192.0.2.9\ncases:\n  - name: a\n  - name: b\n    headers: {User-Agent: own}\n    client_ip: 192.0.2.10\n",
+            "c.yaml",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            cases[0].headers.get("user-agent").map(String::as_str),
+            Some("curl/8.5.0")
+        );
+        assert_eq!(cases[0].client_ip, "192.0.2.9".parse().ok());
+        assert_eq!(
+            cases[1].headers.get("User-Agent").map(String::as_str),
+            Some("own")
+        );
+        assert_eq!(cases[1].headers.get("user-agent"), None);
+        assert_eq!(
+            cases[1].headers.get("accept").map(String::as_str),
+            Some("*/*")
+        );
+        assert_eq!(cases[1].client_ip, "192.0.2.10".parse().ok());
     }
 
     #[test]

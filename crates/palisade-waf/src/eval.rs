@@ -803,6 +803,9 @@ pub struct RuleMatch {
     /// Counted because of `ExcludedRules`, a `RuleActionOverrides` entry or
     /// the group's `OverrideAction: Count`.
     pub overridden: bool,
+    /// Counted because the group's `ExcludedRules` names it (AWS logs
+    /// these apart, as `EXCLUDED_AS_COUNT`).
+    pub excluded: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -824,6 +827,9 @@ pub struct Verdict {
     pub counted: Vec<String>,
     /// Every Count match, with its group rule, for logs.
     pub matches: Vec<RuleMatch>,
+    /// The web ACL rules (by index in [`WebAcl::rules`]) whose rule group
+    /// the request was evaluated against, for logs.
+    pub groups: Vec<usize>,
     /// Set when a CAPTCHA or Challenge action was taken as a Block.
     pub note: Option<String>,
     /// Set when a shared rate store failed and `StoreFailure` decided.
@@ -865,6 +871,8 @@ struct GroupRule {
     /// The rule's own action's name, when an exclusion or override changed
     /// it.
     overridden: Option<&'static str>,
+    /// Named in `ExcludedRules`.
+    excluded: bool,
     /// Fully qualified.
     labels: Vec<String>,
 }
@@ -1096,6 +1104,7 @@ impl Evaluator {
             inserted_headers: Vec::new(),
             counted: Vec::new(),
             matches: Vec::new(),
+            groups: Vec::new(),
             note: None,
             store_error: None,
         };
@@ -1159,6 +1168,7 @@ impl Evaluator {
                         group_rule: None,
                         action: "COUNT",
                         overridden: false,
+                        excluded: false,
                     });
                 }
                 Some(decision) => {
@@ -1199,6 +1209,7 @@ impl Evaluator {
             return None;
         }
         let acl_rule = &self.acl.rules[group.index].name;
+        verdict.groups.push(group.index);
         for rule in &group.rules {
             if !rule.check.matches(request, &verdict.labels, now, memo) {
                 continue;
@@ -1219,6 +1230,7 @@ impl Evaluator {
                         group_rule: Some(rule.name.clone()),
                         action: rule.overridden.unwrap_or(action_name(&rule.action)),
                         overridden: counted || rule.overridden.is_some(),
+                        excluded: rule.excluded,
                     });
                 }
                 Some(decision) => {
@@ -1332,9 +1344,10 @@ fn group_entry(
             .action
             .clone()
             .ok_or_else(|| format!("rule group rule {:?} has no Action", r.name))?;
+        let is_excluded = excluded.iter().any(|e| e.name == r.name);
         let (action, overridden) = if let Some(o) = overrides.iter().find(|o| o.name == r.name) {
             (o.action_to_use.clone(), Some(action_name(&own)))
-        } else if excluded.iter().any(|e| e.name == r.name) {
+        } else if is_excluded {
             (Action::Count(Default::default()), Some(action_name(&own)))
         } else {
             (own, None)
@@ -1345,6 +1358,7 @@ fn group_entry(
                 .map_err(|e| format!("rule group {id}, rule {:?}: {e}", r.name))?,
             action,
             overridden,
+            excluded: is_excluded && !overrides.iter().any(|o| o.name == r.name),
             labels: r
                 .rule_labels
                 .iter()

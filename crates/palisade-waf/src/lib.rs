@@ -9,6 +9,7 @@ pub mod cases;
 pub mod eval;
 pub mod geo;
 pub mod inspect;
+pub mod log;
 pub mod managed;
 pub mod rate;
 #[cfg(feature = "redis")]

@@ -179,8 +179,21 @@ impl Sets {
         self.regex.iter().find(|s| s.arn == arn)
     }
 
+    /// The group with this ARN; failing that, a group whose document had
+    /// no ARN (CloudFormation properties) named as the ARN's
+    /// `.../rulegroup/<name>/<id>` says.
     pub fn rule_group(&self, arn: &str) -> Option<&crate::acl::RuleGroup> {
-        self.rule_groups.iter().find(|g| g.arn == arn)
+        self.rule_groups.iter().find(|g| g.arn == arn).or_else(|| {
+            let mut parts = arn.rsplit('/');
+            let (_id, name, kind) = (parts.next()?, parts.next()?, parts.next()?);
+            (kind == "rulegroup")
+                .then(|| {
+                    self.rule_groups
+                        .iter()
+                        .find(|g| g.arn.is_empty() && g.name == name)
+                })
+                .flatten()
+        })
     }
 }
 

@@ -355,6 +355,19 @@ fn push_char(out: &mut Vec<u8>, code: u32) {
     out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
 }
 
+/// A `%uHHHH` (or JavaScript `\uHHHH`) escape as AWS WAF decodes it: one
+/// byte, the low one, except that the full-width forms `FF01`-`FF5E` become
+/// the ASCII characters they stand for (`%uFF1C` is `<`). That is lossy on
+/// purpose: it is what the rules of an ACL written for AWS expect to see.
+fn unicode_byte(code: u32) -> u8 {
+    let low = (code & 0xff) as u8;
+    if code >> 8 == 0xff && (0x01..=0x5e).contains(&low) {
+        low + 0x20
+    } else {
+        low
+    }
+}
+
 /// `%XX` decoded, `+` read as a space; `%uXXXX` too when `uni`. A `%` not
 /// followed by hex digits stays as it is.
 fn url_decode(input: &[u8], uni: bool) -> Vec<u8> {
@@ -371,7 +384,7 @@ fn url_decode(input: &[u8], uni: bool) -> Vec<u8> {
                     && matches!(input.get(i + 1), Some(b'u' | b'U'))
                     && let Some(code) = hex_at(input, i + 2, 4)
                 {
-                    push_char(&mut out, code);
+                    out.push(unicode_byte(code));
                     i += 6;
                 } else if let Some(byte) = hex_at(input, i + 1, 2) {
                     out.push(byte as u8);
@@ -504,7 +517,7 @@ fn escape_decode(input: &[u8], dialect: Dialect) -> Vec<u8> {
                 i += 4;
             }
             b'u' | b'U' if dialect == Dialect::Js && hex_at(input, i + 2, 4).is_some() => {
-                push_char(&mut out, hex_at(input, i + 2, 4).unwrap_or(0));
+                out.push(unicode_byte(hex_at(input, i + 2, 4).unwrap_or(0)));
                 i += 6;
             }
             b'0'..=b'7' => {
@@ -864,6 +877,18 @@ mod tests {
         assert_eq!(t(Transform::UrlDecode, "100%"), "100%");
         assert_eq!(t(Transform::UrlDecode, "%zz%4"), "%zz%4");
         assert_eq!(t(Transform::UrlDecodeUni, "%u003cscript%u003E"), "<script>");
+        // Full-width forms are their ASCII characters; anything else keeps
+        // its low byte, as AWS documents.
+        assert_eq!(t(Transform::UrlDecodeUni, "%uFF1Cscript%uff1e"), "<script>");
+        assert_eq!(t(Transform::UrlDecodeUni, "%uFF21%uFF5E"), "A~");
+        assert_eq!(
+            Transform::UrlDecodeUni
+                .apply(b"%u2215%uFF00%uFF5F%u0041")
+                .as_ref(),
+            b"\x15\x00\x5fA"
+        );
+        assert_eq!(t(Transform::UrlDecodeUni, "%u00zz%u12"), "%u00zz%u12");
+        assert_eq!(t(Transform::JsDecode, "\\uFF1Cimg\\u003e"), "<img>");
         assert_eq!(t(Transform::UrlDecode, "%u003c"), "%u003c");
     }
 

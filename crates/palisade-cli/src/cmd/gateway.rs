@@ -61,8 +61,11 @@ fn check(out: &Out, args: &GatewayArgs) -> CmdResult {
                 })
             })
             .collect();
-        out.json(&json!({"valid": true, "listen": config.listen.to_string(), "routes": routes}));
+        out.json(&json!({"valid": true, "listen": config.listen.to_string(), "routes": routes, "warnings": config.warnings}));
     } else {
+        for warning in &config.warnings {
+            out.error_line(&format!("{} {warning}", out.paint("33", "warning:")));
+        }
         out.line(&format!(
             "{}: valid; {} routes to {} upstreams, listening on {}",
             args.config.display(),

@@ -156,10 +156,11 @@ pub async fn send(
         .await
         .map_err(|e| e.to_string())?;
     tokio::spawn(connection);
-    let mut request = Request::builder()
-        .method(method)
-        .uri(target)
-        .header("host", address.to_string());
+    let mut request = Request::builder().method(method).uri(target);
+    // The caller's Host, if it gives one, replaces the address.
+    if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
+        request = request.header("host", address.to_string());
+    }
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
