@@ -57,6 +57,8 @@ import http.client, sys
 port, n = int(sys.argv[1]), int(sys.argv[2])
 body = open("examples/wild-rydes/requests/valid.json").read().replace("\n", "")
 headers = {
+    # Not the loopback address: the starter ACL blocks a localhost Host.
+    "Host": "api.example.com",
     "Content-Type": "application/json",
     "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
     "Referer": "https://wildrydes.example.com/customize",

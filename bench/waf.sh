@@ -62,6 +62,7 @@ cat > "$WORK/post.lua" <<LUA
 wrk.method = "POST"
 wrk.path = "/customizations?ride=42&utm_source=newsletter"
 wrk.body = '$BODY'
+wrk.headers["Host"] = "api.example.com"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
 wrk.headers["Referer"] = "https://wildrydes.example.com/customize"
@@ -69,10 +70,10 @@ wrk.headers["Cookie"] = "session=5f1c2a9e; theme=dark"
 LUA
 # Every timed request must be one the upstream answers: check each target.
 for port in "$PROXY_PORT" "$MODSEC_PORT" "$GATEWAY_PORT"; do
-  STATUS="$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -H 'Cookie: session=5f1c2a9e; theme=dark' --data "$BODY" "http://127.0.0.1:$port/customizations?ride=42&utm_source=newsletter")"
+  STATUS="$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: api.example.com' -H 'Content-Type: application/json' -H 'Cookie: session=5f1c2a9e; theme=dark' --data "$BODY" "http://127.0.0.1:$port/customizations?ride=42&utm_source=newsletter")"
   [ "$STATUS" = 200 ] || { echo "port $port answered $STATUS to the benign request" >&2; exit 2; }
 done
-STATUS="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$GATEWAY_PORT/rides?id=1%27%20or%20%271%27%3D%271")"
+STATUS="$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: api.example.com' "http://127.0.0.1:$GATEWAY_PORT/rides?id=1%27%20or%20%271%27%3D%271")"
 [ "$STATUS" = 403 ] || { echo "palisade answered $STATUS to SQL injection" >&2; exit 2; }
 
 

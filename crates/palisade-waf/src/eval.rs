@@ -23,9 +23,10 @@ use crate::inspect::{Component, WafRequest, cookies, query_args};
 use crate::rate::MemoryLimiter;
 use crate::sets::{IpSet, Sets};
 use crate::sqli::is_sqli;
-use crate::transform::{Chain, Transform, apply_all};
+use crate::transform::{Transform, apply_all};
 use crate::verdicts::{Detector, regex_detector, remembered};
 use crate::xss::is_xss;
+use smallvec::SmallVec;
 
 /// A statement ready to evaluate.
 #[derive(Debug)]
@@ -41,6 +42,8 @@ enum Check {
         transforms: Transforms,
         regex: regex::bytes::Regex,
         remember: Option<Detector>,
+        /// Its pattern is part of its slot's screen (see [`Screen`]).
+        screened: bool,
     },
     Size {
         field: FieldToMatch,
@@ -104,15 +107,201 @@ enum Check {
 /// web ACL, typically) transform it once per request.
 #[derive(Debug)]
 struct Transforms {
-    chain: Chain,
     slot: usize,
 }
 
-/// Per request: each slot's component, transformed.
-type Memo<'a> = [OnceCell<Component<'a>>];
+/// How a slot's values come about: a field read from the request (a root
+/// slot), or one transformation applied to another slot's values. Chains
+/// that begin alike share their beginning: the managed groups read each
+/// field through a dozen chains that all start by decoding it, and the
+/// decoding is done once.
+#[derive(Debug)]
+struct SlotPlan {
+    field: FieldToMatch,
+    parent: Option<usize>,
+    step: Transform,
+}
+
+/// The slots of a web ACL being compiled, each found by its description.
+#[derive(Debug, Default)]
+struct SlotTable {
+    plans: Vec<SlotPlan>,
+    index: std::collections::HashMap<String, usize>,
+}
+
+impl SlotTable {
+    fn find_or_add(&mut self, key: String, plan: SlotPlan) -> usize {
+        if let Some(&at) = self.index.get(&key) {
+            return at;
+        }
+        self.plans.push(plan);
+        self.index.insert(key, self.plans.len() - 1);
+        self.plans.len() - 1
+    }
+
+    /// The slot of `field` transformed by `list` (NONE steps do nothing
+    /// and are left out), adding it and the slots of its beginnings.
+    fn slot(&mut self, field: &FieldToMatch, list: &[Transform]) -> usize {
+        let mut key = format!("{field:?}");
+        let mut at = self.find_or_add(
+            key.clone(),
+            SlotPlan {
+                field: field.clone(),
+                parent: None,
+                step: Transform::None,
+            },
+        );
+        for &step in list.iter().filter(|t| **t != Transform::None) {
+            key.push('|');
+            key.push_str(step.name());
+            at = self.find_or_add(
+                key.clone(),
+                SlotPlan {
+                    field: field.clone(),
+                    parent: Some(at),
+                    step,
+                },
+            );
+        }
+        at
+    }
+}
+
+/// Per request: each slot's component, transformed, and which of its
+/// values passed the slot's screen.
+struct Memo<'a, 'e> {
+    components: Vec<OnceCell<Component<'a>>>,
+    screened: Vec<OnceCell<SmallVec<[bool; 8]>>>,
+    screens: &'e [Option<Screen>],
+    plans: &'e [SlotPlan],
+}
+
+/// Every regular expression that reads one slot, as one alternation: a
+/// request's values are read once by it, and only a value it matches is
+/// read again by the rules' own expressions to say which matched. With a
+/// hundred rules over a dozen slots (the managed groups), benign traffic
+/// costs a dozen scans instead of a hundred.
+#[derive(Debug)]
+struct Screen {
+    regex: regex::bytes::Regex,
+    remember: Option<Detector>,
+}
+
+/// The largest compiled form of a slot's screen.
+const SCREEN_SIZE_LIMIT: usize = 64 << 20;
+
+impl<'a, 'e> Memo<'a, 'e> {
+    fn new(plans: &'e [SlotPlan], screens: &'e [Option<Screen>]) -> Memo<'a, 'e> {
+        Memo {
+            components: (0..plans.len()).map(|_| OnceCell::new()).collect(),
+            screened: (0..screens.len()).map(|_| OnceCell::new()).collect(),
+            screens,
+            plans,
+        }
+    }
+
+    fn component(
+        &self,
+        _field: &FieldToMatch,
+        transforms: &Transforms,
+        request: &WafRequest<'a>,
+    ) -> &Component<'a> {
+        self.slot(transforms.slot, request)
+    }
+
+    /// Slot `at`'s values: its parent's with its step applied (a value
+    /// the step leaves alone is the parent's, borrowed from the request
+    /// where the parent's was).
+    fn slot(&self, at: usize, request: &WafRequest<'a>) -> &Component<'a> {
+        if let Some(done) = self.components[at].get() {
+            return done;
+        }
+        let plan = &self.plans[at];
+        let component = match plan.parent {
+            None => plan.field.extract(request),
+            Some(parent) => match self.slot(parent, request) {
+                Component::Values(values) => Component::Values(
+                    values
+                        .iter()
+                        .map(|value| match value {
+                            Cow::Borrowed(text) => plan.step.apply(text),
+                            Cow::Owned(text) => Cow::Owned(plan.step.apply(text).into_owned()),
+                        })
+                        .collect(),
+                ),
+                decided => decided.clone(),
+            },
+        };
+        self.components[at].get_or_init(|| component)
+    }
+
+    /// Whether each of `values` (slot `slot`'s) matched its screen; `None`
+    /// when the slot has none.
+    fn screen(&self, slot: usize, values: &[Cow<'_, [u8]>]) -> Option<&[bool]> {
+        let screen = self.screens.get(slot)?.as_ref()?;
+        Some(self.screened[slot].get_or_init(|| {
+            values
+                .iter()
+                .map(|v| remembered(screen.remember, v, || screen.regex.is_match(v)))
+                .collect()
+        }))
+    }
+}
 
 /// The largest compiled form of a rule's regular expression.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+/// A rule's regular expression as AWS WAF reads it: like PCRE without
+/// its UTF mode, `\w`, `\d`, `\s` and `\b` are ASCII classes and `.` is any
+/// byte. (It is also several times cheaper to compile and run than the
+/// Unicode classes.) A pattern that needs Unicode mode, say a class of
+/// accented letters, is read in it.
+/// Says whether Unicode mode was needed.
+pub(crate) fn build_regex(pattern: &str) -> Result<(regex::bytes::Regex, bool), regex::Error> {
+    let build = |unicode: bool| {
+        regex::bytes::RegexBuilder::new(pattern)
+            .unicode(unicode)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .build()
+            .map(|r| (r, unicode))
+    };
+    build(false).or_else(|_| build(true))
+}
+
+/// The screens of the slots that two or more screenable expressions read;
+/// a slot whose alternation does not compile within the limit has none
+/// (its rules read each value themselves, as without screens).
+fn screens(slots: usize, screenable: Vec<(usize, String, bool)>) -> Vec<Option<Screen>> {
+    let mut by_slot: Vec<(Vec<String>, bool)> = vec![(Vec::new(), false); slots];
+    for (slot, pattern, repeats) in screenable {
+        if let Some((list, repeated)) = by_slot.get_mut(slot) {
+            list.push(pattern);
+            *repeated = repeats;
+        }
+    }
+    by_slot
+        .into_iter()
+        .map(|(patterns, repeats)| {
+            if patterns.len() < 2 {
+                return None;
+            }
+            let joined = patterns
+                .iter()
+                .map(|p| format!("(?:{p})"))
+                .collect::<Vec<_>>()
+                .join("|");
+            regex::bytes::RegexBuilder::new(&joined)
+                .unicode(false)
+                .size_limit(SCREEN_SIZE_LIMIT)
+                .build()
+                .ok()
+                .map(|regex| Screen {
+                    regex,
+                    remember: repeats.then(regex_detector),
+                })
+        })
+        .collect()
+}
 
 /// A set's patterns as one alternation, so a value is read once rather
 /// than once per pattern; each keeps its own flags inside its group. The
@@ -141,7 +330,7 @@ fn one_pass(patterns: &[regex::bytes::Regex]) -> Vec<regex::bytes::Regex> {
 struct Ctx<'s> {
     sets: &'s Sets,
     /// Each distinct transformed component, by its description.
-    slots: &'s RefCell<Vec<String>>,
+    slots: &'s RefCell<SlotTable>,
     /// How the document writes byte match search strings.
     blobs: Blobs,
     /// Where a search string's reading is noted.
@@ -151,6 +340,9 @@ struct Ctx<'s> {
     namespace: Option<&'s str>,
     /// The rule, for warnings.
     rule: &'s str,
+    /// Regular expressions that may join a slot's screen: slot, pattern,
+    /// and whether the slot's values repeat from request to request.
+    screenable: &'s RefCell<Vec<(usize, String, bool)>>,
 }
 
 /// A match pattern names exactly one of All, included and excluded names.
@@ -191,18 +383,8 @@ fn compile(statement: &Statement, ctx: &Ctx<'_>) -> Result<Check, String> {
     }
     let slot = |field: &FieldToMatch, list: &[crate::acl::TextTransformation]| {
         let list: Vec<Transform> = list.iter().map(|t| t.kind).collect();
-        let key = format!("{field:?}{list:?}");
-        let mut slots = ctx.slots.borrow_mut();
-        let slot = match slots.iter().position(|k| *k == key) {
-            Some(at) => at,
-            None => {
-                slots.push(key);
-                slots.len() - 1
-            }
-        };
         Transforms {
-            chain: Chain::new(list),
-            slot,
+            slot: ctx.slots.borrow_mut().slot(field, &list),
         }
     };
     Ok(match statement {
@@ -229,15 +411,29 @@ fn compile(statement: &Statement, ctx: &Ctx<'_>) -> Result<Check, String> {
                 position: s.positional_constraint,
             }
         }
-        Statement::RegexMatchStatement(s) => Check::Regex {
-            field: s.field_to_match.clone(),
-            transforms: slot(&s.field_to_match, &s.text_transformations),
-            regex: regex::bytes::RegexBuilder::new(&s.regex_string)
-                .size_limit(REGEX_SIZE_LIMIT)
-                .build()
-                .map_err(|e| format!("RegexString: {e}"))?,
-            remember: repeats(&s.field_to_match).then(regex_detector),
-        },
+        Statement::RegexMatchStatement(s) => {
+            let transforms = slot(&s.field_to_match, &s.text_transformations);
+            let (regex, unicode) =
+                build_regex(&s.regex_string).map_err(|e| format!("RegexString: {e}"))?;
+            // In the alternation a `#` could open an `(?x)` comment that
+            // runs over the closing parenthesis; Unicode mode is the
+            // pattern's own.
+            let screened = !unicode && !s.regex_string.contains('#');
+            if screened {
+                ctx.screenable.borrow_mut().push((
+                    transforms.slot,
+                    s.regex_string.clone(),
+                    repeats(&s.field_to_match),
+                ));
+            }
+            Check::Regex {
+                field: s.field_to_match.clone(),
+                transforms,
+                regex,
+                remember: repeats(&s.field_to_match).then(regex_detector),
+                screened,
+            }
+        }
         Statement::SizeConstraintStatement(s) => Check::Size {
             field: s.field_to_match.clone(),
             transforms: slot(&s.field_to_match, &s.text_transformations),
@@ -453,21 +649,10 @@ impl Check {
         request: &WafRequest<'a>,
         labels: &[String],
         now: Instant,
-        memo: &Memo<'a>,
+        memo: &Memo<'a, '_>,
     ) -> bool {
         let any = |field: &FieldToMatch, transforms: &Transforms, test: &dyn Fn(&[u8]) -> bool| {
-            let inspected = memo[transforms.slot].get_or_init(|| {
-                let mut component = field.extract(request);
-                if let Component::Values(values) = &mut component {
-                    for value in values.iter_mut() {
-                        if let Cow::Owned(changed) = transforms.chain.apply(value) {
-                            *value = Cow::Owned(changed);
-                        }
-                    }
-                }
-                component
-            });
-            match inspected {
+            match memo.component(field, transforms, request) {
                 Component::Match => true,
                 Component::NoMatch => false,
                 Component::Values(values) => values.iter().any(|v| test(v)),
@@ -485,9 +670,22 @@ impl Check {
                 transforms,
                 regex,
                 remember,
-            } => any(field, transforms, &|v| {
-                remembered(*remember, v, || regex.is_match(v))
-            }),
+                screened,
+            } => match memo.component(field, transforms, request) {
+                Component::Match => true,
+                Component::NoMatch => false,
+                Component::Values(values) => {
+                    let passed = if *screened {
+                        memo.screen(transforms.slot, values)
+                    } else {
+                        None
+                    };
+                    values.iter().enumerate().any(|(i, v)| {
+                        passed.is_none_or(|p| p[i])
+                            && remembered(*remember, v, || regex.is_match(v))
+                    })
+                }
+            },
             Check::Size {
                 field,
                 transforms,
@@ -616,7 +814,7 @@ impl Check {
         request: &WafRequest<'a>,
         labels: &[String],
         now: Instant,
-        memo: &Memo<'a>,
+        memo: &Memo<'a, '_>,
     ) -> Result<String, bool> {
         let Check::Rate {
             key,
@@ -892,8 +1090,10 @@ fn action_name(action: &Action) -> &'static str {
 pub struct Evaluator {
     acl: WebAcl,
     entries: Vec<Entry>,
-    /// How many distinct transformed components the rules inspect.
-    slots: usize,
+    /// The distinct transformed components the rules inspect.
+    slots: Vec<SlotPlan>,
+    /// Per slot, its screen if it has one.
+    screens: Vec<Option<Screen>>,
     /// What compiling found worth saying (groups that cannot run here,
     /// search strings read as text).
     warnings: Vec<String>,
@@ -904,7 +1104,8 @@ impl Evaluator {
     /// palisade ships); a rule that cannot be evaluated is an error naming
     /// it.
     pub fn new(acl: WebAcl, sets: &Sets) -> Result<Evaluator, String> {
-        let slots = RefCell::new(Vec::new());
+        let slots = RefCell::new(SlotTable::default());
+        let screenable = RefCell::new(Vec::new());
         let warnings = RefCell::new(acl.warnings.clone());
         let mut entries = Vec::with_capacity(acl.rules.len());
         for (index, rule) in acl.rules.iter().enumerate() {
@@ -915,6 +1116,7 @@ impl Evaluator {
                 warnings: &warnings,
                 namespace: None,
                 rule: &rule.name,
+                screenable: &screenable,
             };
             let entry = match &rule.statement {
                 Statement::ManagedRuleGroupStatement(_)
@@ -932,8 +1134,10 @@ impl Evaluator {
             };
             entries.extend(entry);
         }
+        let slots = slots.into_inner().plans;
         Ok(Evaluator {
-            slots: slots.into_inner().len(),
+            screens: screens(slots.len(), screenable.into_inner()),
+            slots,
             warnings: warnings.into_inner(),
             acl,
             entries,
@@ -1094,7 +1298,7 @@ impl Evaluator {
         now: Instant,
         shared: Option<(&dyn SharedRate, StoreFailure)>,
     ) -> Verdict {
-        let memo: Vec<OnceCell<Component<'_>>> = (0..self.slots).map(|_| OnceCell::new()).collect();
+        let memo = Memo::new(&self.slots, &self.screens);
         let mut verdict = Verdict {
             decision: Decision::Allow,
             terminating_rule: None,
@@ -1200,7 +1404,7 @@ impl Evaluator {
         group: &GroupEntry,
         request: &WafRequest<'a>,
         now: Instant,
-        memo: &Memo<'a>,
+        memo: &Memo<'a, '_>,
         verdict: &mut Verdict,
     ) -> Option<Decision> {
         if let Some(scope) = &group.scope_down
@@ -1337,6 +1541,7 @@ fn group_entry(
         warnings: ctx.warnings,
         namespace: Some(&group.label_namespace),
         rule: ctx.rule,
+        screenable: ctx.screenable,
     };
     let mut rules = Vec::with_capacity(group.rules.len());
     for r in &group.rules {
