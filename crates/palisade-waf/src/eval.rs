@@ -287,7 +287,13 @@ fn screens(slots: usize, screenable: Vec<(usize, String, bool)>) -> Vec<Option<S
             }
             let joined = patterns
                 .iter()
-                .map(|p| format!("(?:{p})"))
+                .map(|p| {
+                    if p.starts_with("(?x)") {
+                        format!("(?:{p}\n)")
+                    } else {
+                        format!("(?:{p})")
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join("|");
             regex::bytes::RegexBuilder::new(&joined)
@@ -416,9 +422,11 @@ fn compile(statement: &Statement, ctx: &Ctx<'_>) -> Result<Check, String> {
             let (regex, unicode) =
                 build_regex(&s.regex_string).map_err(|e| format!("RegexString: {e}"))?;
             // In the alternation a `#` could open an `(?x)` comment that
-            // runs over the closing parenthesis; Unicode mode is the
+            // runs over the closing parenthesis (a pattern that begins
+            // `(?x)` gets a line break before it); Unicode mode is the
             // pattern's own.
-            let screened = !unicode && !s.regex_string.contains('#');
+            let screened =
+                !unicode && (!s.regex_string.contains('#') || s.regex_string.starts_with("(?x)"));
             if screened {
                 ctx.screenable.borrow_mut().push((
                     transforms.slot,
@@ -629,6 +637,37 @@ fn repeats(field: &FieldToMatch) -> bool {
     )
 }
 
+/// A body that is a JSON document, as its strings (values and member
+/// names, escapes decoded): the SQL injection and XSS detectors read each
+/// on its own, as the application will, rather than the document's text,
+/// where one field's quote would seem to close another's. `None` when the
+/// body is not JSON (the detectors then read it whole).
+fn json_leaves(value: &[u8]) -> Option<Vec<String>> {
+    let first = value.iter().find(|b| !b.is_ascii_whitespace())?;
+    if !matches!(first, b'{' | b'[') {
+        return None;
+    }
+    // serde_json refuses nesting past 128 levels: such a body is read
+    // whole.
+    let document: serde_json::Value = serde_json::from_slice(value).ok()?;
+    let mut leaves = Vec::new();
+    let mut stack = vec![&document];
+    while let Some(node) = stack.pop() {
+        match node {
+            serde_json::Value::String(text) => leaves.push(text.clone()),
+            serde_json::Value::Array(items) => stack.extend(items.iter()),
+            serde_json::Value::Object(members) => {
+                for (name, member) in members {
+                    leaves.push(name.clone());
+                    stack.push(member);
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(leaves)
+}
+
 fn byte_match(value: &[u8], needle: &[u8], position: Position) -> bool {
     match position {
         Position::Exactly => value == needle,
@@ -708,6 +747,11 @@ impl Check {
                 level,
                 remember,
             } => any(field, transforms, &|v| {
+                if matches!(field, FieldToMatch::Body(_))
+                    && let Some(leaves) = json_leaves(v)
+                {
+                    return leaves.iter().any(|l| is_sqli(l.as_bytes(), *level));
+                }
                 remembered(*remember, v, || is_sqli(v, *level))
             }),
             // AWS's XSS statement has no sensitivity; LOW keeps false
@@ -717,6 +761,13 @@ impl Check {
                 transforms,
                 remember,
             } => any(field, transforms, &|v| {
+                if matches!(field, FieldToMatch::Body(_))
+                    && let Some(leaves) = json_leaves(v)
+                {
+                    return leaves
+                        .iter()
+                        .any(|l| is_xss(l.as_bytes(), Sensitivity::Low));
+                }
                 remembered(*remember, v, || is_xss(v, Sensitivity::Low))
             }),
             Check::RegexSet {
