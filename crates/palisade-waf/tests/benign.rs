@@ -403,7 +403,7 @@ fn generate(rng: &mut Rng) -> Request {
         body: String::new(),
         kind: "",
     };
-    let json = ("content-type".to_string(), "application/json".to_string());
+    let json = || ("content-type".to_string(), "application/json".to_string());
     match rng.below(12) {
         0 => {
             request.kind = "search";
@@ -433,7 +433,7 @@ fn generate(rng: &mut Rng) -> Request {
                 rng.pick(&["web", "ios", "android"]),
                 rng.below(4)
             );
-            request.headers.push(json.clone());
+            request.headers.push(json());
         }
         2 => {
             request.kind = "review";
@@ -447,7 +447,7 @@ fn generate(rng: &mut Rng) -> Request {
                 json_string(rng.pick(PROSE)),
                 json_string(rng.pick(PRODUCTS))
             );
-            request.headers.push(json.clone());
+            request.headers.push(json());
         }
         3 => {
             request.kind = "profile";
@@ -467,7 +467,7 @@ fn generate(rng: &mut Rng) -> Request {
                 json_string(rng.pick(PROSE)),
                 json_string(rng.pick(FILES))
             );
-            request.headers.push(json.clone());
+            request.headers.push(json());
         }
         4 => {
             request.kind = "form";
@@ -497,7 +497,7 @@ fn generate(rng: &mut Rng) -> Request {
                 r#"{{"query": "query Product($id: ID!) {{ product(id: $id) {{ id name price reviews(first: 5) {{ rating text }} }} }}", "variables": {{"id": "{}"}}, "operationName": "Product"}}"#,
                 rng.below(100_000)
             );
-            request.headers.push(json.clone());
+            request.headers.push(json());
         }
         6 => {
             request.kind = "order";
@@ -513,7 +513,7 @@ fn generate(rng: &mut Rng) -> Request {
                 json_string(rng.pick(CITIES)),
                 rng.below(99_999)
             );
-            request.headers.push(json.clone());
+            request.headers.push(json());
         }
         7 => {
             request.kind = "file";
@@ -529,7 +529,7 @@ fn generate(rng: &mut Rng) -> Request {
                 json_string(rng.pick(URLS)),
                 rng.base64(32)
             );
-            request.headers.push(json.clone());
+            request.headers.push(json());
         }
         9 => {
             request.kind = "resource";
@@ -579,7 +579,7 @@ fn generate(rng: &mut Rng) -> Request {
                 rng.below(2000),
                 1_764_000_000_000_u64 + rng.next() % 10_000_000_000
             );
-            request.headers.push(json);
+            request.headers.push(json());
         }
     }
     request
