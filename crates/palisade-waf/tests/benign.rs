@@ -612,12 +612,13 @@ fn report(name: &str, requests: &[Request], evaluator: &Evaluator) -> f64 {
             blocked += 1;
             if detail {
                 eprintln!(
-                    "  blocked ({}) by {rule}: {} {}?{} {:?}",
+                    "  blocked ({}) by {rule}: {} {}?{} {:?}\n      headers: {:?}",
                     request.kind,
                     request.method,
                     request.path,
                     request.query,
-                    request.body.chars().take(400).collect::<String>()
+                    request.body.chars().take(400).collect::<String>(),
+                    request.headers
                 );
             }
         }
