@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -40,7 +40,7 @@ enum Check {
     Regex {
         field: FieldToMatch,
         transforms: Transforms,
-        regex: regex::bytes::Regex,
+        regex: Arc<RuleRegex>,
         remember: Option<Detector>,
         /// Its pattern is part of its slot's screen (see [`Screen`]).
         screened: bool,
@@ -126,7 +126,7 @@ struct SlotPlan {
 #[derive(Debug, Default)]
 struct SlotTable {
     plans: Vec<SlotPlan>,
-    index: std::collections::HashMap<String, usize>,
+    index: HashMap<String, usize>,
 }
 
 impl SlotTable {
@@ -251,6 +251,34 @@ impl<'a, 'e> Memo<'a, 'e> {
 /// The largest compiled form of a rule's regular expression.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
+/// A RegexMatch statement's expression. The shipped groups' expressions
+/// are compiled on first use when their slot's screen stands for them:
+/// their screen reads every request, they only the rare value that passed
+/// it, and compiling them all at load was most of a web ACL's load time.
+/// (Tests compile every shipped expression.) Your own expressions are
+/// compiled at load, so a bad one is an error then. One pattern used by
+/// several rules is one `RuleRegex`.
+#[derive(Debug)]
+struct RuleRegex {
+    pattern: String,
+    /// Read in Unicode mode (only ever for your own expressions).
+    unicode: bool,
+    compiled: std::sync::OnceLock<regex::bytes::Regex>,
+}
+
+impl RuleRegex {
+    fn get(&self) -> &regex::bytes::Regex {
+        self.compiled
+            .get_or_init(|| match build_regex(&self.pattern) {
+                Ok((regex, _)) => regex,
+                // A shipped expression always compiles (tested); were one not
+                // to, its rule would match what passed the screen rather than
+                // let an attack through.
+                Err(_) => regex::bytes::Regex::new("").unwrap_or_else(|_| unreachable!()),
+            })
+    }
+}
+
 /// A rule's regular expression as AWS WAF reads it: like PCRE without
 /// its UTF mode, `\w`, `\d`, `\s` and `\b` are ASCII classes and `.` is any
 /// byte. (It is also several times cheaper to compile and run than the
@@ -270,42 +298,76 @@ pub(crate) fn build_regex(pattern: &str) -> Result<(regex::bytes::Regex, bool), 
 
 /// The screens of the slots that two or more screenable expressions read;
 /// a slot whose alternation does not compile within the limit has none
-/// (its rules read each value themselves, as without screens).
-fn screens(slots: usize, screenable: Vec<(usize, String, bool)>) -> Vec<Option<Screen>> {
-    let mut by_slot: Vec<(Vec<String>, bool)> = vec![(Vec::new(), false); slots];
-    for (slot, pattern, repeats) in screenable {
+/// (its rules read each value themselves, as without screens, and their
+/// expressions are compiled now). Slots are compiled on up to four
+/// threads: the screens of the managed groups are most of their load time.
+fn screens(slots: usize, screenable: Vec<(usize, Arc<RuleRegex>, bool)>) -> Vec<Option<Screen>> {
+    let mut by_slot: Vec<(Vec<Arc<RuleRegex>>, bool)> = vec![(Vec::new(), false); slots];
+    for (slot, regex, repeats) in screenable {
         if let Some((list, repeated)) = by_slot.get_mut(slot) {
-            list.push(pattern);
+            if !list.iter().any(|r| Arc::ptr_eq(r, &regex)) {
+                list.push(regex);
+            }
             *repeated = repeats;
         }
     }
-    by_slot
-        .into_iter()
-        .map(|(patterns, repeats)| {
-            if patterns.len() < 2 {
-                return None;
+    let build = |(members, repeats): &(Vec<Arc<RuleRegex>>, bool)| -> Option<Screen> {
+        let screen = (members.len() >= 2)
+            .then(|| {
+                let joined = members
+                    .iter()
+                    .map(|r| {
+                        if r.pattern.starts_with("(?x)") {
+                            format!("(?:{}\n)", r.pattern)
+                        } else {
+                            format!("(?:{})", r.pattern)
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("|");
+                regex::bytes::RegexBuilder::new(&joined)
+                    .unicode(false)
+                    .size_limit(SCREEN_SIZE_LIMIT)
+                    .build()
+                    .ok()
+            })
+            .flatten();
+        if screen.is_none() {
+            for member in members {
+                member.get();
             }
-            let joined = patterns
-                .iter()
-                .map(|p| {
-                    if p.starts_with("(?x)") {
-                        format!("(?:{p}\n)")
-                    } else {
-                        format!("(?:{p})")
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("|");
-            regex::bytes::RegexBuilder::new(&joined)
-                .unicode(false)
-                .size_limit(SCREEN_SIZE_LIMIT)
-                .build()
-                .ok()
-                .map(|regex| Screen {
-                    regex,
-                    remember: repeats.then(regex_detector),
-                })
+        }
+        screen.map(|regex| Screen {
+            regex,
+            remember: repeats.then(regex_detector),
         })
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(4);
+    let work: usize = by_slot.iter().filter(|(m, _)| !m.is_empty()).count();
+    if threads < 2 || work < 2 {
+        return by_slot.iter().map(build).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done: Vec<std::sync::Mutex<Option<Screen>>> =
+        (0..slots).map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(slot) = by_slot.get(at) else { break };
+                    let screen = build(slot);
+                    if let Ok(mut place) = done[at].lock() {
+                        *place = screen;
+                    }
+                }
+            });
+        }
+    });
+    done.into_iter()
+        .map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner()))
         .collect()
 }
 
@@ -346,9 +408,14 @@ struct Ctx<'s> {
     namespace: Option<&'s str>,
     /// The rule, for warnings.
     rule: &'s str,
-    /// Regular expressions that may join a slot's screen: slot, pattern,
-    /// and whether the slot's values repeat from request to request.
-    screenable: &'s RefCell<Vec<(usize, String, bool)>>,
+    /// Regular expressions that may join a slot's screen: slot,
+    /// expression, and whether the slot's values repeat from request to
+    /// request.
+    screenable: &'s RefCell<Vec<(usize, Arc<RuleRegex>, bool)>>,
+    /// Expressions compiled so far, by pattern.
+    regexes: &'s RefCell<HashMap<String, Arc<RuleRegex>>>,
+    /// Compiling a group palisade ships (its expressions are tested).
+    shipped: bool,
 }
 
 /// A match pattern names exactly one of All, included and excluded names.
@@ -386,6 +453,21 @@ fn compile(statement: &Statement, ctx: &Ctx<'_>) -> Result<Check, String> {
     let compile = |s: &Statement| compile(s, ctx);
     if let Some(field) = statement_field(statement) {
         check_field(field)?;
+        if let FieldToMatch::Ja3Fingerprint(f) | FieldToMatch::Ja4Fingerprint(f) = field {
+            let name = if matches!(field, FieldToMatch::Ja3Fingerprint(_)) {
+                "JA3Fingerprint"
+            } else {
+                "JA4Fingerprint"
+            };
+            let fallback = match f.fallback_behavior {
+                Some(Fallback::Match) => "MATCH",
+                _ => "NO_MATCH",
+            };
+            ctx.warnings.borrow_mut().push(format!(
+                "rule {:?}: {name}: the gateway does not terminate TLS, so there is no ClientHello to fingerprint; the statement's FallbackBehavior ({fallback}) decides every request",
+                ctx.rule
+            ));
+        }
     }
     let slot = |field: &FieldToMatch, list: &[crate::acl::TextTransformation]| {
         let list: Vec<Transform> = list.iter().map(|t| t.kind).collect();
@@ -419,20 +501,46 @@ fn compile(statement: &Statement, ctx: &Ctx<'_>) -> Result<Check, String> {
         }
         Statement::RegexMatchStatement(s) => {
             let transforms = slot(&s.field_to_match, &s.text_transformations);
-            let (regex, unicode) =
-                build_regex(&s.regex_string).map_err(|e| format!("RegexString: {e}"))?;
+            let known = ctx.regexes.borrow().get(&s.regex_string).cloned();
+            let (regex, unicode) = match known {
+                Some(regex) => {
+                    let unicode = regex.unicode;
+                    (regex, unicode)
+                }
+                None => {
+                    let compiled = std::sync::OnceLock::new();
+                    let mut unicode = false;
+                    if !ctx.shipped {
+                        let (regex, u) = build_regex(&s.regex_string)
+                            .map_err(|e| format!("RegexString: {e}"))?;
+                        unicode = u;
+                        let _ = compiled.set(regex);
+                    }
+                    let regex = Arc::new(RuleRegex {
+                        pattern: s.regex_string.clone(),
+                        unicode,
+                        compiled,
+                    });
+                    ctx.regexes
+                        .borrow_mut()
+                        .insert(s.regex_string.clone(), Arc::clone(&regex));
+                    (regex, unicode)
+                }
+            };
             // In the alternation a `#` could open an `(?x)` comment that
             // runs over the closing parenthesis (a pattern that begins
             // `(?x)` gets a line break before it); Unicode mode is the
-            // pattern's own.
+            // pattern's own. A shipped expression is read without Unicode.
             let screened =
                 !unicode && (!s.regex_string.contains('#') || s.regex_string.starts_with("(?x)"));
             if screened {
                 ctx.screenable.borrow_mut().push((
                     transforms.slot,
-                    s.regex_string.clone(),
+                    Arc::clone(&regex),
                     repeats(&s.field_to_match),
                 ));
+            } else {
+                regex.get();
             }
             Check::Regex {
                 field: s.field_to_match.clone(),
@@ -721,7 +829,7 @@ impl Check {
                     };
                     values.iter().enumerate().any(|(i, v)| {
                         passed.is_none_or(|p| p[i])
-                            && remembered(*remember, v, || regex.is_match(v))
+                            && remembered(*remember, v, || regex.get().is_match(v))
                     })
                 }
             },
@@ -1157,6 +1265,7 @@ impl Evaluator {
     pub fn new(acl: WebAcl, sets: &Sets) -> Result<Evaluator, String> {
         let slots = RefCell::new(SlotTable::default());
         let screenable = RefCell::new(Vec::new());
+        let regexes = RefCell::new(HashMap::new());
         let warnings = RefCell::new(acl.warnings.clone());
         let mut entries = Vec::with_capacity(acl.rules.len());
         for (index, rule) in acl.rules.iter().enumerate() {
@@ -1168,6 +1277,8 @@ impl Evaluator {
                 namespace: None,
                 rule: &rule.name,
                 screenable: &screenable,
+                regexes: &regexes,
+                shipped: false,
             };
             let entry = match &rule.statement {
                 Statement::ManagedRuleGroupStatement(_)
@@ -1518,6 +1629,8 @@ fn group_entry(
     strict: bool,
 ) -> Result<Option<GroupEntry>, String> {
     let shipped;
+    let is_shipped = matches!(&rule.statement, Statement::ManagedRuleGroupStatement(m)
+        if matches!(crate::managed::find(&m.vendor_name, &m.name), Some(crate::managed::Shipped::Group(_))));
     let (group, id, scope_down, excluded, overrides): (&RuleGroup, String, _, _, _) = match &rule
         .statement
     {
@@ -1593,6 +1706,8 @@ fn group_entry(
         namespace: Some(&group.label_namespace),
         rule: ctx.rule,
         screenable: ctx.screenable,
+        regexes: ctx.regexes,
+        shipped: is_shipped,
     };
     let mut rules = Vec::with_capacity(group.rules.len());
     for r in &group.rules {
@@ -2080,6 +2195,101 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(err.contains("JA3Fingerprint"), "{err}");
+    }
+
+    /// Every RegexMatch of a check, with whether it joined its slot's
+    /// screen.
+    fn regexes<'c>(check: &'c Check, out: &mut Vec<(&'c Arc<RuleRegex>, usize, bool)>) {
+        match check {
+            Check::Regex {
+                regex,
+                transforms,
+                screened,
+                ..
+            } => out.push((regex, transforms.slot, *screened)),
+            Check::And(list) | Check::Or(list) => list.iter().for_each(|c| regexes(c, out)),
+            Check::Not(inner) => regexes(inner, out),
+            Check::Rate {
+                scope_down: Some(inner),
+                ..
+            } => regexes(inner, out),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn shipped_expressions_compile_and_each_is_screened_or_compiled_at_load() {
+        let rules: Vec<String> = crate::managed::names()
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let (vendor, group) = name.split_once('/').unwrap_or_default();
+                format!(
+                    r#"{{"Name": "g{i}", "Priority": {i}, "OverrideAction": {{"None": {{}}}},
+                       "Statement": {{"ManagedRuleGroupStatement": {{"VendorName": "{vendor}", "Name": "{group}"}}}}}}"#
+                )
+            })
+            .collect();
+        let text = format!(
+            r#"{{"Name": "all", "DefaultAction": {{"Allow": {{}}}}, "Rules": [{}]}}"#,
+            rules.join(",")
+        );
+        let acl = WebAcl::parse(&text, "all.json").unwrap_or_else(|e| panic!("{e}"));
+        let evaluator = Evaluator::new(acl, &Sets::default()).unwrap_or_else(|e| panic!("{e}"));
+        let mut found = Vec::new();
+        for entry in &evaluator.entries {
+            if let Entry::Group(group) = entry {
+                for rule in &group.rules {
+                    regexes(&rule.check, &mut found);
+                }
+            }
+        }
+        assert!(found.len() > 50, "{} expressions", found.len());
+        let mut lazy = 0;
+        for (regex, slot, screened) in found {
+            // Lazily compiled expressions are read without Unicode mode.
+            let (_, unicode) =
+                build_regex(&regex.pattern).unwrap_or_else(|e| panic!("{}: {e}", regex.pattern));
+            assert!(!unicode, "{} needs Unicode mode", regex.pattern);
+            if regex.compiled.get().is_none() {
+                lazy += 1;
+                assert!(
+                    screened && evaluator.screens[slot].is_some(),
+                    "{} is neither screened nor compiled",
+                    regex.pattern
+                );
+            }
+        }
+        assert!(lazy > 20, "{lazy} expressions left to their first use");
+    }
+
+    #[test]
+    fn tls_fingerprints_fall_back_with_a_warning() {
+        for (field, fallback, blocked) in [
+            ("JA3Fingerprint", "MATCH", true),
+            ("JA4Fingerprint", "NO_MATCH", false),
+        ] {
+            let text = format!(
+                r#"{{"Name": "a", "DefaultAction": {{"Allow": {{}}}}, "Rules": [{{"Name": "tls", "Priority": 0, "Action": {{"Block": {{}}}},
+                  "Statement": {{"ByteMatchStatement": {{"FieldToMatch": {{"{field}": {{"FallbackBehavior": "{fallback}"}}}},
+                    "PositionalConstraint": "EXACTLY", "SearchString": "YWJj",
+                    "TextTransformations": [{{"Priority": 0, "Type": "NONE"}}]}}}}}}]}}"#
+            );
+            let acl = WebAcl::parse(&text, "acl.json").unwrap_or_else(|e| panic!("{e}"));
+            let evaluator = Evaluator::new(acl, &Sets::default()).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                evaluator.warnings(),
+                [format!(
+                    "rule \"tls\": {field}: the gateway does not terminate TLS, so there is no ClientHello to fingerprint; the statement's FallbackBehavior ({fallback}) decides every request"
+                )]
+            );
+            let verdict = evaluator.evaluate(&request("GET", "/", "", "curl", b""));
+            assert_eq!(
+                matches!(verdict.decision, Decision::Block(_)),
+                blocked,
+                "{field}"
+            );
+        }
     }
 
     #[test]

@@ -110,15 +110,15 @@ const CLASSES: &[(&str, &str, f64, f64, f64)] = &[
 
 /// A web ACL of every managed rule group palisade ships, AWS's and its own,
 /// in that order: each CRS class is measured against the groups that cover
-/// it.
-fn every_group() -> Evaluator {
+/// it. `override_action` is the groups' `OverrideAction` (`None`, `Count`).
+fn every_group(override_action: &str) -> Evaluator {
     let rules: Vec<String> = palisade_waf::managed::names()
         .iter()
         .enumerate()
         .map(|(i, name)| {
             let (vendor, group) = name.split_once('/').unwrap_or_default();
             format!(
-                r#"{{"Name": "{vendor}-{group}", "Priority": {i}, "OverrideAction": {{"None": {{}}}},
+                r#"{{"Name": "{vendor}-{group}", "Priority": {i}, "OverrideAction": {{"{override_action}": {{}}}},
                 "Statement": {{"ManagedRuleGroupStatement": {{"VendorName": "{vendor}", "Name": "{group}"}}}}}}"#
             )
         })
@@ -129,6 +129,37 @@ fn every_group() -> Evaluator {
     );
     let acl = WebAcl::parse(&text, "every-group.json").unwrap_or_else(|e| panic!("{e}"));
     Evaluator::new(acl, &Sets::default()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The law `fuzz/fuzz_targets/waf_managed_groups.rs` checks on random
+/// requests, here on every CRS request: counted groups evaluate every rule
+/// and never block; blocking groups stop at the first Block, so their labels
+/// are a prefix of the counted ones and the rule that blocked was counted.
+fn counting_shows_what_blocking_decides(
+    case: &palisade_waf::cases::Case,
+    blocked: &palisade_waf::Verdict,
+    counted: &palisade_waf::Verdict,
+) {
+    assert_eq!(counted.decision, Decision::Allow, "{}", case.name);
+    assert!(
+        counted.labels.starts_with(&blocked.labels),
+        "{}: blocking labels {:?} are not a prefix of counted {:?}",
+        case.name,
+        blocked.labels,
+        counted.labels
+    );
+    if matches!(blocked.decision, Decision::Block(_)) {
+        assert!(
+            counted
+                .matches
+                .iter()
+                .any(|m| m.group == blocked.terminating_group
+                    && m.group_rule == blocked.terminating_group_rule),
+            "{}: {:?} blocked but was not counted",
+            case.name,
+            blocked.terminating_group_rule
+        );
+    }
 }
 
 #[derive(Default)]
@@ -226,7 +257,8 @@ fn the_starter_acl_on_the_crs_regression_tests() {
     let Some(data) = palisade_testkit::data_dir("waf-corpus/crs/tests/regression/tests") else {
         return;
     };
-    let evaluator = every_group();
+    let evaluator = every_group("None");
+    let counting = every_group("Count");
     let levels = paranoia_levels(&data.join("../../../rules"));
     assert!(
         levels.len() > 100,
@@ -262,8 +294,11 @@ fn the_starter_acl_on_the_crs_regression_tests() {
                     }
                 }
             }
-            for (case, outcome) in cases.iter().zip(run(&evaluator, &cases)) {
+            let counted = run(&counting, &cases);
+            for ((case, outcome), counted) in cases.iter().zip(run(&evaluator, &cases)).zip(counted)
+            {
                 let blocked = matches!(outcome.verdict.decision, Decision::Block(_));
+                counting_shows_what_blocking_decides(case, &outcome.verdict, &counted.verdict);
                 match case.expect {
                     Some(Expect::Block) => {
                         tally.attacks += 1;
