@@ -296,6 +296,20 @@ pub(crate) fn build_regex(pattern: &str) -> Result<(regex::bytes::Regex, bool), 
     build(false).or_else(|_| build(true))
 }
 
+/// Whether a flag group of `pattern` (`(?x)`, `(?ix:`, ...) may turn on
+/// verbose mode, where `#` opens a comment. A `\\(?x)` that is no flag
+/// group also counts: the answer may only err towards "yes".
+fn may_be_verbose(pattern: &str) -> bool {
+    pattern.match_indices("(?").any(|(at, _)| {
+        let flags: String = pattern[at + 2..]
+            .chars()
+            .take_while(|c| matches!(c, 'i' | 'm' | 's' | 'x' | 'u' | 'U' | 'R' | '-'))
+            .collect();
+        let closed = pattern[at + 2 + flags.len()..].starts_with([')', ':']);
+        closed && flags.split('-').next().is_some_and(|on| on.contains('x'))
+    })
+}
+
 /// The screens of the slots that two or more screenable expressions read;
 /// a slot whose alternation does not compile within the limit has none
 /// (its rules read each value themselves, as without screens, and their
@@ -531,8 +545,10 @@ fn compile(statement: &Statement, ctx: &Ctx<'_>) -> Result<Check, String> {
             // runs over the closing parenthesis (a pattern that begins
             // `(?x)` gets a line break before it); Unicode mode is the
             // pattern's own. A shipped expression is read without Unicode.
-            let screened =
-                !unicode && (!s.regex_string.contains('#') || s.regex_string.starts_with("(?x)"));
+            let screened = !unicode
+                && (!s.regex_string.contains('#')
+                    || s.regex_string.starts_with("(?x)")
+                    || !may_be_verbose(&s.regex_string));
             if screened {
                 ctx.screenable.borrow_mut().push((
                     transforms.slot,
@@ -2261,6 +2277,16 @@ mod tests {
             }
         }
         assert!(lazy > 20, "{lazy} expressions left to their first use");
+    }
+
+    #[test]
+    fn only_verbose_patterns_keep_a_hash_out_of_the_screens() {
+        assert!(!may_be_verbose(r"https?://[^/?#\s]+"));
+        assert!(!may_be_verbose(r"(?i)a#b(?-x:c)"));
+        assert!(!may_be_verbose(r"(?:a|b)#"));
+        assert!(may_be_verbose("(?ix)a # comment"));
+        assert!(may_be_verbose("a(?x: b # c\n)"));
+        assert!(may_be_verbose(r"\(?x)#"));
     }
 
     #[test]
