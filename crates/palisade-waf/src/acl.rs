@@ -627,6 +627,200 @@ const MAX_UNKNOWN_FIELDS: usize = 256;
 /// A document's JSON (a CloudFormation template or properties object may
 /// be YAML) and how it writes blobs; a template's (or `get-web-acl`'s)
 /// wrapper is taken off, down to the object of `type_name`.
+/// Terraform's `aws_wafv2_web_acl` where it holds AWS's own JSON: its
+/// `rule_json` (a string holding the `Rules` list, as `CreateWebACL` takes
+/// it, search strings base64), in a `.tf.json` configuration or in
+/// `terraform show -json` state or plan output; and that list alone.
+/// Terraform's HCL-shaped `rule` blocks are a different shape and are
+/// refused with a hint, never half read.
+mod terraform {
+    use serde_json::{Map, Value, json};
+
+    const TYPE: &str = "aws_wafv2_web_acl";
+
+    /// The web ACL a Terraform document describes, as AWS's JSON; `None`
+    /// when the document is not Terraform's.
+    pub(super) fn web_acl(
+        document: &Value,
+    ) -> Result<Option<Map<String, Value>>, (String, String)> {
+        if let Value::Array(rules) = document {
+            // `rule_json`'s content alone: the rules, without a web ACL.
+            return Ok(Some(acl(
+                "rules",
+                &Value::Object(Map::new()),
+                Value::Array(rules.clone()),
+            )?));
+        }
+        let mut found: Vec<(String, &Value)> = Vec::new();
+        if let Some(resources) = document
+            .get("resource")
+            .and_then(|r| r.get(TYPE))
+            .and_then(Value::as_object)
+        {
+            found.extend(
+                resources
+                    .iter()
+                    .map(|(name, body)| (format!("resource/{TYPE}/{name}"), body)),
+            );
+        }
+        for top in ["values", "planned_values"] {
+            if let Some(module) = document.get(top).and_then(|v| v.get("root_module")) {
+                collect(module, &format!("{top}/root_module"), &mut found);
+            }
+        }
+        let terraform = document.get("resource").is_some()
+            || document.get("format_version").is_some()
+                && document.get("terraform_version").is_some();
+        match found.as_slice() {
+            [] if terraform => Err((
+                String::new(),
+                format!("a Terraform document without an {TYPE} resource"),
+            )),
+            [] => Ok(None),
+            [(path, body)] => {
+                let rules = match body.get("rule_json").and_then(Value::as_str) {
+                    Some(text) if !text.trim().is_empty() => serde_json::from_str::<Value>(text)
+                        .map_err(|e| (format!("{path}/rule_json"), format!("not JSON: {e}")))?,
+                    _ => {
+                        let blocks = body
+                            .get("rule")
+                            .and_then(Value::as_array)
+                            .is_some_and(|r| !r.is_empty())
+                            || body.get("rule").is_some_and(Value::is_object);
+                        if blocks {
+                            return Err((
+                                format!("{path}/rule"),
+                                "Terraform's rule blocks are not AWS's JSON shape: give the rules as rule_json, or the web ACL as `aws wafv2 get-web-acl` prints it".to_string(),
+                            ));
+                        }
+                        Value::Array(Vec::new())
+                    }
+                };
+                Ok(Some(acl(path, body, rules)?))
+            }
+            many => {
+                let names: Vec<&str> = many.iter().map(|(p, _)| p.as_str()).collect();
+                Err((
+                    String::new(),
+                    format!(
+                        "several {TYPE} resources ({}): give a document with one",
+                        names.join(", ")
+                    ),
+                ))
+            }
+        }
+    }
+
+    /// The web ACL resources of a state or plan module and its children.
+    fn collect<'v>(module: &'v Value, path: &str, found: &mut Vec<(String, &'v Value)>) {
+        for (i, resource) in module
+            .get("resources")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            if resource.get("type").and_then(Value::as_str) == Some(TYPE)
+                && let Some(values) = resource.get("values")
+            {
+                found.push((format!("{path}/resources/{i}/values"), values));
+            }
+        }
+        for (i, child) in module
+            .get("child_modules")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            collect(child, &format!("{path}/child_modules/{i}"), found);
+        }
+    }
+
+    /// A block Terraform may write as an object or as a list of one.
+    fn block(value: Option<&Value>) -> Option<&Value> {
+        match value? {
+            Value::Array(items) => items.first(),
+            Value::Null => None,
+            other => Some(other),
+        }
+    }
+
+    fn acl(path: &str, body: &Value, rules: Value) -> Result<Map<String, Value>, (String, String)> {
+        let mut map = Map::new();
+        let name = body
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("terraform");
+        map.insert("Name".into(), json!(name));
+        if let Some(arn) = body.get("arn").and_then(Value::as_str) {
+            map.insert("ARN".into(), json!(arn));
+        }
+        let default = match block(body.get("default_action")) {
+            // `rule_json` alone says nothing of the default action.
+            None if body.as_object().is_some_and(Map::is_empty) => json!({"Allow": {}}),
+            None => {
+                return Err((format!("{path}/default_action"), "missing".to_string()));
+            }
+            Some(action) => {
+                let chosen = ["allow", "block"].into_iter().find(|k| {
+                    action.get(*k).is_some_and(|v| {
+                        !matches!(v, Value::Array(a) if a.is_empty()) && !v.is_null()
+                    })
+                });
+                let Some(kind) = chosen else {
+                    return Err((
+                        format!("{path}/default_action"),
+                        "neither allow nor block".to_string(),
+                    ));
+                };
+                let inner = block(action.get(kind));
+                if inner.is_some_and(|v| {
+                    v.as_object().is_some_and(|m| {
+                        m.values()
+                            .any(|x| !matches!(x, Value::Array(a) if a.is_empty()) && !x.is_null())
+                    })
+                }) {
+                    return Err((
+                        format!("{path}/default_action/{kind}"),
+                        "custom request handling and custom responses are not read from Terraform's shape: give the web ACL as `aws wafv2 get-web-acl` prints it".to_string(),
+                    ));
+                }
+                if kind == "allow" {
+                    json!({"Allow": {}})
+                } else {
+                    json!({"Block": {}})
+                }
+            }
+        };
+        map.insert("DefaultAction".into(), default);
+        let mut bodies = Map::new();
+        for (i, b) in body
+            .get("custom_response_body")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let text = |k: &str| b.get(k).and_then(Value::as_str);
+            let (Some(key), Some(content), Some(kind)) =
+                (text("key"), text("content"), text("content_type"))
+            else {
+                return Err((
+                    format!("{path}/custom_response_body/{i}"),
+                    "needs key, content and content_type".to_string(),
+                ));
+            };
+            bodies.insert(key.into(), json!({"Content": content, "ContentType": kind}));
+        }
+        if !bodies.is_empty() {
+            map.insert("CustomResponseBodies".into(), Value::Object(bodies));
+        }
+        map.insert("Rules".into(), rules);
+        Ok(map)
+    }
+}
+
 pub(crate) fn read_document(
     text: &str,
     origin: &str,
@@ -639,7 +833,7 @@ pub(crate) fn read_document(
         message,
     };
     let trimmed = text.trim_start();
-    let (mut document, mut blobs): (Value, Blobs) = if trimmed.starts_with('{') {
+    let (mut document, mut blobs): (Value, Blobs) = if trimmed.starts_with(['{', '[']) {
         let value = serde_json::from_str(text).map_err(|e| AclError::Json {
             origin: origin.to_string(),
             line: e.line(),
@@ -659,6 +853,12 @@ pub(crate) fn read_document(
     };
     if let Some(inner) = document.get_mut(wrapper).map(Value::take) {
         document = inner;
+    }
+    if type_name == "AWS::WAFv2::WebACL"
+        && let Some(converted) =
+            terraform::web_acl(&document).map_err(|(path, m)| field(&path, m))?
+    {
+        return Ok((converted, Blobs::Api));
     }
     // A CloudFormation template: its one resource of the type.
     if let Some(resources) = document.get("Resources").and_then(Value::as_object) {
@@ -718,6 +918,11 @@ impl WebAcl {
             message,
         };
         let mut warnings = Vec::new();
+        if text.trim_start().starts_with('[') {
+            warnings.push(format!(
+                "{origin}: a list of rules without its web ACL (Terraform's rule_json): the default action is taken to be Allow"
+            ));
+        }
         let keys: Vec<String> = map.keys().cloned().collect();
         for key in keys {
             let known = ["Name", "DefaultAction", "Rules", "CustomResponseBodies"];

@@ -130,7 +130,32 @@ fn shapes() -> Vec<(&'static str, String)> {
                 &json!({"Type": "AWS::WAFv2::WebACL", "Properties": cloudformation_properties()}),
             ),
         ),
+        ("a Terraform .tf.json with rule_json", terraform_config()),
+        ("terraform show -json", terraform_state()),
     ]
+}
+
+/// Terraform's configuration in its JSON syntax, the rules as `rule_json`.
+fn terraform_config() -> String {
+    json!({"resource": {"aws_wafv2_web_acl": {"shapes": {
+        "name": "shapes", "scope": "REGIONAL", "default_action": {"allow": {}},
+        "rule_json": rules("L2hlYWx0aA==").to_string(),
+        "visibility_config": {"cloudwatch_metrics_enabled": true, "metric_name": "shapes", "sampled_requests_enabled": true}
+    }}}})
+    .to_string()
+}
+
+/// `terraform show -json` of a state holding the web ACL, in a module.
+fn terraform_state() -> String {
+    json!({"format_version": "1.0", "terraform_version": "1.9.8", "values": {"root_module": {
+        "resources": [{"address": "aws_s3_bucket.logs", "type": "aws_s3_bucket", "values": {"bucket": "logs"}}],
+        "child_modules": [{"address": "module.waf", "resources": [{
+            "address": "module.waf.aws_wafv2_web_acl.this", "mode": "managed", "type": "aws_wafv2_web_acl", "name": "this",
+            "values": {"arn": "arn:aws:wafv2:us-east-1:111122223333:regional/webacl/shapes/a1b2", "name": "shapes",
+              "default_action": [{"allow": [{"custom_request_handling": []}], "block": []}],
+              "custom_response_body": [], "rule": [], "rule_json": rules("L2hlYWx0aA==").to_string(),
+              "scope": "REGIONAL", "tags": {}}}]}]}}})
+    .to_string()
 }
 
 /// A request and what it must get: the deciding rule (`-` for the
@@ -319,4 +344,51 @@ fn an_unknown_field_is_a_warning_naming_it_and_strict_refuses_it() {
         .map(|e| e.to_string())
         .unwrap_or_default();
     assert!(strict.contains("Frobnicate"), "{strict}");
+}
+
+#[test]
+fn terraform_rule_json_alone_loads_with_the_default_action_it_assumes() {
+    let text = rules("L2hlYWx0aA==").to_string();
+    let acl = WebAcl::parse(&text, "rules.json").unwrap_or_else(|e| panic!("{e}"));
+    let evaluator = Evaluator::new(acl, &Sets::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        evaluator.warnings(),
+        [
+            "rules.json: a list of rules without its web ACL (Terraform's rule_json): the default action is taken to be Allow"
+        ]
+    );
+    check(&evaluator, "rule_json alone");
+}
+
+#[test]
+fn terraform_shapes_palisade_cannot_read_are_refused_with_the_path() {
+    let blocks = json!({"resource": {"aws_wafv2_web_acl": {"a": {"name": "a", "default_action": {"block": {}},
+        "rule": [{"name": "r", "priority": 1, "action": {"block": {}}}]}}}});
+    let err = WebAcl::parse(&blocks.to_string(), "main.tf.json")
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        err.contains("resource/aws_wafv2_web_acl/a/rule") && err.contains("rule_json"),
+        "{err}"
+    );
+    let two = json!({"resource": {"aws_wafv2_web_acl": {"a": {"name": "a"}, "b": {"name": "b"}}}});
+    let err = WebAcl::parse(&two.to_string(), "main.tf.json")
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("several aws_wafv2_web_acl resources"), "{err}");
+    let custom = json!({"resource": {"aws_wafv2_web_acl": {"a": {"name": "a", "rule_json": "[]",
+        "default_action": {"block": {"custom_response": {"response_code": 418}}}}}}});
+    let err = WebAcl::parse(&custom.to_string(), "main.tf.json")
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("default_action/block"), "{err}");
+    let none = json!({"resource": {"aws_s3_bucket": {"logs": {"bucket": "logs"}}}});
+    let err = WebAcl::parse(&none.to_string(), "main.tf.json")
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("without an aws_wafv2_web_acl"), "{err}");
 }
