@@ -41,7 +41,7 @@ fn the_example_cases_pass_and_print_action_rule_and_labels() {
     );
     let cases: serde_json::Value = serde_json::from_str(&stdout).expect("json");
     let cases = cases.as_array().expect("list");
-    assert_eq!(cases.len(), 43);
+    assert_eq!(cases.len(), 44);
     let by_name = |name: &str| {
         cases
             .iter()
