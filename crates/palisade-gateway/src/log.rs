@@ -4,7 +4,8 @@
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, TrySendError, channel, sync_channel};
+use std::time::Duration;
 
 use crate::config::AccessLog;
 use crate::error::Error;
@@ -15,9 +16,19 @@ const BACKLOG: usize = 65_536;
 
 #[derive(Debug, Clone)]
 pub struct AccessLogger {
-    sender: Option<SyncSender<String>>,
+    sender: Option<SyncSender<Message>>,
     metrics: Arc<Metrics>,
 }
+
+#[derive(Debug)]
+enum Message {
+    Line(String),
+    /// Write out what came before, then answer.
+    Flush(Sender<()>),
+}
+
+/// How long shutting down waits for the writer to catch up.
+const FLUSH_WAIT: Duration = Duration::from_secs(5);
 
 impl AccessLogger {
     pub fn open(target: &AccessLog, metrics: Arc<Metrics>) -> Result<AccessLogger, Error> {
@@ -55,13 +66,25 @@ impl AccessLogger {
         })
     }
 
+    /// Returns once every line logged before the call is written (or the
+    /// writer has been given [`FLUSH_WAIT`]): a gateway that stops must not
+    /// take the last requests' lines with it.
+    pub fn flush(&self) {
+        if let Some(sender) = &self.sender {
+            let (done, written) = channel();
+            if sender.send(Message::Flush(done)).is_ok() {
+                let _ = written.recv_timeout(FLUSH_WAIT);
+            }
+        }
+    }
+
     pub fn enabled(&self) -> bool {
         self.sender.is_some()
     }
 
     pub fn line(&self, line: String) {
         if let Some(sender) = &self.sender
-            && let Err(TrySendError::Full(_)) = sender.try_send(line)
+            && let Err(TrySendError::Full(_)) = sender.try_send(Message::Line(line))
         {
             self.metrics
                 .log_lines_dropped
@@ -71,22 +94,51 @@ impl AccessLogger {
 }
 
 /// Writes lines as they come, flushing whenever the queue runs dry.
-fn write_lines(receiver: &Receiver<String>, writer: Box<dyn Write + Send>) {
+fn write_lines(receiver: &Receiver<Message>, writer: Box<dyn Write + Send>) {
     let mut out = std::io::BufWriter::with_capacity(64 << 10, writer);
     while let Ok(first) = receiver.recv() {
-        let mut line = Some(first);
-        while let Some(text) = line {
-            if out
-                .write_all(text.as_bytes())
-                .and_then(|()| out.write_all(b"\n"))
-                .is_err()
-            {
-                return;
+        let mut message = Some(first);
+        let mut waiting = Vec::new();
+        while let Some(next) = message {
+            match next {
+                Message::Line(text) => {
+                    if out
+                        .write_all(text.as_bytes())
+                        .and_then(|()| out.write_all(b"\n"))
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+                Message::Flush(done) => waiting.push(done),
             }
-            line = receiver.try_recv().ok();
+            message = receiver.try_recv().ok();
         }
         if out.flush().is_err() {
             return;
         }
+        for done in waiting {
+            let _ = done.send(());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flush_returns_once_every_earlier_line_is_written() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("access.log");
+        let logger = AccessLogger::open(&AccessLog::File(path.clone()), Arc::new(Metrics::new(1)))
+            .unwrap_or_else(|e| panic!("{e}"));
+        for i in 0..20_000 {
+            logger.line(format!("{{\"n\": {i}}}"));
+        }
+        logger.flush();
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(text.lines().count(), 20_000);
+        assert_eq!(text.lines().last(), Some("{\"n\": 19999}"));
     }
 }

@@ -345,11 +345,14 @@ pub async fn start(file: &Path, options: ServeOptions) -> Result<Running, Error>
         Level::Info,
         format!("listening on http://{address} ({workers} workers)"),
     );
+    let logs = (shared.log.clone(), shared.waf_log.clone());
     let done = tokio::spawn(async move {
         let _ = tokio::task::spawn_blocking(move || {
             for thread in threads {
                 let _ = thread.join();
             }
+            logs.0.flush();
+            logs.1.flush();
         })
         .await;
         let _ = drained.send(true);

@@ -74,8 +74,8 @@ const CLASSES: &[(&str, &str, f64, f64, f64)] = &[
     (
         "REQUEST-934-APPLICATION-ATTACK-GENERIC",
         "generic (SSRF, SSTI, Node.js, prototype pollution)",
-        64.0,
-        63.0,
+        93.0,
+        78.0,
         71.0,
     ),
     (
@@ -88,8 +88,8 @@ const CLASSES: &[(&str, &str, f64, f64, f64)] = &[
     (
         "REQUEST-942-APPLICATION-ATTACK-SQLI",
         "SQL injection",
-        74.0,
-        53.0,
+        86.0,
+        59.0,
         92.0,
     ),
     (
