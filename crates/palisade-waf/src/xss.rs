@@ -260,6 +260,11 @@ pub fn is_xss(input: &[u8], level: Sensitivity) -> bool {
         {
             return true;
         }
+        if let Some(narrow) = full_width_markup(input)
+            && detect(&narrow, classes(&narrow), level)
+        {
+            return true;
+        }
         if let Some(markup) = base64_markup(input)
             && detect(&markup, classes(&markup), level)
         {
@@ -338,6 +343,31 @@ fn high_bit_markup(input: &[u8]) -> Option<Vec<u8>> {
     )
 }
 
+/// `＜script＞`: full-width forms (U+FF01 to U+FF5E, EF BC 81 to EF BD 9E
+/// in UTF-8) read as the ASCII they stand for. A browser does not, but a
+/// back end that normalises text (NFKC, a best-fit code page) turns them
+/// into markup before it reaches a page.
+fn full_width_markup(input: &[u8]) -> Option<Vec<u8>> {
+    memchr::memchr(0xef, input)?;
+    let text = std::str::from_utf8(input).ok()?;
+    let wide = |c: char| ('\u{ff01}'..='\u{ff5e}').contains(&c);
+    if !text.chars().any(wide) {
+        return None;
+    }
+    Some(
+        text.chars()
+            .map(|c| {
+                if wide(c) {
+                    char::from_u32(u32::from(c) - 0xfee0).unwrap_or(c)
+                } else {
+                    c
+                }
+            })
+            .collect::<String>()
+            .into_bytes(),
+    )
+}
+
 /// Which bytes a value has, by the rules that need them.
 const LT: u8 = 1;
 const GT: u8 = 2;
@@ -346,7 +376,7 @@ const EQ: u8 = 4;
 const CALL: u8 = 8;
 /// `:`, `[`, `.`, `-`: a scheme, a property or a CSS breakout.
 const PUNCT: u8 = 16;
-/// `0xC2`, `P`, `\\`: what an encoded payload starts with.
+/// `0xC2`, `0xEF`, `P`, `\\`: what an encoded payload starts with.
 const ENCODED: u8 = 32;
 
 static CLASSES: [u8; 256] = {
@@ -361,6 +391,7 @@ static CLASSES: [u8; 256] = {
     table[b'.' as usize] = PUNCT;
     table[b'-' as usize] = PUNCT;
     table[0xc2] = ENCODED;
+    table[0xef] = ENCODED;
     table[b'P' as usize] = ENCODED;
     table[b'\\' as usize] = ENCODED;
     table
@@ -842,8 +873,25 @@ fn contains_any(haystack: &[u8], needles: &[&str]) -> bool {
 }
 
 /// A value used as a URL: `javascript:...` after optional quotes and
-/// spaces, or after a quote or `=` that ends the text around it.
+/// spaces, or after a quote or `=` that ends the text around it. Browsers
+/// drop tabs and line breaks anywhere in a URL (`ja&Tab;vascript:`), so a
+/// value holding them is read again without.
 fn scheme(lower: &[u8], high: bool) -> bool {
+    if scheme_as_written(lower, high) {
+        return true;
+    }
+    if memchr::memchr3(b'\t', b'\n', b'\r', lower).is_none() {
+        return false;
+    }
+    let joined: Vec<u8> = lower
+        .iter()
+        .copied()
+        .filter(|b| !matches!(b, b'\t' | b'\n' | b'\r'))
+        .collect();
+    scheme_as_written(&joined, high)
+}
+
+fn scheme_as_written(lower: &[u8], high: bool) -> bool {
     if STRONG_NEEDLES.as_ref().is_some_and(|a| a.is_match(lower)) {
         return true;
     }
@@ -947,6 +995,26 @@ mod tests {
 
     fn high(s: &str) -> bool {
         is_xss(s.as_bytes(), Sensitivity::High)
+    }
+
+    #[test]
+    fn full_width_markup_and_schemes_split_by_tabs_are_read_as_browsers_and_back_ends_do() {
+        for attack in [
+            "＜script＞alert(1)＜/script＞",
+            "var=＜img src=x onerror=alert(1)＞",
+            "a=ja\tvascript:alert(1)",
+            "v\nb\ts\nc\nr\ti\tp\nt::msgbox(1)",
+        ] {
+            assert!(is_xss(attack.as_bytes(), Sensitivity::Low), "{attack:?}");
+        }
+        for benign in [
+            "ＡＢＣ株式会社 （東京）",
+            "columns:\tname\tjavascript\tversion",
+            "tab\tseparated: values",
+        ] {
+            assert!(!is_xss(benign.as_bytes(), Sensitivity::Low), "{benign:?}");
+            assert!(!is_xss(benign.as_bytes(), Sensitivity::High), "{benign:?}");
+        }
     }
 
     #[test]

@@ -60,8 +60,8 @@ const CLASSES: &[(&str, &str, f64, f64, f64)] = &[
     (
         "REQUEST-932-APPLICATION-ATTACK-RCE",
         "command injection",
-        81.0,
-        68.0,
+        87.0,
+        77.0,
         89.0,
     ),
     (
@@ -81,8 +81,8 @@ const CLASSES: &[(&str, &str, f64, f64, f64)] = &[
     (
         "REQUEST-941-APPLICATION-ATTACK-XSS",
         "cross-site scripting",
-        81.0,
-        79.0,
+        84.0,
+        82.0,
         88.0,
     ),
     (
