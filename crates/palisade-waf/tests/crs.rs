@@ -102,8 +102,8 @@ const CLASSES: &[(&str, &str, f64, f64, f64)] = &[
     (
         "REQUEST-944-APPLICATION-ATTACK-JAVA",
         "Java",
-        59.0,
-        75.0,
+        95.0,
+        94.0,
         9.0,
     ),
 ];
