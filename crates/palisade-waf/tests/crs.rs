@@ -67,8 +67,8 @@ const CLASSES: &[(&str, &str, f64, f64, f64)] = &[
     (
         "REQUEST-933-APPLICATION-ATTACK-PHP",
         "PHP injection",
-        81.0,
-        77.0,
+        88.0,
+        84.0,
         71.0,
     ),
     (
