@@ -54,7 +54,7 @@ const CLASSES: &[(&str, &str, f64, f64, f64)] = &[
         "REQUEST-931-APPLICATION-ATTACK-RFI",
         "remote file inclusion",
         100.0,
-        52.0,
+        69.0,
         100.0,
     ),
     (
