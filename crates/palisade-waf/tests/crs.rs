@@ -32,8 +32,8 @@ const CLASSES: &[(&str, &str, f64, f64, f64)] = &[
     (
         "REQUEST-921-PROTOCOL-ATTACK",
         "protocol attacks (CRLF, smuggling)",
-        87.0,
-        67.0,
+        100.0,
+        88.0,
         90.0,
     ),
     (
