@@ -928,32 +928,22 @@ impl Check {
                 codes,
                 forwarded,
                 db,
-            } => {
-                let ip = match forwarded {
-                    None => request.client_ip,
-                    Some(config) => match first_forwarded(request, &config.header_name) {
-                        Some(ip) => Some(ip),
-                        None => return config.fallback_behavior == Fallback::Match,
-                    },
-                };
-                ip.and_then(|ip| db.country(ip))
-                    .is_some_and(|country| codes.contains(&country))
-            }
+            } => match looked_up(request, forwarded.as_ref()) {
+                Ok(ip) => ip
+                    .and_then(|ip| db.country(ip))
+                    .is_some_and(|country| codes.contains(&country)),
+                Err(fallback) => fallback,
+            },
             Check::Asn {
                 list,
                 forwarded,
                 db,
-            } => {
-                let ip = match forwarded {
-                    None => request.client_ip,
-                    Some(config) => match first_forwarded(request, &config.header_name) {
-                        Some(ip) => Some(ip),
-                        None => return config.fallback_behavior == Fallback::Match,
-                    },
-                };
-                ip.and_then(|ip| db.asn(ip))
-                    .is_some_and(|asn| list.contains(&asn))
-            }
+            } => match looked_up(request, forwarded.as_ref()) {
+                Ok(ip) => ip
+                    .and_then(|ip| db.asn(ip))
+                    .is_some_and(|asn| list.contains(&asn)),
+                Err(fallback) => fallback,
+            },
             Check::Label { scope, key } => labels.iter().any(|label| match scope {
                 LabelScope::Label => label == key,
                 LabelScope::Namespace => label.starts_with(key.as_str()),
@@ -1058,6 +1048,21 @@ fn ip_text(ip: IpAddr) -> String {
         text.push(char::from(b'0' + octet % 10));
     }
     text
+}
+
+/// The address a Geo or ASN statement looks up: the client's, or the
+/// first of its forwarded-IP header; `Err` with the statement's verdict
+/// when that header has no valid address (its fallback decides).
+fn looked_up(
+    request: &WafRequest<'_>,
+    forwarded: Option<&ForwardedIp>,
+) -> Result<Option<IpAddr>, bool> {
+    match forwarded {
+        None => Ok(request.client_ip),
+        Some(config) => first_forwarded(request, &config.header_name)
+            .map(Some)
+            .ok_or(config.fallback_behavior == Fallback::Match),
+    }
 }
 
 /// The first address of a forwarded-IP header (`X-Forwarded-For: client,
